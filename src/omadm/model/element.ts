@@ -1,0 +1,33 @@
+/**
+ * The neutral element tree both codecs meet at: the XML reader and the WBXML decoder produce it,
+ * the XML writer and the WBXML encoder consume it, and `bind.ts` maps it to and from the typed
+ * message model. Keeping the codecs on this small shape lets each be tested against the other
+ * (and against libwbxml) without knowing SyncML semantics.
+ */
+
+/** The three OMA DM vocabularies: SyncML (WBXML code page 0), MetInf (page 1), DevInf (page 0 of 0x1203). */
+export type Namespace = "syncml" | "metinf" | "devinf";
+
+/** XML namespace URIs as OMA-TS-SyncML_RepPro / DM_RepPro write them. */
+export const NAMESPACE_URI: Readonly<Record<Namespace, string>> = {
+  syncml: "SYNCML:SYNCML1.2",
+  metinf: "syncml:metinf",
+  devinf: "syncml:devinf",
+};
+
+/** Child content: a nested element, character data, or WBXML opaque bytes. */
+export type Content = Element | string | Uint8Array;
+
+export interface Element {
+  readonly name: string;
+  readonly ns: Namespace;
+  readonly children: Content[];
+}
+
+export function element(name: string, ns: Namespace, children: Content[] = []): Element {
+  return { name, ns, children };
+}
+
+export function isElement(c: Content): c is Element {
+  return typeof c === "object" && !(c instanceof Uint8Array);
+}
