@@ -1,0 +1,137 @@
+/**
+ * Tree nodes (OMA-TS-DM_TND §8.2) as immutable records. A change builds new records along the
+ * path from the root and shares everything else, so a snapshot for Atomic rollback is just the
+ * old root (copy-on-write, O(1) to take and to restore).
+ *
+ * Run-time properties (TND §8.3.1): ACL, Format, Name, Size (computed from the value), Title,
+ * TStamp, Type, VerNo. VerNo is a 16-bit counter that wraps (TND §8.3.7 "VerNo").
+ */
+import { type Acl, EMPTY_ACL } from "./acl.js";
+import type { LeafValue } from "./format.js";
+import type { NodeFormat } from "./types.js";
+
+export interface TreeNode {
+  readonly name: string;
+  /** `node` for an interior node (TND §8.2.2), the value's format for a leaf. */
+  readonly format: NodeFormat;
+  /** MIME type of a leaf's value; the Management Object identifier (URN) of an MO root. */
+  readonly type: string;
+  /** A leaf's value; "" for interior nodes. Bytes are never handed out without copying. */
+  readonly value: LeafValue;
+  readonly acl: Acl;
+  readonly title: string;
+  /** Last change, epoch milliseconds. */
+  readonly tstamp: number;
+  readonly verNo: number;
+  /** Permanent nodes (TND "Permanent Node", DDF Scope) can never be deleted or renamed. */
+  readonly permanent: boolean;
+  readonly children: ReadonlyMap<string, TreeNode>;
+}
+
+const NO_CHILDREN: ReadonlyMap<string, TreeNode> = new Map();
+
+export function isInterior(node: TreeNode): boolean {
+  return node.format === "node";
+}
+
+export interface NewNode {
+  readonly name: string;
+  readonly format: NodeFormat;
+  readonly type?: string;
+  readonly value?: LeafValue;
+  readonly acl?: Acl;
+  readonly title?: string;
+  readonly permanent?: boolean;
+  readonly now: number;
+}
+
+export function createNode(n: NewNode): TreeNode {
+  return Object.freeze({
+    name: n.name,
+    format: n.format,
+    type: n.type ?? "",
+    value: n.value ?? "",
+    acl: n.acl ?? EMPTY_ACL,
+    title: n.title ?? "",
+    tstamp: n.now,
+    verNo: 0,
+    permanent: n.permanent ?? false,
+    children: NO_CHILDREN,
+  });
+}
+
+/** A changed copy, with TStamp set to `now` and VerNo incremented (TND §8.3.5). */
+export function changed(node: TreeNode, patch: Partial<TreeNode>, now: number): TreeNode {
+  return Object.freeze({
+    ...node,
+    ...patch,
+    tstamp: now,
+    verNo: (node.verNo + 1) & 0xffff,
+  });
+}
+
+/**
+ * A copy with one child set (added or replaced) or removed. Only a change to the list of
+ * names (add, remove, rename) is a change of the interior node itself, so only then are its
+ * TStamp and VerNo moved on; replacing a child's record in place is not.
+ */
+export function withChild(
+  parent: TreeNode,
+  name: string,
+  child: TreeNode | null,
+  now: number,
+): TreeNode {
+  const children = new Map(parent.children);
+  const listChanges = child === null ? children.has(name) : !children.has(name);
+  if (child === null) children.delete(name);
+  else children.set(name, child);
+  const patch = { children };
+  return listChanges ? changed(parent, patch, now) : Object.freeze({ ...parent, ...patch });
+}
+
+/** The nodes from the root to the node at `segments`, or undefined if a node is missing. */
+export function lookupChain(root: TreeNode, segments: readonly string[]): TreeNode[] | undefined {
+  const chain = [root];
+  let node = root;
+  for (const s of segments) {
+    const next = node.children.get(s);
+    if (!next) return undefined;
+    chain.push(next);
+    node = next;
+  }
+  return chain;
+}
+
+/** Rebuilds the path from the root so the node at `segments` becomes `replacement`. */
+export function replaceAt(
+  root: TreeNode,
+  segments: readonly string[],
+  replacement: TreeNode,
+): TreeNode {
+  if (segments.length === 0) return replacement;
+  const [head, ...rest] = segments as [string, ...string[]];
+  const child = root.children.get(head);
+  if (!child) throw new Error(`replaceAt: no node ${head}`);
+  const children = new Map(root.children);
+  children.set(head, replaceAt(child, rest, replacement));
+  return Object.freeze({ ...root, children });
+}
+
+export function countNodes(node: TreeNode): number {
+  let n = 1;
+  for (const c of node.children.values()) n += countNodes(c);
+  return n;
+}
+
+/** Height of a subtree: 0 for a node without children. */
+export function subtreeHeight(node: TreeNode): number {
+  let h = 0;
+  for (const c of node.children.values()) h = Math.max(h, 1 + subtreeHeight(c));
+  return h;
+}
+
+export function anyNode(node: TreeNode, test: (n: TreeNode) => boolean): boolean {
+  if (test(node)) return true;
+  for (const c of node.children.values()) if (anyNode(c, test)) return true;
+  return false;
+}
