@@ -1,0 +1,352 @@
+import { randomBytes } from "node:crypto";
+import { readFile, rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { JWK } from "jose";
+import {
+  findModel,
+  generateImei,
+  generateMeid,
+  isValidMeid,
+  pseudoEsn,
+} from "../identity/index.js";
+import { DeviceError } from "./errors.js";
+import { keyCheckValue } from "./key-check-value.js";
+import {
+  type DeviceConfig,
+  readDeviceConfig,
+  readProfile,
+  readReportedIdentity,
+} from "./normal/device-files.js";
+import { writeFactoryImage } from "./normal/factory-image.js";
+import { DEVICE_PATHS, within } from "./normal/layout.js";
+import { decodePayload, encodeBody, encodePayload } from "./normal/payload-format.js";
+import {
+  BOOTSTRAP_SCHEMA_ID,
+  type BootstrapBody,
+  bootstrapProblems,
+  type DmAccount,
+  type InitialSettings,
+} from "./normal/payload-schema.js";
+import { tamperDevice } from "./normal/tamper.js";
+import { createOemCa, issueDeviceCertificate, type OemCa } from "./oem-ca.js";
+import type { DeviceReason } from "./reasons.js";
+import { TszClient } from "./tsz/client.js";
+import type { TszStatus, VerdictOutcome } from "./tsz/messages.js";
+import type { TszPool } from "./tsz/pool.js";
+import { sealedStateExists } from "./tsz/sealed-store.js";
+import type { NetworkAccess, VerdictValue } from "./tsz/state.js";
+import {
+  CARRIER_ID,
+  isSlotCount,
+  KEY_ID,
+  MODEL_NAME,
+  SLOT_KEY_BYTES,
+  type SlotCount,
+} from "./validate.js";
+
+/**
+ * The emulated device as the CLI and the fleet simulator use it: the normal world's files plus
+ * a handle on its TSZ. Everything secret stays behind the TSZ's message API.
+ */
+export interface ManufactureOptions {
+  model: string;
+  /** Fused IMEI; default: a valid new one for the model. Not validated here: a counterfeit's may be bad. */
+  imei?: string;
+  /** Fused MEID for CDMA models; default: a new one when the model is CDMA, else none. */
+  meid?: string | null;
+  /** The first carrier (slot 0's). */
+  carrier: string;
+  slots?: SlotCount;
+  oemCa: OemCa;
+  /** Certificate from another CA than `oemCa` (a counterfeit device). */
+  counterfeit?: boolean;
+  /** The carrier's 256-bit security key for slot 0, and its key id. */
+  slotKey: Uint8Array;
+  kid: string;
+  /** Verdict-signing public keys of the servers the device trusts, pinned now. */
+  verdictKeys: Array<{ carrier: string; jwk: JWK; kid?: string }>;
+  /** The stack's base URL, learned at manufacture; default http://127.0.0.1:8080. */
+  serverUrl?: string;
+  /** Overrides of the generated bootstrap DM account and settings. */
+  dmAccount?: Partial<DmAccount>;
+  settings?: Partial<InitialSettings>;
+  pool?: TszPool;
+}
+
+/** What the OEM hands the carrier's inventory (DESIGN.md, Manufacture). No key material. */
+export interface ManufactureRecord {
+  imei: string;
+  meid: string | null;
+  esn: string | null;
+  model: string;
+  carrier: string;
+  kid: string;
+  slotCount: SlotCount;
+  oemId: string;
+  counterfeit: boolean;
+  attestationCertificatePem: string;
+  /** The bootstrap DM account preloaded in the payload (the carrier's DM server needs it). */
+  dmAccount: DmAccount;
+}
+
+/** CONTRACT.md `device activate --json`, as far as the device knows it. */
+export interface LastVerdict {
+  verdict: VerdictValue;
+  reasons: string[];
+  toggleKey: 0 | 1;
+  networkAccess: NetworkAccess;
+  carrier: string;
+  via: string;
+  profile: Record<string, unknown> | null;
+}
+
+/** CONTRACT.md `device status --json`. */
+export interface DeviceStatus {
+  imei: string;
+  meid: string | null;
+  model: string;
+  toggleKey: 0 | 1;
+  slots: Array<{ index: number; carrier: string; kid: string }>;
+  activeCarrier: string | null;
+  networkAccess: "none" | NetworkAccess;
+  profile: Record<string, unknown> | null;
+  lastVerdict: LastVerdict | null;
+}
+
+export interface VerifyOptions {
+  /** The carrier whose slot proves possession (migration: the old carrier's); default slot 0's. */
+  carrier?: string;
+}
+
+export class Device {
+  readonly dir: string;
+  /** The TSZ handle (message API only). */
+  readonly tsz: TszClient;
+
+  constructor(dir: string, tsz: TszClient) {
+    this.dir = dir;
+    this.tsz = tsz;
+  }
+
+  /**
+   * Runs the verification application for the server's `nonce` and returns the signed evidence
+   * (compact JWS, EVIDENCE.md) and the reasons found. The normal world only supplies the
+   * identity it reports; the TSZ reads everything else itself.
+   */
+  async verify(
+    nonce: string,
+    opts: VerifyOptions = {},
+  ): Promise<{ evidence: string; reasons: DeviceReason[] }> {
+    const reported = (await readReportedIdentity(this.dir)) ?? { imei: "", meid: null };
+    return this.tsz.verify(nonce, reported, opts.carrier ?? null);
+  }
+
+  /** Hands a server verdict to the TSZ; it sets the toggle key only if the verdict checks out. */
+  acceptVerdict(jws: string): Promise<VerdictOutcome> {
+    return this.tsz.acceptVerdict(jws);
+  }
+
+  mayProvision(): Promise<boolean> {
+    return this.tsz.mayProvision();
+  }
+
+  tamper(kind: string): Promise<void> {
+    return tamperDevice(this.dir, kind);
+  }
+
+  /**
+   * Factory reset: the TSZ keeps its keys and sets the toggle key to 1 (and forgets its last
+   * verdict); the normal world loses what was provisioned (profile, DM tree). The preloaded
+   * payload, like a ROM partition, stays.
+   */
+  async factoryReset(): Promise<void> {
+    await this.tsz.factoryReset();
+    await rm(within(this.dir, DEVICE_PATHS.profile), { force: true });
+    await rm(within(this.dir, DEVICE_PATHS.dmTree), { force: true });
+  }
+
+  async status(): Promise<DeviceStatus> {
+    const [t, profile] = await Promise.all([this.tsz.status(), readProfile(this.dir)]);
+    return statusFrom(t, profile);
+  }
+
+  /** The bootstrap DM account from the preloaded payload (CONTRACT.md `device dm-account`). */
+  async dmAccount(): Promise<DmAccount> {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(within(this.dir, DEVICE_PATHS.payload)));
+    } catch {
+      throw new DeviceError("PAYLOAD_UNREADABLE", "the OMA DM payload is missing");
+    }
+    return decodePayload(bytes).body.dmAccount;
+  }
+
+  config(): Promise<DeviceConfig | null> {
+    return readDeviceConfig(this.dir);
+  }
+
+  attestationCertificatePem(): Promise<string> {
+    return this.tsz.certificatePem();
+  }
+
+  close(): Promise<void> {
+    return this.tsz.close();
+  }
+}
+
+export function statusFrom(t: TszStatus, profile: Record<string, unknown> | null): DeviceStatus {
+  const v = t.lastVerdict;
+  return {
+    imei: t.imei,
+    meid: t.meid,
+    model: t.model,
+    toggleKey: t.toggleKey,
+    slots: t.slots,
+    activeCarrier: v?.verdict === "approved" ? v.carrier : null,
+    networkAccess: v ? v.networkAccess : "none",
+    profile,
+    lastVerdict: v
+      ? {
+          verdict: v.verdict,
+          reasons: v.reasons,
+          toggleKey: t.toggleKey,
+          networkAccess: v.networkAccess,
+          carrier: v.carrier,
+          via: v.via,
+          profile,
+        }
+      : null,
+  };
+}
+
+export async function openDevice(dir: string, opts: { pool?: TszPool } = {}): Promise<Device> {
+  const abs = resolve(dir);
+  return new Device(abs, await TszClient.open(abs, opts.pool));
+}
+
+function invalid(message: string): DeviceError {
+  return new DeviceError("DEVICE_INVALID_OPTIONS", message);
+}
+
+let counterfeitCa: Promise<OemCa> | undefined;
+
+function secret(): string {
+  return randomBytes(18).toString("base64url");
+}
+
+function nonce(): string {
+  return randomBytes(16).toString("base64");
+}
+
+/** The bootstrap body: the generated DM account and settings, with the caller's overrides. */
+function bootstrapBody(opts: ManufactureOptions, imei: string, serverUrl: string): BootstrapBody {
+  const serverId = `${opts.carrier}-dm`;
+  const dmAccount: DmAccount = {
+    serverUri: `${serverUrl.replace(/\/+$/, "")}/carriers/${opts.carrier}/dm`,
+    serverId,
+    authType: "DIGEST",
+    client: { name: `IMEI:${imei}`, secret: secret(), nonce: nonce() },
+    server: { name: serverId, secret: secret(), nonce: nonce() },
+    ...opts.dmAccount,
+  };
+  const settings: InitialSettings = {
+    carrier: opts.carrier,
+    apn: `internet.${opts.carrier}`,
+    pollMinutes: 1440,
+    ...opts.settings,
+  };
+  return { schema: BOOTSTRAP_SCHEMA_ID, dmAccount, settings };
+}
+
+/**
+ * The OEM's factory line for one device: writes the normal world, then manufactures the TSZ
+ * (attestation key generated inside, certificate from `oemCa`, or from another CA when
+ * `counterfeit`), fusing the identity, slot 0's key, the pinned verdict keys and the reference
+ * measurements of the tree just written. The sealed TSZ state is written last, whole: a crash
+ * before it leaves no device (the directory can be manufactured again).
+ */
+export async function manufactureDevice(
+  dir: string,
+  opts: ManufactureOptions,
+): Promise<{ device: Device; record: ManufactureRecord }> {
+  const abs = resolve(dir);
+  if (!MODEL_NAME.test(opts.model)) throw invalid("model is not a model name");
+  if (!CARRIER_ID.test(opts.carrier)) throw invalid("carrier is not a carrier id");
+  if (!KEY_ID.test(opts.kid)) throw invalid("kid must be 1-64 printable ASCII characters");
+  if (!(opts.slotKey instanceof Uint8Array) || opts.slotKey.length !== SLOT_KEY_BYTES) {
+    throw invalid(`the slot key must be ${SLOT_KEY_BYTES} bytes`);
+  }
+  const slotCount = opts.slots ?? 8;
+  if (!isSlotCount(slotCount)) throw invalid("slots must be 8, 16 or 24");
+  if (await sealedStateExists(abs)) {
+    throw new DeviceError("DEVICE_EXISTS", `a device is already manufactured in ${abs}`);
+  }
+  const model = findModel(opts.model);
+  let imei = opts.imei;
+  if (imei === undefined) {
+    if (!model)
+      throw invalid(`unknown model ${opts.model}: give an IMEI or a model of the TAC table`);
+    imei = generateImei(opts.model);
+  }
+  const meid = opts.meid === undefined ? (model?.cdma ? generateMeid() : null) : opts.meid;
+  const esn = meid !== null && isValidMeid(meid) ? pseudoEsn(meid) : null;
+  const serverUrl = opts.serverUrl ?? "http://127.0.0.1:8080";
+  const body = bootstrapBody(opts, imei, serverUrl);
+  const problems = bootstrapProblems(body);
+  if (problems.length > 0) throw invalid(`the bootstrap DM account is invalid: ${problems[0]}`);
+  const payload = encodePayload({
+    kid: opts.kid,
+    kcv: keyCheckValue(opts.slotKey, opts.kid),
+    body: encodeBody(body),
+  });
+
+  const measured = await writeFactoryImage(abs, {
+    config: { model: opts.model, brand: opts.oemCa.name, carrier: opts.carrier, serverUrl },
+    reported: { imei, meid },
+    otaCertificatePem: opts.oemCa.otaCertificatePem,
+    payload,
+  });
+
+  let issuer = opts.oemCa;
+  if (opts.counterfeit) {
+    counterfeitCa ??= createOemCa({ name: "Counterfeit OEM" });
+    issuer = await counterfeitCa;
+  }
+  const tsz = await TszClient.manufacture(
+    abs,
+    {
+      model: opts.model,
+      imei,
+      meid,
+      esn,
+      oemId: opts.oemCa.oemId,
+      slotCount,
+      slot0: { carrier: opts.carrier, kid: opts.kid, key: opts.slotKey },
+      verdictKeys: opts.verdictKeys,
+      authoritative: {
+        payloadCrc32: measured.payloadCrc32,
+        payloadSize: measured.payloadSize,
+        osImageSha256: measured.osImageSha256,
+        otaCertsSha256: measured.otaCertsSha256,
+      },
+      shippedModes: measured.shippedModes,
+    },
+    (csrPem) => issueDeviceCertificate(issuer, csrPem, { imei, model: opts.model }),
+    opts.pool,
+  );
+  const device = new Device(abs, tsz);
+  const record: ManufactureRecord = {
+    imei,
+    meid,
+    esn,
+    model: opts.model,
+    carrier: opts.carrier,
+    kid: opts.kid,
+    slotCount,
+    oemId: opts.oemCa.oemId,
+    counterfeit: opts.counterfeit === true,
+    attestationCertificatePem: await tsz.certificatePem(),
+    dmAccount: body.dmAccount,
+  };
+  return { device, record };
+}

@@ -1,0 +1,106 @@
+import { createHash } from "node:crypto";
+import type { DeviceReason } from "./reasons.js";
+
+/**
+ * The evidence the TSZ signs (DESIGN.md step 4): a compact JWS (RFC 7515), ES256 under the
+ * device attestation key, whose protected header carries `typ: "eat+jwt"`, `x5c` (RFC 7515
+ * §4.1.6: the device certificate, base64 DER) and `kp` (key-proof.ts). Its claims are those of
+ * an RFC 9711 Entity Attestation Token where one fits, plus the activation facts.
+ */
+export const EVIDENCE_TYP = "eat+jwt";
+/** RFC 9711 §4.3.2 `eat_profile`: a private profile, identified by a tag URI (RFC 4151). */
+export const EVIDENCE_PROFILE = "tag:dmguard.invalid,2025:device-evidence-v1";
+/** The CoAP Content-Format of application/json (RFC 7252 §12.3), for `measurements`. */
+export const MEASUREMENTS_CONTENT_FORMAT = 50;
+
+/** RFC 9711 §4.2.9 debug status: 0 enabled, 1 disabled (2–4: stronger forms, not claimed). */
+export type DebugStatus = 0 | 1 | 2 | 3 | 4;
+
+/** What the verification application measured now, as the one entry of `measurements`. */
+export interface MeasurementDocument {
+  payload: { size: number | null; crc32: string | null };
+  osImage: { sha256: string | null };
+  otaCerts: { sha256: string | null };
+  buildTags: string | null;
+  su: string[];
+}
+
+export interface EvidenceClaims {
+  /** RFC 9711 §4.3.2. */
+  eat_profile: string;
+  /** RFC 7519 §4.1.6, seconds. */
+  iat: number;
+  /** RFC 9711 §4.1: the server's nonce, as sent. */
+  eat_nonce: string;
+  /** RFC 9711 §4.2.1 UEID, base64url; type 0x03 (IMEI) when the fused IMEI is 15 digits. */
+  ueid: string;
+  /** RFC 9711 §4.2.3 OEMID, random-based form, base64url. */
+  oemid: string;
+  /** RFC 9711 §4.2.4 hardware model, base64url of the model name (≤ 32 bytes, else its hash). */
+  hwmodel: string;
+  /** RFC 9711 §4.2.9. */
+  dbgstat: DebugStatus;
+  /** RFC 9711 §4.2.8: OS image as shipped and a release-keys build. */
+  oemboot: boolean;
+  /** RFC 9711 §4.2.16: [[content-format, base64url(JSON MeasurementDocument)]]. */
+  measurements: Array<[number, string]>;
+  imei: string;
+  meid: string | null;
+  esn: string | null;
+  model: string;
+  /** The slot whose key proves possession in `kp`: its carrier, key id, index. */
+  carrier: string | null;
+  kid: string | null;
+  slot: number | null;
+  /** What the verification application found; empty = clean. */
+  reasons: DeviceReason[];
+}
+
+/**
+ * RFC 9711 §4.2.1: type byte 0x03 then the IMEI's first 14 digits (TAC + serial, no check digit)
+ * as 14 bytes, each the digit's value. A fused IMEI that is not 15 digits (a counterfeit) gets a
+ * type 0x01 RAND UEID hashed from it instead, which the RFC allows.
+ */
+export function ueidForImei(imei: string): string {
+  if (/^[0-9]{15}$/.test(imei)) {
+    const bytes = Buffer.alloc(15);
+    bytes[0] = 0x03;
+    for (let i = 0; i < 14; i++) bytes[i + 1] = imei.charCodeAt(i) - 0x30;
+    return bytes.toString("base64url");
+  }
+  const rand = createHash("sha256").update(`dmguard ueid|${imei}`).digest().subarray(0, 16);
+  return Buffer.concat([Buffer.of(0x01), rand]).toString("base64url");
+}
+
+export function hwmodelFor(model: string): string {
+  const utf8 = Buffer.from(model, "utf8");
+  const bytes = utf8.length <= 32 ? utf8 : createHash("sha256").update(utf8).digest();
+  return bytes.toString("base64url");
+}
+
+export function encodeMeasurements(doc: MeasurementDocument): Array<[number, string]> {
+  return [
+    [MEASUREMENTS_CONTENT_FORMAT, Buffer.from(JSON.stringify(doc), "utf8").toString("base64url")],
+  ];
+}
+
+/** The measurement document of an evidence's `measurements`, or `null` if it has none. */
+export function decodeMeasurements(claim: unknown): MeasurementDocument | null {
+  if (!Array.isArray(claim)) return null;
+  for (const entry of claim) {
+    if (
+      Array.isArray(entry) &&
+      entry[0] === MEASUREMENTS_CONTENT_FORMAT &&
+      typeof entry[1] === "string"
+    ) {
+      try {
+        return JSON.parse(
+          Buffer.from(entry[1], "base64url").toString("utf8"),
+        ) as MeasurementDocument;
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}

@@ -1,0 +1,63 @@
+/**
+ * The device emulator (DESIGN.md part `device`): the normal world's files, the trusted security
+ * zone behind its message API, and the OEM CA that certifies devices. What the CLI, the fleet
+ * simulator and the servers' tests use; internals stay in their modules.
+ */
+export { crc32 } from "./crc32.js";
+export {
+  Device,
+  type DeviceStatus,
+  type LastVerdict,
+  type ManufactureOptions,
+  type ManufactureRecord,
+  manufactureDevice,
+  openDevice,
+  type VerifyOptions,
+} from "./device.js";
+export { DeviceError, type DeviceErrorCode, isDeviceError } from "./errors.js";
+export {
+  type DebugStatus,
+  decodeMeasurements,
+  EVIDENCE_PROFILE,
+  EVIDENCE_TYP,
+  type EvidenceClaims,
+  type MeasurementDocument,
+  ueidForImei,
+} from "./evidence-claims.js";
+export { KCV_LABEL, KCV_LENGTH, keyCheckValue } from "./key-check-value.js";
+export {
+  computeKeyProof,
+  KEY_PROOF_HEADER,
+  KEY_PROOF_LABEL,
+  keyProofInput,
+  verifyKeyProof,
+} from "./key-proof.js";
+export type { DeviceConfig, ReportedIdentity } from "./normal/device-files.js";
+export { DEVICE_PATHS, SU_PATHS } from "./normal/layout.js";
+export type {
+  BootstrapBody,
+  DmAccount,
+  DmAuthType,
+  InitialSettings,
+} from "./normal/payload-schema.js";
+export { isTamperKind, TAMPER_KINDS, type TamperKind, tamperDevice } from "./normal/tamper.js";
+export {
+  createOemCa,
+  exportOemCa,
+  importOemCa,
+  issueDeviceCertificate,
+  loadOemCa,
+  OEM_CA_FILE,
+  type OemCa,
+  type OemCaFiles,
+  oemIdOf,
+  saveOemCa,
+  verifyDeviceCertificate,
+} from "./oem-ca.js";
+export { DEVICE_REASONS, type DeviceReason, sortReasons } from "./reasons.js";
+export { TszClient } from "./tsz/client.js";
+export type { TszStatus, VerdictOutcome } from "./tsz/messages.js";
+export { closeDefaultTszPool, defaultTszPool, TszPool, type TszPoolOptions } from "./tsz/pool.js";
+export type { NetworkAccess, VerdictValue } from "./tsz/state.js";
+export { CARRIER_ID, SLOT_COUNTS, SLOT_KEY_BYTES, type SlotCount } from "./validate.js";
+export { parseVerdictClaims, type VerdictClaims } from "./verdict-claims.js";

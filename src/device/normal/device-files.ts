@@ -1,0 +1,84 @@
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "../atomic-write.js";
+import { isRecord } from "../validate.js";
+import { DEVICE_PATHS, within } from "./layout.js";
+
+/**
+ * The small JSON files the normal world keeps. They are the normal world's own copies: anything
+ * in them may have been rewritten by root, so the TSZ trusts none of them (it only compares the
+ * reported identity with its fused one: a mismatch is `IDENTITY_MISMATCH`).
+ */
+
+/** The identity the normal world reports, as a radio daemon keeps it. */
+export interface ReportedIdentity {
+  imei: string;
+  meid: string | null;
+}
+
+/** Public facts learned at manufacture (CONTRACT.md: "the servers' URLs learned at manufacture"). */
+export interface DeviceConfig {
+  model: string;
+  brand: string;
+  carrier: string;
+  serverUrl: string;
+}
+
+async function readJson(dir: string, rel: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(within(dir, rel), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readReportedIdentity(dir: string): Promise<ReportedIdentity | null> {
+  const v = await readJson(dir, DEVICE_PATHS.reportedIdentity);
+  if (!isRecord(v) || typeof v.imei !== "string") return null;
+  return { imei: v.imei, meid: typeof v.meid === "string" ? v.meid : null };
+}
+
+export async function writeReportedIdentity(
+  dir: string,
+  id: ReportedIdentity,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
+  await writeFileAtomic(
+    within(dir, DEVICE_PATHS.reportedIdentity),
+    `${JSON.stringify({ imei: id.imei, meid: id.meid })}\n`,
+    0o644,
+    opts,
+  );
+}
+
+export async function readDeviceConfig(dir: string): Promise<DeviceConfig | null> {
+  const v = await readJson(dir, DEVICE_PATHS.deviceConfig);
+  if (
+    !isRecord(v) ||
+    typeof v.model !== "string" ||
+    typeof v.brand !== "string" ||
+    typeof v.carrier !== "string" ||
+    typeof v.serverUrl !== "string"
+  ) {
+    return null;
+  }
+  return { model: v.model, brand: v.brand, carrier: v.carrier, serverUrl: v.serverUrl };
+}
+
+export async function writeDeviceConfig(
+  dir: string,
+  config: DeviceConfig,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
+  await writeFileAtomic(
+    within(dir, DEVICE_PATHS.deviceConfig),
+    `${JSON.stringify(config, null, 2)}\n`,
+    0o644,
+    opts,
+  );
+}
+
+/** The profile the DM client provisioned, or `null`. */
+export async function readProfile(dir: string): Promise<Record<string, unknown> | null> {
+  const v = await readJson(dir, DEVICE_PATHS.profile);
+  return isRecord(v) ? v : null;
+}

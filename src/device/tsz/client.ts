@@ -1,0 +1,119 @@
+import { resolve } from "node:path";
+import { DeviceError } from "../errors.js";
+import type { DeviceReason } from "../reasons.js";
+import type {
+  ManufactureSpec,
+  ReportedIdentityMessage,
+  TszOp,
+  TszRequestOf,
+  TszResults,
+  TszStatus,
+  VerdictOutcome,
+} from "./messages.js";
+import { defaultTszPool, type TszPool } from "./pool.js";
+
+/**
+ * The normal world's handle on one device's TSZ: async methods over the message API. It holds a
+ * session id and a worker index, nothing secret; no method returns key material.
+ */
+export class TszClient {
+  readonly dir: string;
+  /** The TSZ session this handle speaks for (a capability inside this process, not a secret key). */
+  readonly session: string;
+  /** The pool worker that holds this device's open state. */
+  readonly lane: number;
+  readonly #pool: TszPool;
+  #closed = false;
+
+  private constructor(dir: string, session: string, lane: number, pool: TszPool) {
+    this.dir = dir;
+    this.session = session;
+    this.lane = lane;
+    this.#pool = pool;
+  }
+
+  static async open(dir: string, pool: TszPool = defaultTszPool()): Promise<TszClient> {
+    const abs = resolve(dir);
+    const lane = pool.laneFor(abs);
+    const r = await call(pool, lane, { op: "open", dir: abs });
+    return new TszClient(abs, r.session, lane, pool);
+  }
+
+  /**
+   * Manufactures the TSZ: it generates its attestation key and returns a CSR, `issue` (the OEM
+   * CA) answers with a certificate, the TSZ checks it and seals its state. A failure anywhere
+   * leaves no sealed state behind.
+   */
+  static async manufacture(
+    dir: string,
+    spec: ManufactureSpec,
+    issue: (csrPem: string) => Promise<string>,
+    pool: TszPool = defaultTszPool(),
+  ): Promise<TszClient> {
+    const abs = resolve(dir);
+    const lane = pool.laneFor(abs);
+    const { session, csrPem } = await call(pool, lane, { op: "manufacture", dir: abs, spec });
+    try {
+      const certificatePem = await issue(csrPem);
+      await call(pool, lane, { op: "installCertificate", session, certificatePem });
+    } catch (err) {
+      await call(pool, lane, { op: "close", session }).catch(() => undefined);
+      throw err;
+    }
+    return new TszClient(abs, session, lane, pool);
+  }
+
+  #call<Op extends TszOp>(req: TszRequestOf<Op>): Promise<TszResults[Op]> {
+    if (this.#closed)
+      return Promise.reject(new DeviceError("TSZ_SESSION_UNKNOWN", "this TSZ handle is closed"));
+    return call(this.#pool, this.lane, req);
+  }
+
+  status(): Promise<TszStatus> {
+    return this.#call({ op: "status", session: this.session });
+  }
+
+  async certificatePem(): Promise<string> {
+    return (await this.#call({ op: "certificate", session: this.session })).certificatePem;
+  }
+
+  /** Runs the verification application; `carrier` picks the slot that proves possession. */
+  verify(
+    nonce: string,
+    reported: ReportedIdentityMessage,
+    carrier: string | null = null,
+  ): Promise<{ evidence: string; reasons: DeviceReason[] }> {
+    return this.#call({ op: "verify", session: this.session, nonce, reported, carrier });
+  }
+
+  acceptVerdict(jws: string): Promise<VerdictOutcome> {
+    return this.#call({ op: "acceptVerdict", session: this.session, jws });
+  }
+
+  /** The DM client's question: may the profile be provisioned (toggle key 0)? */
+  async mayProvision(): Promise<boolean> {
+    return (await this.#call({ op: "mayProvision", session: this.session })).allowed;
+  }
+
+  factoryReset(): Promise<{ toggleKey: 1 }> {
+    return this.#call({ op: "factoryReset", session: this.session });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await call(this.#pool, this.lane, { op: "close", session: this.session }).catch(
+      () => undefined,
+    );
+  }
+}
+
+async function call<Op extends TszOp>(
+  pool: TszPool,
+  lane: number,
+  req: TszRequestOf<Op>,
+): Promise<TszResults[Op]> {
+  const r = await pool.call(lane, req);
+  if (!r.ok) throw new DeviceError(r.error.code, r.error.message);
+  return r.result as TszResults[Op];
+}

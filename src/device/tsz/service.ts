@@ -1,0 +1,327 @@
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
+import { DeviceError } from "../errors.js";
+import { SLOT_KEY_BYTES } from "../validate.js";
+import type { CryptoKey, CryptoKeyPair } from "../webcrypto-types.js";
+import {
+  attestationCsr,
+  certificateDer,
+  certificateForKey,
+  exportPrivateJwk,
+  generateAttestationKey,
+  importSigningKey,
+} from "./attestation-key.js";
+import { buildEvidenceClaims, chooseProofSlot, signEvidence } from "./evidence.js";
+import {
+  type ManufactureSpec,
+  parseRequest,
+  type TszRequestOf,
+  type TszResponse,
+  type TszResults,
+  type TszStatus,
+} from "./messages.js";
+import {
+  burnFuse,
+  deriveSealKey,
+  loadSealedState,
+  sealedStateExists,
+  storeSealedState,
+} from "./sealed-store.js";
+import type { TszState } from "./state.js";
+import { checkVerdict, pinKey } from "./verdict.js";
+import { runVerification } from "./verification.js";
+
+/**
+ * The secure world's request handler, run inside a TSZ worker. It keeps every open device's
+ * state in this thread's memory only, one record per device (keyed by its resolved directory),
+ * each with its own seal key; operations on one device run one at a time, in arrival order.
+ */
+interface OpenDevice {
+  dir: string;
+  state: TszState;
+  sealKey: Uint8Array;
+  signingKey: CryptoKey;
+  certificateDer: string;
+  /** The nonce of the last evidence, which a verdict must answer; in memory only. */
+  pendingNonce: string | null;
+  refs: number;
+  tail: Promise<unknown>;
+}
+
+interface Manufacturing {
+  dir: string;
+  spec: ManufactureSpec;
+  keys: CryptoKeyPair;
+}
+
+type Session = { kind: "device"; device: OpenDevice } | { kind: "manufacturing"; m: Manufacturing };
+
+export class TszService {
+  readonly #devices = new Map<string, OpenDevice>();
+  readonly #opening = new Map<string, Promise<OpenDevice>>();
+  readonly #sessions = new Map<string, Session>();
+  readonly #manufacturing = new Set<string>();
+
+  /** Handles one untrusted message; never throws. */
+  async handle(body: unknown): Promise<TszResponse> {
+    try {
+      const req = parseRequest(body);
+      return { ok: true, result: await this.#dispatch(req) };
+    } catch (err) {
+      if (err instanceof DeviceError)
+        return { ok: false, error: { code: err.code, message: err.message } };
+      // Details of unexpected failures stay inside the TSZ: they might quote its data.
+      const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+      if (process.env.DEBUG) console.error("TSZ internal error:", err);
+      return {
+        ok: false,
+        error: {
+          code: "TSZ_INTERNAL",
+          message: `internal error in the trusted security zone${typeof errno === "string" ? ` (${errno})` : ""}`,
+        },
+      };
+    }
+  }
+
+  /** Open sessions and devices, for tests of the isolation bookkeeping. */
+  get counts(): { sessions: number; devices: number } {
+    return { sessions: this.#sessions.size, devices: this.#devices.size };
+  }
+
+  async #dispatch(req: ReturnType<typeof parseRequest>): Promise<unknown> {
+    switch (req.op) {
+      case "manufacture":
+        return this.#manufacture(req);
+      case "installCertificate":
+        return this.#installCertificate(req);
+      case "open":
+        return this.#open(req.dir);
+      case "close":
+        return this.#close(req.session);
+      default: {
+        const device = this.#device(req.session);
+        return this.#serialised(device, () => this.#deviceOp(device, req));
+      }
+    }
+  }
+
+  async #deviceOp(
+    d: OpenDevice,
+    req: Exclude<
+      ReturnType<typeof parseRequest>,
+      { op: "manufacture" | "installCertificate" | "open" | "close" }
+    >,
+  ): Promise<unknown> {
+    switch (req.op) {
+      case "status":
+        return statusOf(d.state);
+      case "certificate":
+        return {
+          certificatePem: d.state.attestation.certificatePem,
+        } satisfies TszResults["certificate"];
+      case "mayProvision":
+        return { allowed: d.state.toggle === 0 } satisfies TszResults["mayProvision"];
+      case "verify":
+        return this.#verify(d, req);
+      case "acceptVerdict":
+        return this.#acceptVerdict(d, req.jws);
+      case "factoryReset":
+        await this.#commit(d, { ...d.state, toggle: 1, lastVerdict: null });
+        d.pendingNonce = null;
+        return { toggleKey: 1 } satisfies TszResults["factoryReset"];
+    }
+  }
+
+  #serialised<T>(d: OpenDevice, op: () => Promise<T>): Promise<T> {
+    const run = d.tail.then(op, op);
+    d.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  #device(session: string): OpenDevice {
+    const s = this.#sessions.get(session);
+    if (!s) throw new DeviceError("TSZ_SESSION_UNKNOWN", "unknown TSZ session");
+    if (s.kind !== "device") {
+      throw new DeviceError("TSZ_WRONG_PHASE", "the device is still being manufactured");
+    }
+    return s.device;
+  }
+
+  #newSession(s: Session): string {
+    const id = randomBytes(18).toString("base64url");
+    this.#sessions.set(id, s);
+    return id;
+  }
+
+  /** Writes the new state sealed, then (only once it is on disk) makes it the current one. */
+  async #commit(d: OpenDevice, next: TszState): Promise<void> {
+    await storeSealedState(d.dir, d.sealKey, next);
+    d.state = next;
+  }
+
+  async #manufacture(req: TszRequestOf<"manufacture">): Promise<TszResults["manufacture"]> {
+    const dir = resolve(req.dir);
+    if (this.#manufacturing.has(dir) || this.#devices.has(dir) || (await sealedStateExists(dir))) {
+      throw new DeviceError("DEVICE_EXISTS", `a device is already manufactured in ${dir}`);
+    }
+    this.#manufacturing.add(dir);
+    try {
+      const keys = await generateAttestationKey();
+      const csrPem = await attestationCsr(keys, req.spec.imei);
+      const session = this.#newSession({ kind: "manufacturing", m: { dir, spec: req.spec, keys } });
+      return { session, csrPem };
+    } catch (err) {
+      this.#manufacturing.delete(dir);
+      throw err;
+    }
+  }
+
+  /**
+   * Completes manufacture: checks the certificate certifies the TSZ's key, blows the fuse and
+   * writes the sealed state once, whole. Until this returns, nothing of the TSZ is on disk.
+   */
+  async #installCertificate(req: TszRequestOf<"installCertificate">): Promise<TszStatus> {
+    const s = this.#sessions.get(req.session);
+    if (!s) throw new DeviceError("TSZ_SESSION_UNKNOWN", "unknown TSZ session");
+    if (s.kind !== "manufacturing") {
+      throw new DeviceError(
+        "TSZ_WRONG_PHASE",
+        "the attestation certificate is installed once, at manufacture",
+      );
+    }
+    const { dir, spec, keys } = s.m;
+    const der = await certificateForKey(req.certificatePem, keys.publicKey);
+    const slots: TszState["slots"] = Array.from({ length: spec.slotCount }, () => null);
+    if (spec.slot0.key.length !== SLOT_KEY_BYTES)
+      throw new DeviceError("TSZ_BAD_REQUEST", "bad slot key");
+    slots[0] = { carrier: spec.slot0.carrier, kid: spec.slot0.kid, key: spec.slot0.key };
+    const pinned = await Promise.all(spec.verdictKeys.map((k) => pinKey(k.carrier, k.jwk, k.kid)));
+    const state: TszState = {
+      version: 1,
+      model: spec.model,
+      imei: spec.imei,
+      meid: spec.meid,
+      esn: spec.esn,
+      oemId: spec.oemId,
+      toggle: 1,
+      slots,
+      attestation: {
+        privateJwk: await exportPrivateJwk(keys.privateKey),
+        certificatePem: req.certificatePem,
+      },
+      pinned,
+      authoritative: spec.authoritative,
+      shippedModes: spec.shippedModes,
+      lastVerdict: null,
+      manufacturedAt: new Date().toISOString(),
+    };
+    const sealKey = deriveSealKey(await burnFuse(dir));
+    await storeSealedState(dir, sealKey, state);
+    const device: OpenDevice = {
+      dir,
+      state,
+      sealKey,
+      signingKey: await importSigningKey(state.attestation.privateJwk),
+      certificateDer: der,
+      pendingNonce: null,
+      refs: 1,
+      tail: Promise.resolve(),
+    };
+    this.#devices.set(dir, device);
+    this.#manufacturing.delete(dir);
+    this.#sessions.set(req.session, { kind: "device", device });
+    return statusOf(state);
+  }
+
+  async #open(rawDir: string): Promise<TszResults["open"]> {
+    const dir = resolve(rawDir);
+    let device = this.#devices.get(dir);
+    if (!device) {
+      let pending = this.#opening.get(dir);
+      if (!pending) {
+        pending = loadDevice(dir).finally(() => this.#opening.delete(dir));
+        this.#opening.set(dir, pending);
+      }
+      const loaded = await pending;
+      device = this.#devices.get(dir) ?? loaded;
+      if (!this.#devices.has(dir)) {
+        device.refs = 0;
+        this.#devices.set(dir, device);
+      }
+    }
+    device.refs++;
+    return { session: this.#newSession({ kind: "device", device }) };
+  }
+
+  #close(session: string): TszResults["close"] {
+    const s = this.#sessions.get(session);
+    if (!s) throw new DeviceError("TSZ_SESSION_UNKNOWN", "unknown TSZ session");
+    this.#sessions.delete(session);
+    if (s.kind === "manufacturing") {
+      this.#manufacturing.delete(s.m.dir);
+    } else if (--s.device.refs <= 0) {
+      // The last handle is gone: forget the device's keys in this thread.
+      this.#devices.delete(s.device.dir);
+    }
+    return { closed: true };
+  }
+
+  async #verify(d: OpenDevice, req: TszRequestOf<"verify">): Promise<TszResults["verify"]> {
+    const result = await runVerification(d.dir, d.state, req.reported);
+    const slot = chooseProofSlot(d.state, req.carrier, result.matchedSlot);
+    const claims = buildEvidenceClaims(d.state, result, req.nonce, slot);
+    const slotKey = slot >= 0 ? (d.state.slots[slot]?.key ?? null) : null;
+    const evidence = await signEvidence(claims, d.signingKey, d.certificateDer, slotKey);
+    d.pendingNonce = req.nonce;
+    return { evidence, reasons: result.reasons };
+  }
+
+  async #acceptVerdict(d: OpenDevice, jws: string): Promise<TszResults["acceptVerdict"]> {
+    const record = await checkVerdict(jws, d.state, d.pendingNonce);
+    const toggle = record.verdict === "approved" ? 0 : 1;
+    await this.#commit(d, { ...d.state, toggle, lastVerdict: record });
+    d.pendingNonce = null;
+    return {
+      verdict: record.verdict,
+      reasons: record.reasons,
+      carrier: record.carrier,
+      networkAccess: record.networkAccess,
+      via: record.via,
+      toggleKey: toggle,
+    };
+  }
+}
+
+async function loadDevice(dir: string): Promise<OpenDevice> {
+  const { state, sealKey } = await loadSealedState(dir);
+  return {
+    dir,
+    state,
+    sealKey,
+    signingKey: await importSigningKey(state.attestation.privateJwk),
+    certificateDer: certificateDer(state.attestation.certificatePem),
+    pendingNonce: null,
+    refs: 0,
+    tail: Promise.resolve(),
+  };
+}
+
+function statusOf(s: TszState): TszStatus {
+  const slots: TszStatus["slots"] = [];
+  s.slots.forEach((slot, index) => {
+    if (slot) slots.push({ index, carrier: slot.carrier, kid: slot.kid });
+  });
+  return {
+    model: s.model,
+    imei: s.imei,
+    meid: s.meid,
+    esn: s.esn,
+    oemId: s.oemId,
+    toggleKey: s.toggle,
+    slotCount: s.slots.length,
+    slots,
+    pinnedCarriers: [...new Set(s.pinned.map((p) => p.carrier))],
+    lastVerdict: s.lastVerdict,
+    manufacturedAt: s.manufacturedAt,
+  };
+}
