@@ -1,0 +1,185 @@
+import { mkdir, realpath } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Worker } from "node:worker_threads";
+import { isKeystoreErrorCode, KeystoreError } from "../errors.js";
+import { keystoreFromDriver } from "../facade.js";
+import type { EcPublicJwk, WrappedKey } from "../hpke-suite.js";
+import type { CreatedDeviceKey, Keystore, KeystoreDriver, SigningPublicJwk } from "../types.js";
+import type { KeystoreReply, KeystoreReplyEnvelope, KeystoreRequest } from "./protocol.js";
+
+export interface SoftwareKeystoreOptions {
+  /** The data directory (created 0700 if missing): holds `keystore.sealed` and the lock. */
+  dir: string;
+  /**
+   * The 32-byte master key file; default `<dir>/master.key`. Created (0600) on first start when
+   * missing and no sealed keystore exists; must not be readable by group or others.
+   */
+  masterKeyFile?: string;
+}
+
+/** Data directories open in this process: a second open of one fails KEYSTORE_LOCKED. */
+const openDirs = new Set<string>();
+
+/**
+ * The worker entry next to this module: `worker.js` in dist, `worker.ts` under tsx. On Node 20
+ * a worker started with `execArgv: ["--import", "tsx"]` still loads its entry without tsx's hooks
+ * ("Unknown file extension .ts"), so the .ts worker starts from a one-line bootstrap that
+ * registers tsx (resolved from this module, whatever the cwd) and then imports the entry.
+ */
+function startWorker(): Worker {
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) {
+    const entry = new URL("./worker.ts", here).href;
+    const api = import.meta.resolve("tsx/esm/api");
+    const boot =
+      `import(${JSON.stringify(api)})` +
+      `.then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
+      ".catch((e) => setImmediate(() => { throw e; }));";
+    return new Worker(boot, { eval: true, execArgv: [] });
+  }
+  return new Worker(new URL("./worker.js", here), { execArgv: [] });
+}
+
+interface Pending {
+  resolve: (r: KeystoreReply) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The main thread's end of one keystore worker: sends requests, matches replies. `send` takes
+ * any value, because the worker trusts nothing it receives (tests use it to send garbage).
+ * The worker is `unref`'d while nothing is pending, so an idle keystore never keeps the process
+ * alive.
+ */
+export class KeystoreWorker {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #dead: KeystoreError | null = null;
+
+  constructor() {
+    this.#worker = startWorker();
+    this.#worker.unref();
+    this.#worker.on("message", (msg: KeystoreReplyEnvelope) => {
+      const p = this.#pending.get(msg.id);
+      if (!p) return;
+      this.#pending.delete(msg.id);
+      if (this.#pending.size === 0) this.#worker.unref();
+      p.resolve(msg.reply);
+    });
+    const fail = (why: string) => {
+      this.#dead ??= new KeystoreError("KEYSTORE_UNAVAILABLE", `the keystore worker ${why}`);
+      const pending = [...this.#pending.values()];
+      this.#pending.clear();
+      for (const p of pending) p.reject(this.#dead);
+    };
+    // Only the error's code (e.g. ERR_MODULE_NOT_FOUND) is kept: its message is not ours to vet.
+    this.#worker.on("error", (err: Error & { code?: unknown }) =>
+      fail(`failed${typeof err.code === "string" ? ` (${err.code.slice(0, 40)})` : ""}`),
+    );
+    this.#worker.on("exit", (code) => fail(`exited (code ${code})`));
+  }
+
+  /** Sends one request body and resolves with the worker's reply envelope. */
+  send(req: unknown): Promise<KeystoreReply> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    return new Promise<KeystoreReply>((resolvePromise, reject) => {
+      this.#pending.set(id, { resolve: resolvePromise, reject });
+      this.#worker.ref();
+      try {
+        this.#worker.postMessage({ id, req });
+      } catch {
+        // A value that cannot be structured-cloned never reaches the worker.
+        this.#pending.delete(id);
+        if (this.#pending.size === 0) this.#worker.unref();
+        resolvePromise({
+          ok: false,
+          error: { code: "BAD_REQUEST", message: "the request cannot be sent to the keystore" },
+        });
+      }
+    });
+  }
+
+  /** Sends a typed request; resolves with its result or rejects with a `KeystoreError`. */
+  async call<T>(req: KeystoreRequest): Promise<T> {
+    const reply = await this.send(req);
+    if (reply.ok) return reply.result as T;
+    const code = isKeystoreErrorCode(reply.error.code) ? reply.error.code : "INTERNAL";
+    throw new KeystoreError(code, reply.error.message);
+  }
+
+  async terminate(): Promise<void> {
+    this.#dead ??= new KeystoreError("KEYSTORE_CLOSED", "the keystore is closed");
+    await this.#worker.terminate();
+  }
+}
+
+/**
+ * Opens the software keystore in `opts.dir`: starts its worker thread, which reads the master
+ * key, opens (or creates) the sealed file and takes the directory's lock.
+ * Errors: MASTER_KEY_*, SEALED_FILE_CORRUPT, KEYSTORE_LOCKED.
+ */
+export async function openSoftwareKeystore(opts: SoftwareKeystoreOptions): Promise<Keystore> {
+  await mkdir(resolve(opts.dir), { recursive: true, mode: 0o700 });
+  const dir = await realpath(resolve(opts.dir));
+  const masterKeyFile = resolve(opts.masterKeyFile ?? join(dir, "master.key"));
+  if (openDirs.has(dir))
+    throw new KeystoreError(
+      "KEYSTORE_LOCKED",
+      `the keystore in ${dir} is already open in this process`,
+    );
+  openDirs.add(dir);
+  const worker = new KeystoreWorker();
+  try {
+    await worker.call({ op: "open", dir, masterKeyFile });
+  } catch (err) {
+    openDirs.delete(dir);
+    await worker.terminate();
+    throw err;
+  }
+  return keystoreFromDriver(softwareDriver(worker, dir));
+}
+
+function softwareDriver(w: KeystoreWorker, dir: string): KeystoreDriver {
+  let closing: Promise<void> | null = null;
+  return {
+    ensureSigningKey: (owner, label) =>
+      w.call<SigningPublicJwk>({ op: "ensureSigningKey", owner, label }),
+    signJws: (owner, label, payload, header) =>
+      w.call<string>({ op: "signJws", owner, label, payload, header }),
+    ensureSecretKey: async (owner, label) => {
+      await w.call<null>({ op: "ensureSecretKey", owner, label });
+    },
+    hmac: (owner, label, data) => w.call<Uint8Array>({ op: "hmac", owner, label, data }),
+    verifyHmac: (owner, label, data, mac) =>
+      w.call<boolean>({ op: "verifyHmac", owner, label, data, mac }),
+    createDeviceKey: (owner, recipient, kid, extractable) =>
+      w.call<CreatedDeviceKey>({ op: "createDeviceKey", owner, recipient, kid, extractable }),
+    verifyKeyProof: (owner, kid, message, mac) =>
+      w.call<boolean>({ op: "verifyKeyProof", owner, kid, message, mac }),
+    keyCheckValue: (owner, kid, label) =>
+      w.call<Uint8Array>({ op: "keyCheckValue", owner, kid, label }),
+    wrapDeviceKey: (owner, kid, recipient) =>
+      w.call<WrappedKey>({ op: "wrapDeviceKey", owner, kid, recipient }),
+    importDeviceKey: (owner, wrapped) =>
+      w.call<{ kid: string }>({ op: "importDeviceKey", owner, wrapped }),
+    destroyKey: async (owner, kid) => {
+      await w.call<null>({ op: "destroyKey", owner, kid });
+    },
+    transportPublicKey: () => w.call<EcPublicJwk>({ op: "transportPublicKey" }),
+    close: () => {
+      closing ??= (async () => {
+        try {
+          await w.call<null>({ op: "close" });
+        } catch {
+          // A dead worker holds nothing to flush; its lock is taken over on the next open.
+        } finally {
+          await w.terminate();
+          openDirs.delete(dir);
+        }
+      })();
+      return closing;
+    },
+  };
+}
