@@ -1,0 +1,53 @@
+/**
+ * What a database backend gives the store (STYLE habit 6: a small structural interface, one
+ * factory per database, the same files per backend under `sqlite/` and `postgres/`). The
+ * repositories speak kysely; the few things SQL dialects disagree on live here.
+ */
+import type { Kysely } from "kysely";
+import type { Database, InventoryTable } from "./schema.js";
+import type { ImportResult, StoreKind } from "./types.js";
+
+/** An inventory row ready to store; `status` null means "active if new, else unchanged". */
+export type BulkInventoryRow = Omit<InventoryTable, "status"> & { status: string | null };
+
+export interface Backend {
+  readonly kind: StoreKind;
+  readonly db: Kysely<Database>;
+  /** Whether `SELECT … FOR UPDATE` exists (PostgreSQL); SQLite locks the whole file instead. */
+  readonly rowLocks: boolean;
+  /** Opens a write transaction on `conn` (SQLite: `BEGIN IMMEDIATE`). */
+  begin(conn: Kysely<Database>): Promise<void>;
+  /** The schema kysely's migration bookkeeping belongs in (PostgreSQL), created if missing. */
+  migrationSchema(): Promise<string | undefined>;
+  /**
+   * Writes `count` inventory rows, `rowAt(i)` each, inside the transaction already open on
+   * `conn`. A row that conflicts throws StoreError `ROW_INVALID` with its index.
+   */
+  bulkInventory(
+    conn: Kysely<Database>,
+    count: number,
+    rowAt: (i: number) => BulkInventoryRow,
+    mode: "insert" | "upsert",
+  ): Promise<ImportResult>;
+  /** The driver error is a unique/primary-key violation. */
+  isUniqueViolation(err: unknown): boolean;
+  close(): Promise<void>;
+}
+
+/** Column order the bulk paths bind in. */
+export const INVENTORY_COLUMNS = [
+  "part",
+  "imei",
+  "meid",
+  "esn",
+  "model",
+  "kid",
+  "attestation_key",
+  "attestation_thumbprint",
+  "contract_end",
+  "user_group",
+  "enterprise",
+  "status",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof BulkInventoryRow)[];

@@ -1,0 +1,82 @@
+/**
+ * The connection a handle runs on, and transactions over it. A root handle runs each query on
+ * any pooled connection; `transaction` pins one connection, opens the transaction and hands a
+ * child context to the callback; nested calls use savepoints on the same connection. An
+ * AsyncLocalStorage marks the innermost open transaction, so using an outer handle inside it
+ * fails loudly (`OUTSIDE_TRANSACTION`) instead of deadlocking on SQLite's single connection or
+ * silently escaping the transaction on PostgreSQL.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { type Kysely, sql } from "kysely";
+import type { Backend } from "./backend.js";
+import { StoreError } from "./errors.js";
+import type { Database } from "./schema.js";
+import type { Clock } from "./types.js";
+
+export interface Ctx {
+  readonly backend: Backend;
+  readonly clock: Clock;
+  /** The root kysely instance, or one bound to the transaction's connection. */
+  readonly exec: Kysely<Database>;
+  /** Identity of the transaction this context belongs to; null at the root. */
+  readonly tx: object | null;
+  /** Savepoint nesting depth (0 at the root, 1 in a transaction). */
+  readonly depth: number;
+  readonly life: { closed: boolean };
+}
+
+/** Keyed by the root kysely instance: stores sharing one SQLite connection share it too. */
+const active = new AsyncLocalStorage<{ root: Kysely<Database>; tx: object }>();
+
+/** The executor of `ctx`, after checking it may be used here and now. */
+export function dbOf(ctx: Ctx): Kysely<Database> {
+  if (ctx.life.closed) throw new StoreError("CLOSED", "the store is closed");
+  const inner = active.getStore();
+  if (inner !== undefined && inner.root === ctx.backend.db && inner.tx !== ctx.tx) {
+    throw new StoreError(
+      "OUTSIDE_TRANSACTION",
+      "a store handle from outside the current transaction was used inside it; use its tx",
+    );
+  }
+  return ctx.exec;
+}
+
+export async function transaction<T>(ctx: Ctx, fn: (child: Ctx) => Promise<T>): Promise<T> {
+  const exec = dbOf(ctx);
+  const tx = {};
+  if (ctx.tx === null) {
+    return exec.connection().execute(async (conn) => {
+      const child: Ctx = { ...ctx, exec: conn, tx, depth: 1 };
+      await ctx.backend.begin(conn);
+      try {
+        const out = await active.run({ root: ctx.backend.db, tx }, () => fn(child));
+        await sql`commit`.execute(conn);
+        return out;
+      } catch (err) {
+        await sql`rollback`.execute(conn).catch(() => {});
+        throw err;
+      }
+    });
+  }
+  const name = sql.raw(`dmg_sp_${ctx.depth}`);
+  await sql`savepoint ${name}`.execute(exec);
+  const child: Ctx = { ...ctx, tx, depth: ctx.depth + 1 };
+  try {
+    const out = await active.run({ root: ctx.backend.db, tx }, () => fn(child));
+    await sql`release savepoint ${name}`.execute(exec);
+    return out;
+  } catch (err) {
+    await sql`rollback to savepoint ${name}`.execute(exec).catch(() => {});
+    await sql`release savepoint ${name}`.execute(exec).catch(() => {});
+    throw err;
+  }
+}
+
+/** Runs `fn` in a transaction unless `ctx` is in one already (then directly, on it). */
+export function inTransaction<T>(ctx: Ctx, fn: (c: Ctx) => Promise<T>): Promise<T> {
+  if (ctx.tx !== null) {
+    dbOf(ctx);
+    return fn(ctx);
+  }
+  return transaction(ctx, fn);
+}

@@ -1,0 +1,159 @@
+import { canonicalJson, parseJson } from "../canonical.js";
+import { StoreError } from "../errors.js";
+import type { DevicesTable } from "../schema.js";
+import type {
+  DeviceInput,
+  DevicePatch,
+  DeviceRecord,
+  DeviceState,
+  DevicesRepo,
+  Page,
+} from "../types.js";
+import { count, id, limitOf, oneOf, optId } from "../validate.js";
+import { num, Repo } from "./base.js";
+
+export const DEVICE_STATES: readonly DeviceState[] = [
+  "pending",
+  "approved",
+  "denied",
+  "provisioned",
+  "terminated",
+];
+
+const MAX_PROFILE = 256 * 1024;
+
+function toRecord(r: DevicesTable): DeviceRecord {
+  return {
+    part: r.part,
+    imei: r.imei,
+    state: r.state as DeviceState,
+    attestationThumbprint: r.attestation_thumbprint,
+    dmCredentialsRef: r.dm_credentials_ref,
+    profile: r.profile === null ? null : parseJson(r.profile),
+    verdictId: r.verdict_id,
+    version: r.version,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function profileText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const s = canonicalJson(value, "profile");
+  if (s.length > MAX_PROFILE) {
+    throw new StoreError("ARGUMENT_INVALID", `profile exceeds ${MAX_PROFILE} bytes`, {
+      field: "profile",
+    });
+  }
+  return s;
+}
+
+/** The columns a patch changes; absent fields are left alone. */
+function patchColumns(p: DevicePatch): Partial<DevicesTable> {
+  const out: Partial<DevicesTable> = {};
+  if (p.state !== undefined) out.state = oneOf(p.state, "state", DEVICE_STATES);
+  if (p.attestationThumbprint !== undefined) {
+    out.attestation_thumbprint = optId(p.attestationThumbprint, "attestationThumbprint", 256);
+  }
+  if (p.dmCredentialsRef !== undefined) {
+    out.dm_credentials_ref = optId(p.dmCredentialsRef, "dmCredentialsRef", 256);
+  }
+  if (p.profile !== undefined) out.profile = profileText(p.profile);
+  if (p.verdictId !== undefined) out.verdict_id = optId(p.verdictId, "verdictId", 128);
+  return out;
+}
+
+export class Devices extends Repo implements DevicesRepo {
+  async get(imei: string): Promise<DeviceRecord | null> {
+    const r = await this.db
+      .selectFrom("devices")
+      .selectAll()
+      .where("part", "=", this.part)
+      .where("imei", "=", id(imei, "imei", 32))
+      .executeTakeFirst();
+    return r ? toRecord(r) : null;
+  }
+
+  async create(input: DeviceInput, now?: number): Promise<DeviceRecord> {
+    const t = this.time(now);
+    const row: DevicesTable = {
+      part: this.part,
+      imei: id(input.imei, "imei", 32),
+      state: oneOf(input.state, "state", DEVICE_STATES),
+      attestation_thumbprint: optId(input.attestationThumbprint, "attestationThumbprint", 256),
+      dm_credentials_ref: optId(input.dmCredentialsRef, "dmCredentialsRef", 256),
+      profile: profileText(input.profile),
+      verdict_id: optId(input.verdictId, "verdictId", 128),
+      version: 1,
+      created_at: t,
+      updated_at: t,
+    };
+    const r = await this.db
+      .insertInto("devices")
+      .values(row)
+      .onConflict((oc) => oc.columns(["part", "imei"]).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!r) {
+      throw new StoreError("ALREADY_EXISTS", "the device already has an activation state", {
+        field: "imei",
+      });
+    }
+    return toRecord(r);
+  }
+
+  async update(
+    imei: string,
+    patch: DevicePatch,
+    opts: { expectedVersion?: number; now?: number } = {},
+  ): Promise<DeviceRecord> {
+    const key = id(imei, "imei", 32);
+    const cols = patchColumns(patch);
+    const expected =
+      opts.expectedVersion === undefined
+        ? undefined
+        : count(opts.expectedVersion, "expectedVersion");
+    let q = this.db
+      .updateTable("devices")
+      .set((eb) => ({ ...cols, version: eb("version", "+", 1), updated_at: this.time(opts.now) }))
+      .where("part", "=", this.part)
+      .where("imei", "=", key);
+    if (expected !== undefined) q = q.where("version", "=", expected);
+    const r = await q.returningAll().executeTakeFirst();
+    if (r) return toRecord(r);
+    const current = await this.get(key);
+    if (!current) throw new StoreError("NOT_FOUND", "the device has no activation state");
+    throw new StoreError(
+      "VERSION_CONFLICT",
+      `the device's state moved on (version ${current.version}, expected ${expected})`,
+    );
+  }
+
+  async remove(imei: string): Promise<boolean> {
+    const r = await this.db
+      .deleteFrom("devices")
+      .where("part", "=", this.part)
+      .where("imei", "=", id(imei, "imei", 32))
+      .executeTakeFirst();
+    return num(r.numDeletedRows) > 0;
+  }
+
+  async count(state?: DeviceState): Promise<number> {
+    let q = this.db
+      .selectFrom("devices")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("part", "=", this.part);
+    if (state !== undefined) q = q.where("state", "=", oneOf(state, "state", DEVICE_STATES));
+    return num((await q.executeTakeFirstOrThrow()).n);
+  }
+
+  async list(page: Page & { state?: DeviceState } = {}): Promise<DeviceRecord[]> {
+    let q = this.db.selectFrom("devices").selectAll().where("part", "=", this.part);
+    if (page.state !== undefined) {
+      q = q.where("state", "=", oneOf(page.state, "state", DEVICE_STATES));
+    }
+    if (page.after !== undefined) q = q.where("imei", ">", id(page.after, "after", 32));
+    const rows = await q.orderBy("imei").limit(limitOf(page.limit)).execute();
+    return rows.map(toRecord);
+  }
+}

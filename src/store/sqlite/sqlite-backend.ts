@@ -1,0 +1,221 @@
+/**
+ * The embedded backend: better-sqlite3 under kysely's SqliteDialect.
+ *
+ * Pragmas, and why:
+ * - `journal_mode=WAL`: readers never block the writer and a commit is one append to the WAL.
+ * - `synchronous=NORMAL` (default; `FULL` on request): in WAL mode NORMAL is still atomic and
+ *   consistent after a crash of the process or the OS — a transaction is all there or not at
+ *   all, so no half-activation survives a kill — but the last commits before a power cut may
+ *   roll back because the WAL is synced at checkpoints rather than at every commit. The
+ *   activation flow is retry-safe (a lost verdict makes the device retry, and the nonce
+ *   it used is then gone), and FULL costs an fsync per commit, which caps a carrier at the
+ *   disk's fsync rate. Deployments that want power-cut durability pass `synchronous: "FULL"`.
+ * - `busy_timeout`: a second process writing the same file waits rather than failing.
+ * - `foreign_keys=ON`: enforced should a migration add one (off by default in SQLite).
+ * - `journal_size_limit`: the WAL file shrinks back after a big import's checkpoint.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Sqlite from "better-sqlite3";
+import { Kysely, SqliteDialect, sql } from "kysely";
+import type { Backend, BulkInventoryRow } from "../backend.js";
+import { StoreError } from "../errors.js";
+import type { Database } from "../schema.js";
+
+export interface SqliteBackendOptions {
+  /** A file path, or `:memory:`. The parent directory is created when missing. */
+  path: string;
+  synchronous?: "NORMAL" | "FULL";
+  /** How long a write waits for another process's lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+  /** Page cache size in KiB (default 32 MiB). */
+  cacheKiB?: number;
+}
+
+/** Rows per multi-row INSERT: 14 × 50 bound values, far below SQLite's limit. */
+const MULTI = 50;
+const UNIQUE_CODES = new Set(["SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"]);
+
+function isUnique(err: unknown): boolean {
+  return UNIQUE_CODES.has((err as { code?: unknown } | null)?.code as string);
+}
+
+export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
+  const synchronous = opts.synchronous ?? "NORMAL";
+  if (synchronous !== "NORMAL" && synchronous !== "FULL") {
+    throw new StoreError("ARGUMENT_INVALID", "synchronous must be NORMAL or FULL");
+  }
+  let raw: Sqlite.Database;
+  try {
+    if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    raw = new Sqlite(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
+    raw.pragma("journal_mode = WAL");
+    raw.pragma(`synchronous = ${synchronous}`);
+    raw.pragma("foreign_keys = ON");
+    raw.pragma(`cache_size = -${Math.trunc(opts.cacheKiB ?? 32_768)}`);
+    raw.pragma("journal_size_limit = 67108864");
+    raw.pragma("temp_store = MEMORY");
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new StoreError("UNAVAILABLE", `cannot open SQLite database ${opts.path}: ${why}`, {
+      cause: err,
+    });
+  }
+  const database = raw;
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+
+  // The bulk path binds prepared statements on the same (single) connection, inside the
+  // transaction the caller holds; kysely's connection mutex keeps everyone else out meanwhile.
+  // Plain inserts put MULTI rows in one statement (a third faster than one by one); when such
+  // a statement hits a conflict SQLite undoes just that statement, and its rows are replayed
+  // one by one to name the row at fault.
+  const cols =
+    "part, imei, meid, esn, model, kid, attestation_key, attestation_thumbprint, " +
+    "contract_end, user_group, enterprise, status, created_at, updated_at";
+  const values = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 'active'), ?, ?)";
+  let statements:
+    | {
+        insert: Sqlite.Statement;
+        insertMany: Sqlite.Statement;
+        insertOrSkip: Sqlite.Statement;
+        update: Sqlite.Statement;
+      }
+    | undefined;
+  function prepared() {
+    statements ??= {
+      insert: database.prepare(`insert into inventory (${cols}) values ${values}`),
+      insertMany: database.prepare(
+        `insert into inventory (${cols}) values ${Array(MULTI).fill(values).join(", ")}`,
+      ),
+      insertOrSkip: database.prepare(
+        `insert into inventory (${cols}) values ${values} on conflict do nothing`,
+      ),
+      update: database.prepare(
+        "update inventory set meid = ?, esn = ?, model = ?, kid = ?, attestation_key = ?, " +
+          "attestation_thumbprint = ?, contract_end = ?, user_group = ?, enterprise = ?, " +
+          "status = coalesce(?, status), updated_at = ? where part = ? and imei = ?",
+      ),
+    };
+    return statements;
+  }
+
+  function conflict(i: number, err: unknown): StoreError {
+    const field = err instanceof Error && err.message.includes("meid") ? "meid" : "imei";
+    return new StoreError(
+      "ROW_INVALID",
+      `row ${i}: ${field} is already in the inventory under another device`,
+      { index: i, field, cause: err },
+    );
+  }
+
+  function bind(r: BulkInventoryRow, out: unknown[], at: number): void {
+    out[at] = r.part;
+    out[at + 1] = r.imei;
+    out[at + 2] = r.meid;
+    out[at + 3] = r.esn;
+    out[at + 4] = r.model;
+    out[at + 5] = r.kid;
+    out[at + 6] = r.attestation_key;
+    out[at + 7] = r.attestation_thumbprint;
+    out[at + 8] = r.contract_end;
+    out[at + 9] = r.user_group;
+    out[at + 10] = r.enterprise;
+    out[at + 11] = r.status;
+    out[at + 12] = r.created_at;
+    out[at + 13] = r.updated_at;
+  }
+
+  function insertOne(st: Sqlite.Statement, r: BulkInventoryRow, i: number): number {
+    const args = new Array<unknown>(14);
+    bind(r, args, 0);
+    try {
+      return st.run(args).changes;
+    } catch (err) {
+      if (isUnique(err)) throw conflict(i, err);
+      throw err;
+    }
+  }
+
+  function insertAll(count: number, rowAt: (i: number) => BulkInventoryRow): number {
+    const st = prepared();
+    const args = new Array<unknown>(14 * MULTI);
+    let i = 0;
+    for (; i + MULTI <= count; i += MULTI) {
+      const batch: BulkInventoryRow[] = [];
+      for (let j = 0; j < MULTI; j++) {
+        const r = rowAt(i + j);
+        batch.push(r);
+        bind(r, args, j * 14);
+      }
+      try {
+        st.insertMany.run(args);
+      } catch (err) {
+        if (!isUnique(err)) throw err;
+        batch.forEach((r, j) => {
+          insertOne(st.insert, r, i + j);
+        });
+        throw err; // not reached: one of the replayed rows throws first
+      }
+    }
+    for (; i < count; i++) insertOne(st.insert, rowAt(i), i);
+    return count;
+  }
+
+  function upsertAll(count: number, rowAt: (i: number) => BulkInventoryRow) {
+    const st = prepared();
+    let inserted = 0;
+    let updated = 0;
+    for (let i = 0; i < count; i++) {
+      const r = rowAt(i);
+      if (insertOne(st.insertOrSkip, r, i) === 1) {
+        inserted++;
+        continue;
+      }
+      let changed: number;
+      try {
+        changed = st.update.run([
+          r.meid,
+          r.esn,
+          r.model,
+          r.kid,
+          r.attestation_key,
+          r.attestation_thumbprint,
+          r.contract_end,
+          r.user_group,
+          r.enterprise,
+          r.status,
+          r.updated_at,
+          r.part,
+          r.imei,
+        ]).changes;
+      } catch (err) {
+        if (isUnique(err)) throw conflict(i, err);
+        throw err;
+      }
+      // Neither inserted nor updated: the IMEI is new but its MEID belongs to another row.
+      if (changed !== 1) throw conflict(i, new Error("meid"));
+      updated++;
+    }
+    return { inserted, updated };
+  }
+
+  return {
+    kind: "sqlite",
+    db,
+    rowLocks: false,
+    async begin(conn: Kysely<Database>) {
+      await sql`begin immediate`.execute(conn);
+    },
+    async migrationSchema() {
+      return undefined;
+    },
+    async bulkInventory(_conn, count, rowAt, mode) {
+      if (mode === "insert") return { inserted: insertAll(count, rowAt), updated: 0 };
+      return upsertAll(count, rowAt);
+    },
+    isUniqueViolation: isUnique,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
