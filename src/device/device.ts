@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { JWK } from "jose";
+import type { DeviceReason } from "../evidence/reasons.js";
 import {
   findModel,
   generateImei,
@@ -9,15 +10,16 @@ import {
   isValidMeid,
   pseudoEsn,
 } from "../identity/index.js";
+import { isWrappedKey, type WrappedKey } from "../keystore/hpke-recipient.js";
+import { HPKE_SUITE, importRecipientPublicKey, sealDeviceKey } from "../keystore/hpke-suite.js";
 import { DeviceError } from "./errors.js";
-import { keyCheckValue } from "./key-check-value.js";
 import {
   type DeviceConfig,
   readDeviceConfig,
   readProfile,
   readReportedIdentity,
 } from "./normal/device-files.js";
-import { writeFactoryImage } from "./normal/factory-image.js";
+import { writeFactoryImage, writePayloadFile } from "./normal/factory-image.js";
 import { DEVICE_PATHS, within } from "./normal/layout.js";
 import { decodePayload, encodeBody, encodePayload } from "./normal/payload-format.js";
 import {
@@ -29,11 +31,10 @@ import {
 } from "./normal/payload-schema.js";
 import { tamperDevice } from "./normal/tamper.js";
 import { createOemCa, issueDeviceCertificate, type OemCa } from "./oem-ca.js";
-import type { DeviceReason } from "./reasons.js";
 import { TszClient } from "./tsz/client.js";
-import type { TszStatus, VerdictOutcome } from "./tsz/messages.js";
+import type { DepositOutcome, TszStatus, VerdictOutcome } from "./tsz/messages.js";
 import type { TszPool } from "./tsz/pool.js";
-import { sealedStateExists } from "./tsz/sealed-store.js";
+import { sealedStateExists, tszDir } from "./tsz/sealed-store.js";
 import type { NetworkAccess, VerdictValue } from "./tsz/state.js";
 import {
   CARRIER_ID,
@@ -48,7 +49,9 @@ import {
  * The emulated device as the CLI and the fleet simulator use it: the normal world's files plus
  * a handle on its TSZ. Everything secret stays behind the TSZ's message API.
  */
-export interface ManufactureOptions {
+
+/** What the OEM decides before it talks to the carrier (`prepareDevice`). */
+export interface PrepareOptions {
   model: string;
   /** Fused IMEI; default: a valid new one for the model. Not validated here: a counterfeit's may be bad. */
   imei?: string;
@@ -60,9 +63,6 @@ export interface ManufactureOptions {
   oemCa: OemCa;
   /** Certificate from another CA than `oemCa` (a counterfeit device). */
   counterfeit?: boolean;
-  /** The carrier's 256-bit security key for slot 0, and its key id. */
-  slotKey: Uint8Array;
-  kid: string;
   /** Verdict-signing public keys of the servers the device trusts, pinned now. */
   verdictKeys: Array<{ carrier: string; jwk: JWK; kid?: string }>;
   /** The stack's base URL, learned at manufacture; default http://127.0.0.1:8080. */
@@ -71,6 +71,24 @@ export interface ManufactureOptions {
   dmAccount?: Partial<DmAccount>;
   settings?: Partial<InitialSettings>;
   pool?: TszPool;
+}
+
+/**
+ * `manufactureDevice` in one call. Slot 0's key comes one of two ways, exactly one given:
+ * - `wrappedSlotKey` (the real one): called with the TSZ's HPKE public key, it asks the carrier's
+ *   keystore for a new key wrapped to it, e.g.
+ *   `async (pk) => (await keystore.createDeviceKey("carrier:acme", pk)).wrapped`;
+ *   the key exists only in that keystore and in the TSZ.
+ * - `slotKey` + `kid` (tests and benchmarks only): a raw key the caller already holds. It is
+ *   wrapped here to the TSZ's HPKE key with the suite's sender half and deposited like any
+ *   carrier's key, so the TSZ's message API never carries a raw key either way.
+ */
+export interface ManufactureOptions extends PrepareOptions {
+  wrappedSlotKey?: (hpkePublicKey: Uint8Array) => Promise<WrappedKey>;
+  /** Test only: slot 0's raw 256-bit key (see above). */
+  slotKey?: Uint8Array;
+  /** Test only: the raw key's id (with `slotKey`); with `wrappedSlotKey` the blob names it. */
+  kid?: string;
 }
 
 /** What the OEM hands the carrier's inventory (DESIGN.md, Manufacture). No key material. */
@@ -88,6 +106,9 @@ export interface ManufactureRecord {
   /** The bootstrap DM account preloaded in the payload (the carrier's DM server needs it). */
   dmAccount: DmAccount;
 }
+
+/** The record before slot 0's key is deposited: everything but the key id. */
+export type PreparedRecord = Omit<ManufactureRecord, "kid">;
 
 /** CONTRACT.md `device activate --json`, as far as the device knows it. */
 export interface LastVerdict {
@@ -148,6 +169,20 @@ export class Device {
 
   mayProvision(): Promise<boolean> {
     return this.tsz.mayProvision();
+  }
+
+  /** The TSZ's HPKE public key (65 bytes, `0x04 ‖ X ‖ Y`), as `createDeviceKey` takes it. */
+  async hpkePublicKey(): Promise<Uint8Array> {
+    return (await this.tsz.hpkePublicKey()).publicKey;
+  }
+
+  /**
+   * Deposits a key that `carrier`'s keystore wrapped to this TSZ (DESIGN.md, Migration): the TSZ
+   * opens it inside and puts it in a free slot; it reports the slot (the one it is already in,
+   * for the same key twice) or refuses with a typed error, nothing changed.
+   */
+  depositKey(carrier: string, wrapped: WrappedKey): Promise<DepositOutcome> {
+    return this.tsz.depositKey(carrier, wrapped);
   }
 
   tamper(kind: string): Promise<void> {
@@ -239,7 +274,7 @@ function nonce(): string {
 }
 
 /** The bootstrap body: the generated DM account and settings, with the caller's overrides. */
-function bootstrapBody(opts: ManufactureOptions, imei: string, serverUrl: string): BootstrapBody {
+function bootstrapBody(opts: PrepareOptions, imei: string, serverUrl: string): BootstrapBody {
   const serverId = `${opts.carrier}-dm`;
   const dmAccount: DmAccount = {
     serverUri: `${serverUrl.replace(/\/+$/, "")}/carriers/${opts.carrier}/dm`,
@@ -259,23 +294,88 @@ function bootstrapBody(opts: ManufactureOptions, imei: string, serverUrl: string
 }
 
 /**
- * The OEM's factory line for one device: writes the normal world, then manufactures the TSZ
- * (attestation key generated inside, certificate from `oemCa`, or from another CA when
- * `counterfeit`), fusing the identity, slot 0's key, the pinned verdict keys and the reference
- * measurements of the tree just written. The sealed TSZ state is written last, whole: a crash
- * before it leaves no device (the directory can be manufactured again).
+ * The key ids the suite accepts in a wrapped key (hpke-suite.ts decides; asked, not copied): a
+ * raw test key with another id could never be deposited.
  */
-export async function manufactureDevice(
-  dir: string,
-  opts: ManufactureOptions,
-): Promise<{ device: Device; record: ManufactureRecord }> {
+function isSuiteKid(kid: string): boolean {
+  return isWrappedKey({
+    v: 1,
+    kem: HPKE_SUITE.kem,
+    kdf: HPKE_SUITE.kdf,
+    aead: HPKE_SUITE.aead,
+    owner: "carrier:x",
+    kid,
+    enc: "A".repeat(87),
+    ct: "A".repeat(64),
+  });
+}
+
+/**
+ * A device between the two phases of manufacture: the TSZ exists (identity, attestation key and
+ * OEM certificate, HPKE key, reference measurements, toggle key 1) and so does the normal world,
+ * but not yet slot 0's key nor the payload. The OEM sends `hpkePublicKey` to the carrier, passes
+ * the wrapped key it gets back to `device.depositKey`, then calls `complete()`. The TSZ refuses
+ * to verify until then.
+ */
+export class PreparedDevice {
+  readonly device: Device;
+  /** The TSZ's HPKE public key (65 bytes) that the carrier wraps slot 0's key to. */
+  readonly hpkePublicKey: Uint8Array;
+  readonly record: PreparedRecord;
+  readonly #body: BootstrapBody;
+
+  constructor(
+    device: Device,
+    hpkePublicKey: Uint8Array,
+    record: PreparedRecord,
+    body: BootstrapBody,
+  ) {
+    this.device = device;
+    this.hpkePublicKey = hpkePublicKey;
+    this.record = record;
+    this.#body = body;
+  }
+
+  /**
+   * Writes the payload, whose key check value the TSZ makes from the key deposited for the
+   * record's carrier (the normal world never sees the key), and has the TSZ measure and fuse it.
+   * Before the TSZ has committed, a crash leaves an unfinished device (`abandon` and start over).
+   */
+  async complete(): Promise<{ device: Device; record: ManufactureRecord }> {
+    const { tsz } = this.device;
+    const { kid, kcv } = await tsz.keyCheckValue(this.record.carrier);
+    const payload = encodePayload({ kid, kcv, body: encodeBody(this.#body) });
+    await writePayloadFile(this.device.dir, payload);
+    await tsz.fusePayload();
+    return { device: this.device, record: { ...this.record, kid } };
+  }
+
+  /**
+   * Scraps an unfinished device: closes it and removes its TSZ storage, so the directory can be
+   * manufactured again. Does nothing to a device whose manufacture completed.
+   */
+  abandon(): Promise<void> {
+    return scrapUnfinished(this.device);
+  }
+}
+
+async function scrapUnfinished(device: Device): Promise<void> {
+  const phase = (await device.tsz.status().catch(() => null))?.phase;
+  await device.close();
+  if (phase !== "ready") await rm(tszDir(device.dir), { recursive: true, force: true });
+}
+
+/**
+ * The OEM's factory line, first phase: writes the normal world (all but the payload), then
+ * manufactures the TSZ (attestation key generated inside, certificate from `oemCa`, or from
+ * another CA when `counterfeit`), fusing the identity, the pinned verdict keys and the reference
+ * measurements of the tree just written, and making its HPKE key. Nothing is written before the
+ * options are checked; a failure before the TSZ seals its state leaves no device.
+ */
+export async function prepareDevice(dir: string, opts: PrepareOptions): Promise<PreparedDevice> {
   const abs = resolve(dir);
   if (!MODEL_NAME.test(opts.model)) throw invalid("model is not a model name");
   if (!CARRIER_ID.test(opts.carrier)) throw invalid("carrier is not a carrier id");
-  if (!KEY_ID.test(opts.kid)) throw invalid("kid must be 1-64 printable ASCII characters");
-  if (!(opts.slotKey instanceof Uint8Array) || opts.slotKey.length !== SLOT_KEY_BYTES) {
-    throw invalid(`the slot key must be ${SLOT_KEY_BYTES} bytes`);
-  }
   const slotCount = opts.slots ?? 8;
   if (!isSlotCount(slotCount)) throw invalid("slots must be 8, 16 or 24");
   if (await sealedStateExists(abs)) {
@@ -294,17 +394,11 @@ export async function manufactureDevice(
   const body = bootstrapBody(opts, imei, serverUrl);
   const problems = bootstrapProblems(body);
   if (problems.length > 0) throw invalid(`the bootstrap DM account is invalid: ${problems[0]}`);
-  const payload = encodePayload({
-    kid: opts.kid,
-    kcv: keyCheckValue(opts.slotKey, opts.kid),
-    body: encodeBody(body),
-  });
 
   const measured = await writeFactoryImage(abs, {
     config: { model: opts.model, brand: opts.oemCa.name, carrier: opts.carrier, serverUrl },
     reported: { imei, meid },
     otaCertificatePem: opts.oemCa.otaCertificatePem,
-    payload,
   });
 
   let issuer = opts.oemCa;
@@ -321,11 +415,8 @@ export async function manufactureDevice(
       esn,
       oemId: opts.oemCa.oemId,
       slotCount,
-      slot0: { carrier: opts.carrier, kid: opts.kid, key: opts.slotKey },
       verdictKeys: opts.verdictKeys,
       authoritative: {
-        payloadCrc32: measured.payloadCrc32,
-        payloadSize: measured.payloadSize,
         osImageSha256: measured.osImageSha256,
         otaCertsSha256: measured.otaCertsSha256,
       },
@@ -335,18 +426,70 @@ export async function manufactureDevice(
     opts.pool,
   );
   const device = new Device(abs, tsz);
-  const record: ManufactureRecord = {
-    imei,
-    meid,
-    esn,
-    model: opts.model,
-    carrier: opts.carrier,
-    kid: opts.kid,
-    slotCount,
-    oemId: opts.oemCa.oemId,
-    counterfeit: opts.counterfeit === true,
-    attestationCertificatePem: await tsz.certificatePem(),
-    dmAccount: body.dmAccount,
-  };
-  return { device, record };
+  try {
+    const record: PreparedRecord = {
+      imei,
+      meid,
+      esn,
+      model: opts.model,
+      carrier: opts.carrier,
+      slotCount,
+      oemId: opts.oemCa.oemId,
+      counterfeit: opts.counterfeit === true,
+      attestationCertificatePem: await tsz.certificatePem(),
+      dmAccount: body.dmAccount,
+    };
+    return new PreparedDevice(device, await device.hpkePublicKey(), record, body);
+  } catch (err) {
+    await scrapUnfinished(device).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The test-only path: `slotKey` wrapped here, to the TSZ's key, as the carrier would. */
+async function wrapRawSlotKey(
+  hpkePublicKey: Uint8Array,
+  carrier: string,
+  kid: string,
+  slotKey: Uint8Array,
+): Promise<WrappedKey> {
+  const recipient = await importRecipientPublicKey(hpkePublicKey);
+  return sealDeviceKey(recipient, `carrier:${carrier}`, kid, slotKey);
+}
+
+/**
+ * The whole factory line for one device: `prepareDevice`, slot 0's key from the carrier
+ * (`wrappedSlotKey`, or a raw test key) deposited in the TSZ, then `complete()`. Any failure
+ * after the first phase scraps the unfinished TSZ, so the directory can be manufactured again.
+ */
+export async function manufactureDevice(
+  dir: string,
+  opts: ManufactureOptions,
+): Promise<{ device: Device; record: ManufactureRecord }> {
+  const { wrappedSlotKey, slotKey, kid } = opts;
+  if ((wrappedSlotKey === undefined) === (slotKey === undefined)) {
+    throw invalid("give exactly one of wrappedSlotKey and slotKey");
+  }
+  if (slotKey !== undefined) {
+    if (!(slotKey instanceof Uint8Array) || slotKey.length !== SLOT_KEY_BYTES) {
+      throw invalid(`the slot key must be ${SLOT_KEY_BYTES} bytes`);
+    }
+    if (typeof kid !== "string" || !KEY_ID.test(kid) || !isSuiteKid(kid)) {
+      throw invalid("kid must be 1-64 letters, digits and . _ : - (not starting with a symbol)");
+    }
+  } else if (typeof wrappedSlotKey !== "function") {
+    throw invalid("wrappedSlotKey must be a function of the TSZ's HPKE public key");
+  }
+  const prepared = await prepareDevice(dir, opts);
+  try {
+    const pk = prepared.hpkePublicKey;
+    const wrapped = wrappedSlotKey
+      ? await wrappedSlotKey(pk)
+      : await wrapRawSlotKey(pk, opts.carrier, kid as string, slotKey as Uint8Array);
+    await prepared.device.depositKey(opts.carrier, wrapped);
+    return await prepared.complete();
+  } catch (err) {
+    await prepared.abandon().catch(() => undefined);
+    throw err;
+  }
 }

@@ -40,7 +40,18 @@ export type DeviceErrorCode =
   | "VERDICT_NONCE_MISMATCH"
   /** The verdict names another device than this one. */
   | "VERDICT_SUBJECT_MISMATCH"
-  /** The preloaded OMA DM payload cannot be decoded (for `dmAccount`). */
+  /**
+   * A key offered to `depositKey` is not an HPKE-wrapped key of the suite (hpke-suite.ts), or it
+   * names another owner than the carrier it is deposited for.
+   */
+  | "WRAPPED_KEY_INVALID"
+  /** The wrapped key does not open with this TSZ's HPKE key: another device's, relabelled or altered. */
+  | "WRAPPED_KEY_UNWRAP_FAILED"
+  /** Every key slot is occupied: the key was not deposited and nothing changed. */
+  | "SLOTS_FULL"
+  /** The carrier already holds a different key under this key id: nothing changed. */
+  | "KEY_ID_CONFLICT"
+  /** The preloaded OMA DM payload cannot be decoded (for `dmAccount`), or, at manufacture, fused. */
   | "PAYLOAD_UNREADABLE"
   /** `tamper` was given a kind that CONTRACT.md does not list. */
   | "TAMPER_KIND_UNKNOWN";

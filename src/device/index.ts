@@ -3,6 +3,26 @@
  * zone behind its message API, and the OEM CA that certifies devices. What the CLI, the fleet
  * simulator and the servers' tests use; internals stay in their modules.
  */
+
+export {
+  type DebugStatus,
+  decodeMeasurements,
+  EVIDENCE_PROFILE,
+  EVIDENCE_TYP,
+  type EvidenceClaims,
+  type MeasurementDocument,
+  ueidForImei,
+} from "../evidence/evidence-claims.js";
+export { KCV_LABEL, KCV_LENGTH, keyCheckValue } from "../evidence/key-check-value.js";
+export {
+  computeKeyProof,
+  KEY_PROOF_HEADER,
+  KEY_PROOF_LABEL,
+  keyProofInput,
+  verifyKeyProof,
+} from "../evidence/key-proof.js";
+export { DEVICE_REASONS, type DeviceReason, sortReasons } from "../evidence/reasons.js";
+export { parseVerdictClaims, type VerdictClaims } from "../evidence/verdict-claims.js";
 export { crc32 } from "./crc32.js";
 export {
   Device,
@@ -12,26 +32,13 @@ export {
   type ManufactureRecord,
   manufactureDevice,
   openDevice,
+  PreparedDevice,
+  type PreparedRecord,
+  type PrepareOptions,
+  prepareDevice,
   type VerifyOptions,
 } from "./device.js";
 export { DeviceError, type DeviceErrorCode, isDeviceError } from "./errors.js";
-export {
-  type DebugStatus,
-  decodeMeasurements,
-  EVIDENCE_PROFILE,
-  EVIDENCE_TYP,
-  type EvidenceClaims,
-  type MeasurementDocument,
-  ueidForImei,
-} from "./evidence-claims.js";
-export { KCV_LABEL, KCV_LENGTH, keyCheckValue } from "./key-check-value.js";
-export {
-  computeKeyProof,
-  KEY_PROOF_HEADER,
-  KEY_PROOF_LABEL,
-  keyProofInput,
-  verifyKeyProof,
-} from "./key-proof.js";
 export type { DeviceConfig, ReportedIdentity } from "./normal/device-files.js";
 export { DEVICE_PATHS, SU_PATHS } from "./normal/layout.js";
 export type {
@@ -54,10 +61,13 @@ export {
   saveOemCa,
   verifyDeviceCertificate,
 } from "./oem-ca.js";
-export { DEVICE_REASONS, type DeviceReason, sortReasons } from "./reasons.js";
 export { TszClient } from "./tsz/client.js";
-export type { TszStatus, VerdictOutcome } from "./tsz/messages.js";
+export type {
+  DepositOutcome,
+  HpkePublicKey,
+  TszStatus,
+  VerdictOutcome,
+} from "./tsz/messages.js";
 export { closeDefaultTszPool, defaultTszPool, TszPool, type TszPoolOptions } from "./tsz/pool.js";
-export type { NetworkAccess, VerdictValue } from "./tsz/state.js";
+export type { NetworkAccess, TszPhase, VerdictValue } from "./tsz/state.js";
 export { CARRIER_ID, SLOT_COUNTS, SLOT_KEY_BYTES, type SlotCount } from "./validate.js";
-export { parseVerdictClaims, type VerdictClaims } from "./verdict-claims.js";

@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { oemIdOf } from "../evidence/oem-id.js";
 import { DeviceError } from "./errors.js";
 import type { CryptoKey, EcdsaParams, EcKeyGenParams } from "./webcrypto-types.js";
 import {
@@ -63,10 +63,7 @@ function dnValue(v: string): string {
   return v.replace(/[,+"\\<>;=#]/g, (c) => `\\${c}`);
 }
 
-export function oemIdOf(certificate: X509Certificate): string {
-  const spki = new Uint8Array(certificate.publicKey.rawData);
-  return createHash("sha256").update(spki).digest().subarray(0, 16).toString("base64url");
-}
+export { oemIdOf };
 
 async function pkcs8Pem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await crypto.subtle.exportKey("pkcs8", key)).toString("base64");

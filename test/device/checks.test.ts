@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 import { crc32 } from "../../src/device/crc32.js";
-import { keyCheckValue } from "../../src/device/key-check-value.js";
 import {
   encodeBody,
   encodePayload,
@@ -26,6 +25,7 @@ import {
   checkTestKeys,
 } from "../../src/device/tsz/checks/root.js";
 import type { Authoritative, SlotState } from "../../src/device/tsz/state.js";
+import { keyCheckValue } from "../../src/evidence/key-check-value.js";
 import { makeImei } from "../../src/identity/index.js";
 
 const IMEI = makeImei("35999101", 123456);

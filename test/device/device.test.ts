@@ -114,11 +114,8 @@ describe("manufacture and the device facade", () => {
       esn: null,
       oemId: lab.ca.oemId,
       slotCount: 8 as const,
-      slot0: { carrier: "acme", kid: "k", key: lab.slotKey },
       verdictKeys: [],
       authoritative: {
-        payloadCrc32: 0,
-        payloadSize: 0,
         osImageSha256: "0".repeat(64),
         otaCertsSha256: "0".repeat(64),
       },

@@ -4,9 +4,6 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { unzipSync } from "fflate";
 import { crc32 } from "../../src/device/crc32.js";
-import { hwmodelFor, ueidForImei } from "../../src/device/evidence-claims.js";
-import { KCV_LABEL, keyCheckValue } from "../../src/device/key-check-value.js";
-import { computeKeyProof, keyProofInput } from "../../src/device/key-proof.js";
 import { parseBuildProp, setBuildProp } from "../../src/device/normal/build-prop.js";
 import { osImageBytes, otaCertsZip } from "../../src/device/normal/factory-image.js";
 import { OTA_CERT_ENTRY, within } from "../../src/device/normal/layout.js";
@@ -18,6 +15,9 @@ import {
   parsePayloadHeader,
 } from "../../src/device/normal/payload-format.js";
 import { BOOTSTRAP_SCHEMA_ID, type BootstrapBody } from "../../src/device/normal/payload-schema.js";
+import { hwmodelFor, ueidForImei } from "../../src/evidence/evidence-claims.js";
+import { KCV_LABEL, keyCheckValue } from "../../src/evidence/key-check-value.js";
+import { computeKeyProof, keyProofInput } from "../../src/evidence/key-proof.js";
 
 describe("CRC-32", () => {
   test("check values of the zip CRC (ITU-T V.42)", () => {

@@ -74,13 +74,18 @@ export interface FactoryImageSpec {
   config: DeviceConfig;
   reported: ReportedIdentity;
   otaCertificatePem: string;
-  payload: Uint8Array;
+  /**
+   * The preloaded OMA DM payload. Manufacture writes it later (`writePayloadFile`), once the TSZ
+   * holds slot 0's key and has made its key check value; omit it then.
+   */
+  payload?: Uint8Array;
 }
 
 /** What the OEM fuses into the TSZ about the tree it just wrote. */
 export interface FactoryMeasurements {
-  payloadCrc32: number;
-  payloadSize: number;
+  /** The payload's, when the spec carried one; the TSZ measures it itself at manufacture. */
+  payloadCrc32: number | null;
+  payloadSize: number | null;
   osImageSha256: string;
   otaCertsSha256: string;
   /** Path (relative to the device root) → mode bits (`st_mode & 0o7777`) as shipped. */
@@ -120,15 +125,24 @@ export async function writeFactoryImage(
   await writeFileAtomic(within(dir, DEVICE_PATHS.osImage), os, 0o644, FAST);
   shippedModes[DEVICE_PATHS.osImage] = 0o644;
 
-  await writeFileAtomic(within(dir, DEVICE_PATHS.payload), spec.payload, 0o644, FAST);
+  if (spec.payload) await writePayloadFile(dir, spec.payload, FAST);
   await writeReportedIdentity(dir, spec.reported, FAST);
   await writeDeviceConfig(dir, spec.config, FAST);
 
   return {
-    payloadCrc32: crc32(spec.payload),
-    payloadSize: spec.payload.length,
+    payloadCrc32: spec.payload ? crc32(spec.payload) : null,
+    payloadSize: spec.payload ? spec.payload.length : null,
     osImageSha256: sha256Hex(os),
     otaCertsSha256: sha256Hex(ota),
     shippedModes,
   };
+}
+
+/** Writes the preloaded OMA DM payload (PAYLOAD.md), atomically; durable unless told otherwise. */
+export async function writePayloadFile(
+  dir: string,
+  payload: Uint8Array,
+  opts: { durable?: boolean } = {},
+): Promise<void> {
+  await writeFileAtomic(within(dir, DEVICE_PATHS.payload), payload, 0o644, opts);
 }

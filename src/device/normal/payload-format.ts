@@ -1,6 +1,6 @@
+import { KCV_LENGTH } from "../../evidence/key-check-value.js";
 import { crc32 } from "../crc32.js";
 import { DeviceError } from "../errors.js";
-import { KCV_LENGTH } from "../key-check-value.js";
 import { KEY_ID } from "../validate.js";
 import { type BootstrapBody, bootstrapProblems } from "./payload-schema.js";
 

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, rm } from "node:fs/promises";
+import { KCV_LENGTH } from "../../evidence/key-check-value.js";
 import { generateImei, makeImei, parseImei } from "../../identity/index.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { crc32 } from "../crc32.js";
 import { DeviceError } from "../errors.js";
-import { KCV_LENGTH } from "../key-check-value.js";
 import { X509CertificateGenerator } from "../x509.js";
 import { setBuildProp } from "./build-prop.js";
 import { readDeviceConfig, readReportedIdentity, writeReportedIdentity } from "./device-files.js";

@@ -1,9 +1,13 @@
 import { resolve } from "node:path";
+import type { DeviceReason } from "../../evidence/reasons.js";
+import type { WrappedKey } from "../../keystore/hpke-recipient.js";
 import { DeviceError } from "../errors.js";
-import type { DeviceReason } from "../reasons.js";
 import type {
+  DepositOutcome,
+  HpkePublicKey,
   ManufactureSpec,
   ReportedIdentityMessage,
+  SlotKeyCheck,
   TszOp,
   TszRequestOf,
   TszResults,
@@ -40,9 +44,10 @@ export class TszClient {
   }
 
   /**
-   * Manufactures the TSZ: it generates its attestation key and returns a CSR, `issue` (the OEM
-   * CA) answers with a certificate, the TSZ checks it and seals its state. A failure anywhere
-   * leaves no sealed state behind.
+   * Manufactures the TSZ, first phase: it generates its attestation key and returns a CSR,
+   * `issue` (the OEM CA) answers with a certificate, the TSZ checks it, makes its HPKE key and
+   * seals its state in phase `manufacturing`. A failure anywhere leaves no sealed state behind.
+   * Then: `depositKey` (slot 0's key), `keyCheckValue`, `fusePayload`.
    */
   static async manufacture(
     dir: string,
@@ -97,6 +102,26 @@ export class TszClient {
 
   factoryReset(): Promise<{ toggleKey: 1 }> {
     return this.#call({ op: "factoryReset", session: this.session });
+  }
+
+  /** The TSZ's HPKE public key, to which a carrier's keystore wraps the keys it deposits. */
+  hpkePublicKey(): Promise<HpkePublicKey> {
+    return this.#call({ op: "hpkePublicKey", session: this.session });
+  }
+
+  /** Hands the TSZ a key wrapped to it for `carrier`; it lands in a free slot, or is refused. */
+  depositKey(carrier: string, wrapped: WrappedKey): Promise<DepositOutcome> {
+    return this.#call({ op: "depositKey", session: this.session, carrier, wrapped });
+  }
+
+  /** Manufacture only: the payload's key check value for `carrier`'s slot, made in the TSZ. */
+  keyCheckValue(carrier: string): Promise<SlotKeyCheck> {
+    return this.#call({ op: "keyCheckValue", session: this.session, carrier });
+  }
+
+  /** Manufacture only: the TSZ measures the payload and fuses its CRC and size (phase `ready`). */
+  fusePayload(): Promise<TszStatus> {
+    return this.#call({ op: "fusePayload", session: this.session });
   }
 
   async close(): Promise<void> {

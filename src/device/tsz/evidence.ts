@@ -6,8 +6,8 @@ import {
   encodeMeasurements,
   hwmodelFor,
   ueidForImei,
-} from "../evidence-claims.js";
-import { computeKeyProof, KEY_PROOF_HEADER } from "../key-proof.js";
+} from "../../evidence/evidence-claims.js";
+import { computeKeyProof, KEY_PROOF_HEADER } from "../../evidence/key-proof.js";
 import type { CryptoKey } from "../webcrypto-types.js";
 import type { TszState } from "./state.js";
 import type { VerificationResult } from "./verification.js";

@@ -1,7 +1,8 @@
 import { isAbsolute } from "node:path";
 import type { JWK } from "jose";
+import type { DeviceReason } from "../../evidence/reasons.js";
+import { type EcPublicJwk, isWrappedKey, type WrappedKey } from "../../keystore/hpke-recipient.js";
 import { DeviceError, type DeviceErrorCode } from "../errors.js";
-import type { DeviceReason } from "../reasons.js";
 import {
   CARRIER_ID,
   isRecord,
@@ -9,18 +10,29 @@ import {
   KEY_ID,
   MODEL_NAME,
   NONCE,
-  SLOT_KEY_BYTES,
   type SlotCount,
   unknownKeys,
 } from "../validate.js";
-import type { Authoritative, NetworkAccess, VerdictRecord, VerdictValue } from "./state.js";
+import type {
+  Authoritative,
+  NetworkAccess,
+  TszPhase,
+  VerdictRecord,
+  VerdictValue,
+} from "./state.js";
 
 /**
  * The TSZ's message API: the only way in (the emulated SMC, Secure Monitor Call). Requests and
  * responses are plain structured-clone values; every request is validated on arrival by
  * {@link parseRequest}, so a malformed one gets a typed `TSZ_BAD_REQUEST` reply and changes
- * nothing. No response carries key material: slot keys and the attestation private key only ever
- * travel inwards, at manufacture.
+ * nothing. No message carries a security key in clear, in either direction: carriers' keys come
+ * in HPKE-wrapped to the TSZ's own key (`depositKey`) and are opened inside; nothing secret goes
+ * out (the HPKE public key and key check values are public).
+ *
+ * Manufacture runs in phases: `manufacture` (attestation key, CSR) → `installCertificate` (the
+ * state is sealed, phase `manufacturing`, HPKE key made) → `depositKey` (slot 0's key, from the
+ * carrier) → `keyCheckValue` (the payload's KCV, made in here) → `fusePayload` (the TSZ measures
+ * the payload the OEM wrote; phase `ready`).
  */
 export interface ManufactureSpec {
   model: string;
@@ -29,11 +41,10 @@ export interface ManufactureSpec {
   esn: string | null;
   oemId: string;
   slotCount: SlotCount;
-  /** The first carrier's security key, for slot 0. */
-  slot0: { carrier: string; kid: string; key: Uint8Array };
   /** Verdict-signing public keys to pin, per carrier. */
   verdictKeys: Array<{ carrier: string; jwk: JWK; kid?: string }>;
-  authoritative: Authoritative;
+  /** The OS image and OTA certificates as shipped; the payload's values are fused later. */
+  authoritative: Pick<Authoritative, "osImageSha256" | "otaCertsSha256">;
   shippedModes: Record<string, number>;
 }
 
@@ -58,7 +69,11 @@ export type TszRequest =
     }
   | { op: "acceptVerdict"; session: string; jws: string }
   | { op: "mayProvision"; session: string }
-  | { op: "factoryReset"; session: string };
+  | { op: "factoryReset"; session: string }
+  | { op: "hpkePublicKey"; session: string }
+  | { op: "depositKey"; session: string; carrier: string; wrapped: WrappedKey }
+  | { op: "keyCheckValue"; session: string; carrier: string }
+  | { op: "fusePayload"; session: string };
 
 export type TszOp = TszRequest["op"];
 export type TszRequestOf<Op extends TszOp> = Extract<TszRequest, { op: Op }>;
@@ -70,6 +85,8 @@ export interface TszStatus {
   meid: string | null;
   esn: string | null;
   oemId: string;
+  /** `manufacturing` until the payload is fused (verification refused), then `ready`. */
+  phase: TszPhase;
   toggleKey: 0 | 1;
   slotCount: number;
   slots: Array<{ index: number; carrier: string; kid: string }>;
@@ -87,6 +104,27 @@ export interface VerdictOutcome {
   toggleKey: 0 | 1;
 }
 
+/** Where a deposited key is. `alreadyPresent`: the same key was there already; nothing changed. */
+export interface DepositOutcome {
+  slot: number;
+  carrier: string;
+  kid: string;
+  alreadyPresent: boolean;
+}
+
+/** The TSZ's HPKE recipient public key: the KEM serialization (65 bytes) and its JWK. */
+export interface HpkePublicKey {
+  publicKey: Uint8Array;
+  jwk: EcPublicJwk;
+}
+
+/** The payload's key check value for a carrier's slot (key-check-value.ts), made in the TSZ. */
+export interface SlotKeyCheck {
+  slot: number;
+  kid: string;
+  kcv: Uint8Array;
+}
+
 export interface TszResults {
   manufacture: { session: string; csrPem: string };
   installCertificate: TszStatus;
@@ -98,6 +136,10 @@ export interface TszResults {
   acceptVerdict: VerdictOutcome;
   mayProvision: { allowed: boolean };
   factoryReset: { toggleKey: 1 };
+  hpkePublicKey: HpkePublicKey;
+  depositKey: DepositOutcome;
+  keyCheckValue: SlotKeyCheck;
+  fusePayload: TszStatus;
 }
 
 export interface TszErrorReply {
@@ -165,11 +207,6 @@ function session(v: Record<string, unknown>): string {
   return text(v.session, SESSION, "session");
 }
 
-function bytes(v: unknown, length: number, at: string): Uint8Array {
-  if (!(v instanceof Uint8Array) || v.length !== length) throw bad(`${at} must be ${length} bytes`);
-  return new Uint8Array(v);
-}
-
 function uint(v: unknown, max: number, at: string): number {
   if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > max)
     throw bad(`${at} is not valid`);
@@ -196,16 +233,12 @@ function spec(v: unknown): ManufactureSpec {
     "esn",
     "oemId",
     "slotCount",
-    "slot0",
     "verdictKeys",
     "authoritative",
     "shippedModes",
   ];
   fields(v, allowed, "spec");
   if (!isSlotCount(v.slotCount)) throw bad("spec.slotCount must be 8, 16 or 24");
-  const s0 = v.slot0;
-  if (!isRecord(s0)) throw bad("spec.slot0 must be an object");
-  fields(s0, ["carrier", "kid", "key"], "spec.slot0");
   if (!Array.isArray(v.verdictKeys) || v.verdictKeys.length > MAX_PINNED) {
     throw bad(`spec.verdictKeys must be an array of at most ${MAX_PINNED}`);
   }
@@ -221,11 +254,7 @@ function spec(v: unknown): ManufactureSpec {
   });
   const a = v.authoritative;
   if (!isRecord(a)) throw bad("spec.authoritative must be an object");
-  fields(
-    a,
-    ["payloadCrc32", "payloadSize", "osImageSha256", "otaCertsSha256"],
-    "spec.authoritative",
-  );
+  fields(a, ["osImageSha256", "otaCertsSha256"], "spec.authoritative");
   const m = v.shippedModes;
   if (!isRecord(m) || Object.keys(m).length > MAX_SHIPPED)
     throw bad("spec.shippedModes is not valid");
@@ -243,15 +272,8 @@ function spec(v: unknown): ManufactureSpec {
     esn: nullable(v.esn, ESN_SHAPE, "spec.esn"),
     oemId: text(v.oemId, OEM_ID, "spec.oemId"),
     slotCount: v.slotCount,
-    slot0: {
-      carrier: text(s0.carrier, CARRIER_ID, "spec.slot0.carrier"),
-      kid: text(s0.kid, KEY_ID, "spec.slot0.kid"),
-      key: bytes(s0.key, SLOT_KEY_BYTES, "spec.slot0.key"),
-    },
     verdictKeys,
     authoritative: {
-      payloadCrc32: uint(a.payloadCrc32, 0xffffffff, "spec.authoritative.payloadCrc32"),
-      payloadSize: uint(a.payloadSize, 1 << 20, "spec.authoritative.payloadSize"),
       osImageSha256: text(a.osImageSha256, SHA256_HEX, "spec.authoritative.osImageSha256"),
       otaCertsSha256: text(a.otaCertsSha256, SHA256_HEX, "spec.authoritative.otaCertsSha256"),
     },
@@ -267,6 +289,21 @@ function reported(v: unknown): ReportedIdentityMessage {
     imei: text(v.imei, /^[\x20-\x7e]{0,32}$/, "reported.imei"),
     meid: nullable(v.meid, /^[\x20-\x7e]{0,32}$/, "reported.meid"),
   };
+}
+
+/**
+ * A wrapped key as the keystore hands it out (hpke-suite.ts `WrappedKey`, exact shape), copied
+ * field by field into a fresh object; anything else is `WRAPPED_KEY_INVALID`.
+ */
+function wrappedKey(v: unknown): WrappedKey {
+  if (!isWrappedKey(v)) {
+    throw new DeviceError(
+      "WRAPPED_KEY_INVALID",
+      "wrapped is not an HPKE-wrapped key of the suite DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-256-GCM",
+    );
+  }
+  const { v: version, kem, kdf, aead, owner, kid, enc, ct } = v;
+  return { v: version, kem, kdf, aead, owner, kid, enc, ct };
 }
 
 /** The request in `body`, or `TSZ_BAD_REQUEST` naming the first fault. Own properties only. */
@@ -308,11 +345,24 @@ export function parseRequest(body: unknown): TszRequest {
         throw bad("jws must be a compact JWS string");
       }
       return { op, session: session(body), jws: body.jws };
+    case "depositKey":
+      fields(body, ["op", "session", "carrier", "wrapped"], op);
+      return {
+        op,
+        session: session(body),
+        carrier: text(body.carrier, CARRIER_ID, "carrier"),
+        wrapped: wrappedKey(body.wrapped),
+      };
+    case "keyCheckValue":
+      fields(body, ["op", "session", "carrier"], op);
+      return { op, session: session(body), carrier: text(body.carrier, CARRIER_ID, "carrier") };
     case "close":
     case "status":
     case "certificate":
     case "mayProvision":
     case "factoryReset":
+    case "hpkePublicKey":
+    case "fusePayload":
       fields(body, ["op", "session"], op);
       return { op, session: session(body) };
     default:

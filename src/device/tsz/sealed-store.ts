@@ -109,7 +109,10 @@ export async function sealedStateExists(dir: string): Promise<boolean> {
   }
 }
 
-/** Reads, authenticates and parses the device's sealed state; returns it with its seal key. */
+/**
+ * Reads, authenticates and parses the device's sealed state; returns it with its seal key. A
+ * version 1 state is upgraded and sealed back first (state.ts).
+ */
 export async function loadSealedState(
   dir: string,
 ): Promise<{ state: TszState; sealKey: Uint8Array }> {
@@ -126,9 +129,19 @@ export async function loadSealedState(
     throw new DeviceError("DEVICE_NOT_FOUND", `no manufactured device in ${dir} (no ${path})`);
   }
   const sealKey = deriveSealKey(await readFuse(dir));
-  return { state: parseState(unseal(sealKey, sealed, path)), sealKey };
+  const { state, upgraded } = parseState(unseal(sealKey, sealed, path));
+  // A version 1 state has just been given its HPKE seed: seal it back (atomically) before use,
+  // or the next start would derive another key pair than the one carriers were told.
+  if (upgraded) await storeSealedState(dir, sealKey, state);
+  return { state, sealKey };
 }
 
+/**
+ * Seals `state` and writes it atomically (atomic-write.ts: temporary file, fsync, rename, fsync
+ * of the directory): a crash at any point leaves the previous sealed state or this one, never a
+ * mix. A crash before the rename may leave a `.state.sealed.*.tmp` file beside it, which nothing
+ * reads.
+ */
 export async function storeSealedState(
   dir: string,
   sealKey: Uint8Array,

@@ -1,6 +1,15 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { resolve } from "node:path";
+import { keyCheckValue } from "../../evidence/key-check-value.js";
+import {
+  deriveRecipientKeyPair,
+  openWrappedKey,
+  publicJwkFromBytes,
+  type RecipientKeyPair,
+} from "../../keystore/hpke-recipient.js";
+import { crc32 } from "../crc32.js";
 import { DeviceError } from "../errors.js";
+import { parsePayloadBody, parsePayloadHeader } from "../normal/payload-format.js";
 import { SLOT_KEY_BYTES } from "../validate.js";
 import type { CryptoKey, CryptoKeyPair } from "../webcrypto-types.js";
 import {
@@ -11,6 +20,7 @@ import {
   generateAttestationKey,
   importSigningKey,
 } from "./attestation-key.js";
+import { checkPayloadKey } from "./checks/payload.js";
 import { buildEvidenceClaims, chooseProofSlot, signEvidence } from "./evidence.js";
 import {
   type ManufactureSpec,
@@ -27,9 +37,9 @@ import {
   sealedStateExists,
   storeSealedState,
 } from "./sealed-store.js";
-import type { TszState } from "./state.js";
+import { HPKE_SEED_BYTES, type SlotState, type TszState } from "./state.js";
 import { checkVerdict, pinKey } from "./verdict.js";
-import { runVerification } from "./verification.js";
+import { readPayloadFile, runVerification } from "./verification.js";
 
 /**
  * The secure world's request handler, run inside a TSZ worker. It keeps every open device's
@@ -44,6 +54,8 @@ interface OpenDevice {
   certificateDer: string;
   /** The nonce of the last evidence, which a verdict must answer; in memory only. */
   pendingNonce: string | null;
+  /** The HPKE key pair, derived from the sealed seed on first use (not on every open). */
+  hpke: Promise<RecipientKeyPair> | null;
   refs: number;
   tail: Promise<unknown>;
 }
@@ -113,6 +125,27 @@ export class TszService {
     >,
   ): Promise<unknown> {
     switch (req.op) {
+      case "verify":
+      case "acceptVerdict":
+      case "factoryReset":
+        if (d.state.phase !== "ready") {
+          throw new DeviceError(
+            "TSZ_WRONG_PHASE",
+            "the device's manufacture is not finished (no payload fused yet)",
+          );
+        }
+        break;
+      case "keyCheckValue":
+      case "fusePayload":
+        if (d.state.phase !== "manufacturing") {
+          throw new DeviceError(
+            "TSZ_WRONG_PHASE",
+            `${req.op} is a step of manufacture, which is finished`,
+          );
+        }
+        break;
+    }
+    switch (req.op) {
       case "status":
         return statusOf(d.state);
       case "certificate":
@@ -129,6 +162,19 @@ export class TszService {
         await this.#commit(d, { ...d.state, toggle: 1, lastVerdict: null });
         d.pendingNonce = null;
         return { toggleKey: 1 } satisfies TszResults["factoryReset"];
+      case "hpkePublicKey": {
+        const { publicKey } = await hpkeKeys(d);
+        return {
+          publicKey: new Uint8Array(publicKey),
+          jwk: publicJwkFromBytes(publicKey),
+        } satisfies TszResults["hpkePublicKey"];
+      }
+      case "depositKey":
+        return this.#depositKey(d, req);
+      case "keyCheckValue":
+        return slotKeyCheck(d.state, req.carrier);
+      case "fusePayload":
+        return this.#fusePayload(d);
     }
   }
 
@@ -177,8 +223,9 @@ export class TszService {
   }
 
   /**
-   * Completes manufacture: checks the certificate certifies the TSZ's key, blows the fuse and
-   * writes the sealed state once, whole. Until this returns, nothing of the TSZ is on disk.
+   * Checks the certificate certifies the TSZ's key, makes the HPKE seed, blows the fuse and
+   * writes the sealed state, whole, in phase `manufacturing`. Until this returns, nothing of the
+   * TSZ is on disk.
    */
   async #installCertificate(req: TszRequestOf<"installCertificate">): Promise<TszStatus> {
     const s = this.#sessions.get(req.session);
@@ -192,12 +239,10 @@ export class TszService {
     const { dir, spec, keys } = s.m;
     const der = await certificateForKey(req.certificatePem, keys.publicKey);
     const slots: TszState["slots"] = Array.from({ length: spec.slotCount }, () => null);
-    if (spec.slot0.key.length !== SLOT_KEY_BYTES)
-      throw new DeviceError("TSZ_BAD_REQUEST", "bad slot key");
-    slots[0] = { carrier: spec.slot0.carrier, kid: spec.slot0.kid, key: spec.slot0.key };
     const pinned = await Promise.all(spec.verdictKeys.map((k) => pinKey(k.carrier, k.jwk, k.kid)));
     const state: TszState = {
-      version: 1,
+      version: 2,
+      phase: "manufacturing",
       model: spec.model,
       imei: spec.imei,
       meid: spec.meid,
@@ -209,8 +254,10 @@ export class TszService {
         privateJwk: await exportPrivateJwk(keys.privateKey),
         certificatePem: req.certificatePem,
       },
+      hpkeSeed: new Uint8Array(randomBytes(HPKE_SEED_BYTES)),
       pinned,
-      authoritative: spec.authoritative,
+      // The payload's reference values are fused by `fusePayload`, once slot 0's key is in.
+      authoritative: { ...spec.authoritative, payloadCrc32: 0, payloadSize: 0 },
       shippedModes: spec.shippedModes,
       lastVerdict: null,
       manufacturedAt: new Date().toISOString(),
@@ -224,6 +271,7 @@ export class TszService {
       signingKey: await importSigningKey(state.attestation.privateJwk),
       certificateDer: der,
       pendingNonce: null,
+      hpke: null,
       refs: 1,
       tail: Promise.resolve(),
     };
@@ -290,6 +338,124 @@ export class TszService {
       toggleKey: toggle,
     };
   }
+
+  /**
+   * Opens a carrier's HPKE-wrapped key inside the TSZ and puts it in a free slot (DESIGN.md,
+   * Migration). Checks, before anything changes:
+   * - the blob names owner `carrier:<carrier>` (its `owner` and `kid` are bound by the HPKE
+   *   `info`, so a relabelled blob does not open either);
+   * - it opens with this TSZ's private key (one addressed to another device does not);
+   * - the carrier's key `kid` is not already here: the same key → idempotent, the slot it is in;
+   *   another key → `KEY_ID_CONFLICT`;
+   * - a free slot exists (`SLOTS_FULL` otherwise). An occupied slot is never overwritten, so no
+   *   other carrier's key is ever touched.
+   * Then the new state is sealed atomically before it becomes current (#commit).
+   */
+  async #depositKey(
+    d: OpenDevice,
+    req: TszRequestOf<"depositKey">,
+  ): Promise<TszResults["depositKey"]> {
+    const owner = `carrier:${req.carrier}`;
+    const { wrapped } = req;
+    if (wrapped.owner !== owner) {
+      throw new DeviceError(
+        "WRAPPED_KEY_INVALID",
+        `the wrapped key is for ${wrapped.owner}, not ${owner}; nothing was changed`,
+      );
+    }
+    const { privateKey } = await hpkeKeys(d);
+    let key: Uint8Array;
+    try {
+      key = await openWrappedKey(privateKey, wrapped, { owner, kid: wrapped.kid });
+    } catch {
+      throw new DeviceError(
+        "WRAPPED_KEY_UNWRAP_FAILED",
+        `the wrapped key ${wrapped.kid} of ${owner} does not open with this device's key (another device's, relabelled or altered); nothing was changed`,
+      );
+    }
+    try {
+      if (key.length !== SLOT_KEY_BYTES) throw new Error("unwrapped key of the wrong size");
+      const slots = d.state.slots;
+      const same = slots.findIndex((s) => s?.carrier === req.carrier && s.kid === wrapped.kid);
+      if (same >= 0) {
+        const held = (slots[same] as SlotState).key;
+        if (held.length === key.length && timingSafeEqual(held, key)) {
+          return { slot: same, carrier: req.carrier, kid: wrapped.kid, alreadyPresent: true };
+        }
+        throw new DeviceError(
+          "KEY_ID_CONFLICT",
+          `carrier ${req.carrier} already has another key ${wrapped.kid} in slot ${same}; nothing was changed`,
+        );
+      }
+      const free = slots.indexOf(null);
+      if (free < 0) {
+        throw new DeviceError(
+          "SLOTS_FULL",
+          `all ${slots.length} key slots are occupied; the key of ${owner} was not deposited and nothing was changed`,
+        );
+      }
+      const next = slots.slice();
+      next[free] = { carrier: req.carrier, kid: wrapped.kid, key: new Uint8Array(key) };
+      await this.#commit(d, { ...d.state, slots: next });
+      return { slot: free, carrier: req.carrier, kid: wrapped.kid, alreadyPresent: false };
+    } finally {
+      key.fill(0);
+    }
+  }
+
+  /**
+   * Last step of manufacture: measures the payload the OEM wrote (the TSZ reads it itself, as it
+   * does to verify) and fuses its CRC-32 and size as the authoritative values. Refused, with
+   * nothing changed, when the payload is unreadable, off-schema, or its key check value matches
+   * no slot: such a device could never pass verification.
+   */
+  async #fusePayload(d: OpenDevice): Promise<TszResults["fusePayload"]> {
+    const payload = await readPayloadFile(d.dir);
+    const header = payload === null ? null : parsePayloadHeader(payload);
+    const fault =
+      payload === null || header === null
+        ? "it is missing or too large"
+        : !header.ok
+          ? `its header is invalid (${header.problem})`
+          : !parsePayloadBody(payload.subarray(header.header.headerLength)).ok
+            ? "its body does not match the schema"
+            : checkPayloadKey(payload, d.state.slots).reasons.length > 0
+              ? "its key check value matches no deposited key"
+              : null;
+    if (fault !== null || payload === null) {
+      throw new DeviceError("PAYLOAD_UNREADABLE", `the payload cannot be fused: ${fault}`);
+    }
+    const authoritative = {
+      ...d.state.authoritative,
+      payloadCrc32: crc32(payload),
+      payloadSize: payload.length,
+    };
+    await this.#commit(d, { ...d.state, phase: "ready", authoritative });
+    return statusOf(d.state);
+  }
+}
+
+/** The device's HPKE key pair, derived once per open device from its sealed seed. */
+function hpkeKeys(d: OpenDevice): Promise<RecipientKeyPair> {
+  if (!d.hpke) {
+    const pending = deriveRecipientKeyPair(d.state.hpkeSeed);
+    // A failure is not cached: the next request derives again.
+    pending.catch(() => {
+      if (d.hpke === pending) d.hpke = null;
+    });
+    d.hpke = pending;
+  }
+  return d.hpke;
+}
+
+/** The payload's key check value for `carrier`'s (first) slot; the key stays here. */
+function slotKeyCheck(state: TszState, carrier: string): TszResults["keyCheckValue"] {
+  const slot = state.slots.findIndex((s) => s?.carrier === carrier);
+  const s = slot >= 0 ? state.slots[slot] : null;
+  if (!s) {
+    throw new DeviceError("TSZ_WRONG_PHASE", `no key of carrier ${carrier} has been deposited yet`);
+  }
+  return { slot, kid: s.kid, kcv: keyCheckValue(s.key, s.kid) };
 }
 
 async function loadDevice(dir: string): Promise<OpenDevice> {
@@ -301,6 +467,7 @@ async function loadDevice(dir: string): Promise<OpenDevice> {
     signingKey: await importSigningKey(state.attestation.privateJwk),
     certificateDer: certificateDer(state.attestation.certificatePem),
     pendingNonce: null,
+    hpke: null,
     refs: 0,
     tail: Promise.resolve(),
   };
@@ -317,6 +484,7 @@ function statusOf(s: TszState): TszStatus {
     meid: s.meid,
     esn: s.esn,
     oemId: s.oemId,
+    phase: s.phase,
     toggleKey: s.toggle,
     slotCount: s.slots.length,
     slots,

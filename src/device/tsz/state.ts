@@ -1,11 +1,16 @@
+import { randomBytes } from "node:crypto";
 import type { JWK } from "jose";
 import { DeviceError } from "../errors.js";
 import { CARRIER_ID, isRecord, isSlotCount, KEY_ID, SLOT_KEY_BYTES } from "../validate.js";
 
 /**
  * Everything the trusted security zone keeps (DESIGN.md, device/tsz). It exists in clear only in
- * the TSZ worker's memory; on disk it is sealed (sealed-store.ts). Room is left for the HPKE
- * device key of the migration issue: a future `hpke` field, sealed the same way.
+ * the TSZ worker's memory; on disk it is sealed (sealed-store.ts).
+ *
+ * Version 2 adds the TSZ's own HPKE key (RFC 9180, the suite of keystore/hpke-suite.ts), kept as
+ * a 32-byte seed from which the key pair is derived (DeriveKeyPair, §7.1.3), and the
+ * manufacturing phase. A version 1 state (before the HPKE key) is upgraded when loaded: it gets
+ * a fresh seed, and the loader seals it back before the device is used (sealed-store.ts).
  */
 export interface SlotState {
   carrier: string;
@@ -43,8 +48,18 @@ export interface VerdictRecord {
   acceptedAt: string;
 }
 
+/**
+ * `manufacturing`: sealed, certified, holding its HPKE key, waiting for slot 0's key and the
+ * payload (verification is refused). `ready`: the payload's reference values are fused.
+ */
+export type TszPhase = "manufacturing" | "ready";
+
+/** Bytes of the HPKE seed (RFC 9180 §7.1.3 takes at least Nsk = 32 for P-256). */
+export const HPKE_SEED_BYTES = 32;
+
 export interface TszState {
-  version: 1;
+  version: 2;
+  phase: TszPhase;
   model: string;
   imei: string;
   meid: string | null;
@@ -55,6 +70,8 @@ export interface TszState {
   toggle: 0 | 1;
   slots: Array<SlotState | null>;
   attestation: { privateJwk: JWK; certificatePem: string };
+  /** The seed of the TSZ's HPKE recipient key pair, to which carriers wrap their keys. */
+  hpkeSeed: Uint8Array;
   pinned: PinnedKey[];
   authoritative: Authoritative;
   shippedModes: Record<string, number>;
@@ -73,7 +90,8 @@ export function serializeState(state: TszState): Uint8Array {
   const slots: Array<SerialSlot | null> = state.slots.map((s) =>
     s ? { carrier: s.carrier, kid: s.kid, key: Buffer.from(s.key).toString("base64") } : null,
   );
-  return new Uint8Array(Buffer.from(JSON.stringify({ ...state, slots }), "utf8"));
+  const hpkeSeed = Buffer.from(state.hpkeSeed).toString("base64");
+  return new Uint8Array(Buffer.from(JSON.stringify({ ...state, slots, hpkeSeed }), "utf8"));
 }
 
 function corrupt(what: string): DeviceError {
@@ -100,18 +118,28 @@ function parseSlot(v: unknown): SlotState | null {
   return { carrier, kid, key: new Uint8Array(key) };
 }
 
+function parseSeed(v: unknown): Uint8Array {
+  const seed = Buffer.from(str(v, "HPKE seed"), "base64");
+  if (seed.length !== HPKE_SEED_BYTES) throw corrupt("HPKE seed");
+  return new Uint8Array(seed);
+}
+
 /**
- * The state from the decrypted bytes. AES-GCM already proved nobody edited them, so a failure
- * here means a file from another version of the code: refused the same way.
+ * The state from the decrypted bytes, and whether it was upgraded from version 1 (then the
+ * caller must seal it back: the fresh HPKE seed exists nowhere else yet). AES-GCM already proved
+ * nobody edited the bytes, so a failure here means a file from another version of the code:
+ * refused the same way.
  */
-export function parseState(bytes: Uint8Array): TszState {
+export function parseState(bytes: Uint8Array): { state: TszState; upgraded: boolean } {
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(bytes).toString("utf8"));
   } catch {
     throw corrupt("encoding");
   }
-  if (!isRecord(v) || v.version !== 1) throw corrupt("version");
+  if (!isRecord(v) || (v.version !== 1 && v.version !== 2)) throw corrupt("version");
+  const upgraded = v.version === 1;
+  if (!upgraded && v.phase !== "manufacturing" && v.phase !== "ready") throw corrupt("phase");
   if (!Array.isArray(v.slots) || !isSlotCount(v.slots.length)) throw corrupt("slot table");
   if (v.toggle !== 0 && v.toggle !== 1) throw corrupt("toggle key");
   const att = v.attestation;
@@ -127,8 +155,9 @@ export function parseState(bytes: Uint8Array): TszState {
     throw corrupt("reference values");
   }
   if (!Array.isArray(v.pinned) || !isRecord(v.shippedModes)) throw corrupt("pinned keys");
-  return {
-    version: 1,
+  const state: TszState = {
+    version: 2,
+    phase: upgraded ? "ready" : (v.phase as TszPhase),
     model: str(v.model, "model"),
     imei: str(v.imei, "IMEI"),
     meid: v.meid === null ? null : str(v.meid, "MEID"),
@@ -140,10 +169,12 @@ export function parseState(bytes: Uint8Array): TszState {
       privateJwk: att.privateJwk as JWK,
       certificatePem: str(att.certificatePem, "certificate"),
     },
+    hpkeSeed: upgraded ? new Uint8Array(randomBytes(HPKE_SEED_BYTES)) : parseSeed(v.hpkeSeed),
     pinned: v.pinned as PinnedKey[],
     authoritative: auth as unknown as Authoritative,
     shippedModes: v.shippedModes as Record<string, number>,
     lastVerdict: (v.lastVerdict ?? null) as VerdictRecord | null,
     manufacturedAt: str(v.manufacturedAt, "manufacture date"),
   };
+  return { state, upgraded };
 }

@@ -6,8 +6,8 @@ import {
   importJWK,
   type JWK,
 } from "jose";
+import { parseVerdictClaims } from "../../evidence/verdict-claims.js";
 import { DeviceError } from "../errors.js";
-import { parseVerdictClaims } from "../verdict-claims.js";
 import type { PinnedKey, TszState, VerdictRecord } from "./state.js";
 
 /**

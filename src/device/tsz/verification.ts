@@ -1,9 +1,9 @@
 import { lstat, open } from "node:fs/promises";
+import { type DeviceReason, sortReasons } from "../../evidence/reasons.js";
 import { crc32 } from "../crc32.js";
 import { DEVICE_PATHS, within } from "../normal/layout.js";
 import { MAX_PAYLOAD_BYTES } from "../normal/payload-format.js";
 import { collectRootFacts, type RootFacts } from "../normal/root-collectors.js";
-import { type DeviceReason, sortReasons } from "../reasons.js";
 import { checkDeviceIdentity, type ReportedIdentityClaim } from "./checks/identity.js";
 import {
   checkPayloadCrc,

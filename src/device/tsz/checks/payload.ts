@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
+import { KCV_LENGTH, keyCheckValue } from "../../../evidence/key-check-value.js";
+import type { DeviceReason } from "../../../evidence/reasons.js";
 import { crc32 } from "../../crc32.js";
-import { KCV_LENGTH, keyCheckValue } from "../../key-check-value.js";
 import { parsePayloadBody, parsePayloadHeader } from "../../normal/payload-format.js";
-import type { DeviceReason } from "../../reasons.js";
 import type { Authoritative, SlotState } from "../state.js";
 
 /**

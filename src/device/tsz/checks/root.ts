@@ -1,5 +1,5 @@
+import type { DeviceReason } from "../../../evidence/reasons.js";
 import type { BuildProps } from "../../normal/build-prop.js";
-import type { DeviceReason } from "../../reasons.js";
 
 /**
  * Step 3 of the verification application: root detection, each check a function of the facts

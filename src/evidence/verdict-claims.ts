@@ -1,4 +1,4 @@
-import { CARRIER_ID, isRecord } from "./validate.js";
+import { CARRIER_ID, isRecord } from "./shapes.js";
 
 /**
  * What the TSZ accepts as a verdict (DESIGN.md step 6): a compact JWS (RFC 7515) signed with a

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { DeviceReason } from "./reasons.js";
+import { type DeviceReason, isDeviceReason } from "./reasons.js";
+import { CARRIER_ID, isRecord, NONCE } from "./shapes.js";
 
 /**
  * The evidence the TSZ signs (DESIGN.md step 4): a compact JWS (RFC 7515), ES256 under the
@@ -103,4 +104,45 @@ export function decodeMeasurements(claim: unknown): MeasurementDocument | null {
     }
   }
   return null;
+}
+
+const B64URL = /^[A-Za-z0-9_-]{1,128}$/;
+const PRINTABLE = /^[\x21-\x7e]{1,64}$/;
+
+function nullableString(v: unknown, max: number): boolean {
+  return v === null || (typeof v === "string" && v.length <= max);
+}
+
+/**
+ * The claims of an evidence payload, checked for shape only (what a server does after the
+ * signature verified and before it trusts any field), or a word naming the first bad claim.
+ * Identity rules (Luhn, TAC) are not checked here: the device reports those as reasons, and the
+ * server's inventory match judges the rest.
+ */
+export function parseEvidenceClaims(v: unknown): EvidenceClaims | string {
+  if (!isRecord(v)) return "claims are not a JSON object";
+  if (v.eat_profile !== EVIDENCE_PROFILE) return "eat_profile";
+  if (typeof v.iat !== "number" || !Number.isInteger(v.iat) || v.iat < 0) return "iat";
+  if (typeof v.eat_nonce !== "string" || !NONCE.test(v.eat_nonce)) return "eat_nonce";
+  for (const k of ["ueid", "oemid", "hwmodel"] as const) {
+    if (typeof v[k] !== "string" || !B64URL.test(v[k])) return k;
+  }
+  if (typeof v.dbgstat !== "number" || ![0, 1, 2, 3, 4].includes(v.dbgstat)) return "dbgstat";
+  if (typeof v.oemboot !== "boolean") return "oemboot";
+  if (!Array.isArray(v.measurements) || v.measurements.length > 8) return "measurements";
+  if (typeof v.imei !== "string" || v.imei.length === 0 || v.imei.length > 32) return "imei";
+  if (!nullableString(v.meid, 32)) return "meid";
+  if (!nullableString(v.esn, 32)) return "esn";
+  if (typeof v.model !== "string" || !PRINTABLE.test(v.model)) return "model";
+  if (v.carrier !== null && (typeof v.carrier !== "string" || !CARRIER_ID.test(v.carrier))) {
+    return "carrier";
+  }
+  if (v.kid !== null && (typeof v.kid !== "string" || !PRINTABLE.test(v.kid))) return "kid";
+  if (v.slot !== null && (typeof v.slot !== "number" || !Number.isInteger(v.slot) || v.slot < 0)) {
+    return "slot";
+  }
+  if (!Array.isArray(v.reasons) || v.reasons.length > 32 || !v.reasons.every(isDeviceReason)) {
+    return "reasons";
+  }
+  return v as unknown as EvidenceClaims;
 }

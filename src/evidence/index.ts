@@ -1,0 +1,49 @@
+/**
+ * The device↔server wire formats (EVIDENCE.md): evidence claims, the key proof, the key check
+ * value, verdict claims, the OEMID, the reason-code vocabulary, and the attestation check every
+ * server makes. Shared by the device emulator and the servers, so neither imports the other.
+ * Imports node:crypto, jose, @peculiar/x509 (through x509.ts) and src/identity only.
+ */
+export {
+  type AttestationProblem,
+  type AttestationResult,
+  loadTrustAnchors,
+  MAX_CHAIN,
+  MAX_EVIDENCE_CHARS,
+  type TrustAnchor,
+  verifyAttestation,
+} from "./attestation.js";
+export {
+  type DebugStatus,
+  decodeMeasurements,
+  EVIDENCE_PROFILE,
+  EVIDENCE_TYP,
+  type EvidenceClaims,
+  encodeMeasurements,
+  hwmodelFor,
+  MEASUREMENTS_CONTENT_FORMAT,
+  type MeasurementDocument,
+  parseEvidenceClaims,
+  ueidForImei,
+} from "./evidence-claims.js";
+export { KCV_LABEL, KCV_LENGTH, keyCheckValue } from "./key-check-value.js";
+export {
+  computeKeyProof,
+  KEY_PROOF_HEADER,
+  KEY_PROOF_LABEL,
+  keyProofInput,
+  verifyKeyProof,
+} from "./key-proof.js";
+export { oemIdOf } from "./oem-id.js";
+export {
+  DEVICE_REASONS,
+  type DeviceReason,
+  isDeviceReason,
+  isReasonCode,
+  orderReasons,
+  REASON_CODES,
+  type ReasonCode,
+  sortReasons,
+} from "./reasons.js";
+export { CARRIER_ID, NONCE } from "./shapes.js";
+export { parseVerdictClaims, type VerdictClaims } from "./verdict-claims.js";

@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { createOemCa, type Device, manufactureDevice, type OemCa } from "../../src/device/index.js";
+import {
+  loadTrustAnchors,
+  parseEvidenceClaims,
+  type TrustAnchor,
+  verifyAttestation,
+} from "../../src/evidence/index.js";
+
+const YEAR = 365 * 24 * 3600 * 1000;
+
+describe("verifyAttestation on a real device's evidence", () => {
+  let root: string;
+  let ca: OemCa;
+  let anchors: TrustAnchor[];
+  let device: Device;
+  let evidence: string;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), "dmguard-evidence-"));
+    ca = await createOemCa({ name: "Evidence OEM" });
+    anchors = loadTrustAnchors([ca.certificatePem]);
+    ({ device } = await manufactureDevice(join(root, "d"), {
+      model: "dmg-phone-1",
+      carrier: "acme",
+      oemCa: ca,
+      slotKey: new Uint8Array(randomBytes(32)),
+      kid: "kid-1",
+      verdictKeys: [],
+    }));
+    ({ evidence } = await device.verify(randomBytes(16).toString("base64url")));
+  });
+  after(async () => {
+    await device.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test("genuine: ok, with the key's thumbprint and well-formed claims", async () => {
+    const r = await verifyAttestation(evidence, anchors, new Date());
+    assert.ok(r.ok);
+    assert.match(r.attestationThumbprint, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(typeof parseEvidenceClaims(r.payload), "object");
+  });
+
+  test("another OEM's CA → untrusted", async () => {
+    const other = loadTrustAnchors([(await createOemCa({ name: "Other OEM" })).certificatePem]);
+    const r = await verifyAttestation(evidence, other, new Date());
+    assert.deepEqual(r.ok ? null : r.problem, "untrusted");
+  });
+
+  test("judged after the certificate's end (frozen clock) → expired", async () => {
+    const r = await verifyAttestation(evidence, anchors, new Date(Date.now() + 25 * YEAR));
+    assert.deepEqual(r.ok ? null : r.problem, "expired");
+    const early = await verifyAttestation(evidence, anchors, new Date(Date.now() - YEAR));
+    assert.deepEqual(early.ok ? null : early.problem, "expired");
+  });
+
+  test("an altered payload → signature", async () => {
+    const [h, p, s] = evidence.split(".");
+    const claims = JSON.parse(Buffer.from(p!, "base64url").toString()) as Record<string, unknown>;
+    claims.reasons = [];
+    claims.imei = "490154203237518";
+    const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${s}`;
+    const r = await verifyAttestation(forged, anchors, new Date());
+    assert.deepEqual(r.ok ? null : r.problem, "signature");
+  });
+
+  test("not the evidence's shape → malformed", async () => {
+    for (const bad of [
+      "",
+      "a.b",
+      "a.b.c",
+      `${Buffer.from('{"alg":"none"}').toString("base64url")}.e30.`,
+    ]) {
+      const r = await verifyAttestation(bad, anchors, new Date());
+      assert.deepEqual(r.ok ? null : r.problem, "malformed", bad);
+    }
+  });
+
+  test("a device certificate is refused as a trust anchor", async () => {
+    const leaf = await device.attestationCertificatePem();
+    assert.throws(() => loadTrustAnchors([leaf]), /not a CA/);
+  });
+
+  test("parseEvidenceClaims names the first bad claim", () => {
+    assert.equal(parseEvidenceClaims([]), "claims are not a JSON object");
+    assert.equal(parseEvidenceClaims({ eat_profile: "x" }), "eat_profile");
+  });
+});
