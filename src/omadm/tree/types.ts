@@ -42,7 +42,12 @@ export interface ManagementTree {
   copy(targetUri: string, sourceUri: string, principal: string): number;
   /** Handles `?prop=NAME` and `?list=Struct|StructData` as well as plain nodes. */
   get(uri: string, principal: string): GetOutcome;
-  exec(uri: string, data: ItemData | undefined, correlator: string | undefined, principal: string): number;
+  exec(
+    uri: string,
+    data: ItemData | undefined,
+    correlator: string | undefined,
+    principal: string,
+  ): number;
   snapshot(): TreeSnapshot;
   restore(snapshot: TreeSnapshot): void;
 }
