@@ -3,6 +3,7 @@
  * printed with its target. Speed is judged here, never by a timed unit test.
  */
 import { benchCodec } from "./codec.js";
+import { benchKeystore } from "./keystore.js";
 import { benchSession } from "./session.js";
 
 export interface Figure {
@@ -16,6 +17,7 @@ export interface Figure {
 const suites: Array<[string, () => Promise<Figure[]>]> = [
   ["OMA DM codecs (2 KB message, one core)", benchCodec],
   ["OMA DM sessions (4 packages, authenticated, one process)", benchSession],
+  ["Server trusted security zone (software keystore)", benchKeystore],
 ];
 
 function format(n: number): string {

@@ -16,7 +16,7 @@ import { nodeContent } from "./leaf-input.js";
 import { createNode, isInterior, type TreeNode, withChild } from "./node.js";
 import { permits, type TreeState } from "./state.js";
 import type { NodeInput } from "./types.js";
-import { parseDmUri } from "./uri.js";
+import { parseDmUriCached } from "./uri.js";
 
 export function addCommand(
   state: TreeState,
@@ -24,7 +24,7 @@ export function addCommand(
   input: NodeInput,
   principal: string,
 ): number {
-  const parsed = parseDmUri(rawUri, state.limits);
+  const parsed = parseDmUriCached(rawUri, state.limits);
   if (!parsed.ok) return parsed.status;
   const { segments, query } = parsed.uri;
   if (query) return StatusCode.COMMAND_NOT_ALLOWED;

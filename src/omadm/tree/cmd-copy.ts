@@ -21,7 +21,7 @@ import {
   withChild,
 } from "./node.js";
 import { permits, type TreeState } from "./state.js";
-import { parseDmUri } from "./uri.js";
+import { parseDmUriCached } from "./uri.js";
 
 function allReadable(node: TreeNode, inherited: Acl, principal: string): boolean {
   const acl = node.acl.length > 0 ? node.acl : inherited;
@@ -50,9 +50,9 @@ export function copyCommand(
   sourceUri: string,
   principal: string,
 ): number {
-  const src = parseDmUri(sourceUri, state.limits);
+  const src = parseDmUriCached(sourceUri, state.limits);
   if (!src.ok) return src.status;
-  const dst = parseDmUri(targetUri, state.limits);
+  const dst = parseDmUriCached(targetUri, state.limits);
   if (!dst.ok) return dst.status;
   if (src.uri.query || dst.uri.query) return StatusCode.COMMAND_NOT_ALLOWED;
 

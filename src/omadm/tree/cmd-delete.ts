@@ -7,10 +7,10 @@
 import { StatusCode } from "../status.js";
 import { anyNode, countNodes, withChild } from "./node.js";
 import { permits, type TreeState } from "./state.js";
-import { parseDmUri } from "./uri.js";
+import { parseDmUriCached } from "./uri.js";
 
 export function deleteCommand(state: TreeState, rawUri: string, principal: string): number {
-  const parsed = parseDmUri(rawUri, state.limits);
+  const parsed = parseDmUriCached(rawUri, state.limits);
   if (!parsed.ok) return parsed.status;
   const { segments, query } = parsed.uri;
   if (query) return StatusCode.COMMAND_NOT_ALLOWED;

@@ -7,7 +7,7 @@
 import type { ItemData } from "../model/message.js";
 import { StatusCode } from "../status.js";
 import { permits, type TreeState } from "./state.js";
-import { canonicalUri, parseDmUri } from "./uri.js";
+import { canonicalUri, parseDmUriCached } from "./uri.js";
 
 export function execCommand(
   state: TreeState,
@@ -16,7 +16,7 @@ export function execCommand(
   correlator: string | undefined,
   principal: string,
 ): number {
-  const parsed = parseDmUri(rawUri, state.limits);
+  const parsed = parseDmUriCached(rawUri, state.limits);
   if (!parsed.ok) return parsed.status;
   const { segments, query } = parsed.uri;
   if (query) return StatusCode.COMMAND_NOT_ALLOWED;

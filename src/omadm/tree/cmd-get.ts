@@ -19,7 +19,7 @@ import { isInterior, type TreeNode } from "./node.js";
 import { permits, type TreeState } from "./state.js";
 import { formatTStamp } from "./tstamp.js";
 import type { GetOutcome } from "./types.js";
-import { childPath, type PropertyName, parseDmUri } from "./uri.js";
+import { childPath, type PropertyName, parseDmUriCached } from "./uri.js";
 
 const fail = (status: number): GetOutcome => ({ status, items: [] });
 
@@ -74,7 +74,7 @@ function listSubtree(
 }
 
 export function getCommand(state: TreeState, rawUri: string, principal: string): GetOutcome {
-  const parsed = parseDmUri(rawUri, state.limits);
+  const parsed = parseDmUriCached(rawUri, state.limits);
   if (!parsed.ok) return fail(parsed.status);
   const { segments, path, query } = parsed.uri;
   const chain = state.chain(segments);

@@ -19,7 +19,7 @@ import { nodeContent } from "./leaf-input.js";
 import { changed, isInterior, type TreeNode } from "./node.js";
 import { permits, type TreeState } from "./state.js";
 import type { NodeInput } from "./types.js";
-import { checkSegment, type PropertyName, parseDmUri } from "./uri.js";
+import { checkSegment, type PropertyName, parseDmUriCached } from "./uri.js";
 
 export function replaceCommand(
   state: TreeState,
@@ -27,7 +27,7 @@ export function replaceCommand(
   input: NodeInput,
   principal: string,
 ): number {
-  const parsed = parseDmUri(rawUri, state.limits);
+  const parsed = parseDmUriCached(rawUri, state.limits);
   if (!parsed.ok) return parsed.status;
   const { segments, query } = parsed.uri;
   if (query?.kind === "list") return StatusCode.COMMAND_NOT_ALLOWED;

@@ -22,7 +22,7 @@ import { DEFAULT_TREE_LIMITS, parseRootAcl, type TreeLimits, TreeState } from ".
 import { TreeError, type TreeErrorCode } from "./tree-error.js";
 import { type Clock, formatTStamp, systemClock } from "./tstamp.js";
 import type { GetOutcome, ManagementTree, NodeFormat, NodeInput, TreeSnapshot } from "./types.js";
-import { canonicalUri, parseDmUri } from "./uri.js";
+import { canonicalUri, parseDmUriCached } from "./uri.js";
 
 export interface TreeOptions {
   /** Read for every TStamp; tests pass a frozen clock. */
@@ -289,7 +289,7 @@ export class DmTree implements ManagementTree {
   }
 
   #segments(uri: string): readonly string[] {
-    const parsed = parseDmUri(uri, this.#state.limits);
+    const parsed = parseDmUriCached(uri, this.#state.limits);
     if (!parsed.ok)
       this.#fail(ERROR_CODE[parsed.status] ?? "BAD_URI", parsed.status, uri, parsed.reason);
     if (parsed.uri.query)

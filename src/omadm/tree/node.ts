@@ -71,6 +71,26 @@ export function changed(node: TreeNode, patch: Partial<TreeNode>, now: number): 
 }
 
 /**
+ * A copy with other children and nothing else changed. Every field is written out rather than
+ * spread: this runs for each ancestor on every tree change, and a literal of fixed shape is
+ * cheaper to build than a spread of a frozen record.
+ */
+function withChildren(node: TreeNode, children: ReadonlyMap<string, TreeNode>): TreeNode {
+  return Object.freeze({
+    name: node.name,
+    format: node.format,
+    type: node.type,
+    value: node.value,
+    acl: node.acl,
+    title: node.title,
+    tstamp: node.tstamp,
+    verNo: node.verNo,
+    permanent: node.permanent,
+    children,
+  });
+}
+
+/**
  * A copy with one child set (added or replaced) or removed. Only a change to the list of
  * names (add, remove, rename) is a change of the interior node itself, so only then are its
  * TStamp and VerNo moved on; replacing a child's record in place is not.
@@ -85,8 +105,7 @@ export function withChild(
   const listChanges = child === null ? children.has(name) : !children.has(name);
   if (child === null) children.delete(name);
   else children.set(name, child);
-  const patch = { children };
-  return listChanges ? changed(parent, patch, now) : Object.freeze({ ...parent, ...patch });
+  return listChanges ? changed(parent, { children }, now) : withChildren(parent, children);
 }
 
 /** The nodes from the root to the node at `segments`, or undefined if a node is missing. */
@@ -108,13 +127,25 @@ export function replaceAt(
   segments: readonly string[],
   replacement: TreeNode,
 ): TreeNode {
-  if (segments.length === 0) return replacement;
-  const [head, ...rest] = segments as [string, ...string[]];
-  const child = root.children.get(head);
-  if (!child) throw new Error(`replaceAt: no node ${head}`);
-  const children = new Map(root.children);
-  children.set(head, replaceAt(child, rest, replacement));
-  return Object.freeze({ ...root, children });
+  const n = segments.length;
+  if (n === 0) return replacement;
+  // Walk down once, then rebuild bottom-up (no per-level array slices or recursion).
+  const path: TreeNode[] = new Array(n);
+  let node = root;
+  for (let i = 0; i < n; i++) {
+    path[i] = node;
+    const child = node.children.get(segments[i]!);
+    if (!child) throw new Error(`replaceAt: no node ${segments[i]}`);
+    node = child;
+  }
+  let built = replacement;
+  for (let i = n - 1; i >= 0; i--) {
+    const parent = path[i]!;
+    const children = new Map(parent.children);
+    children.set(segments[i]!, built);
+    built = withChildren(parent, children);
+  }
+  return built;
 }
 
 export function countNodes(node: TreeNode): number {

@@ -8,7 +8,7 @@ import type { AclCommand } from "./acl.js";
 import { type Acl, aclPermits, effectiveAcl, parseAcl } from "./acl.js";
 import { ExecRegistry } from "./exec-registry.js";
 import { createNode, lookupChain, replaceAt, type TreeNode } from "./node.js";
-import type { Clock } from "./tstamp.js";
+import { type Clock, systemClock } from "./tstamp.js";
 import type { UriLimits } from "./uri.js";
 
 export interface TreeLimits extends UriLimits {
@@ -52,7 +52,8 @@ export class TreeState {
   }
 
   now(): number {
-    return this.clock().getTime();
+    // The system clock's Date would only be read for its time: skip building it.
+    return this.clock === systemClock ? Date.now() : this.clock().getTime();
   }
 
   chain(segments: readonly string[]): TreeNode[] | undefined {

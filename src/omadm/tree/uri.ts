@@ -78,7 +78,7 @@ export function checkSegment(
   if (FORBIDDEN_IN_SEGMENT.test(name)) {
     return { status: StatusCode.BAD_REQUEST, reason: "segment holds a forbidden character" };
   }
-  if (limits.maxSegLen > 0 && codePoints(name) > limits.maxSegLen) {
+  if (limits.maxSegLen > 0 && name.length > limits.maxSegLen && codePoints(name) > limits.maxSegLen) {
     return { status: StatusCode.URI_TOO_LONG, reason: `segment longer than ${limits.maxSegLen}` };
   }
   return undefined;
@@ -107,11 +107,11 @@ function parseQuery(query: string): UriParseResult | UriQuery {
 
 export function parseDmUri(raw: string, limits: UriLimits): UriParseResult {
   // Cheap bound first, so a huge URI is refused before it is scanned (a code point takes at
-  // most two UTF-16 units).
+  // most two UTF-16 units); within the limit in UTF-16 units it is within it in code points.
   if (limits.maxTotLen > 0 && raw.length > 2 * limits.maxTotLen) {
     return fail(StatusCode.URI_TOO_LONG, `URI longer than ${limits.maxTotLen}`);
   }
-  if (limits.maxTotLen > 0 && codePoints(raw) > limits.maxTotLen) {
+  if (limits.maxTotLen > 0 && raw.length > limits.maxTotLen && codePoints(raw) > limits.maxTotLen) {
     return fail(StatusCode.URI_TOO_LONG, `URI longer than ${limits.maxTotLen}`);
   }
   if (raw === "") return fail(StatusCode.BAD_REQUEST, "empty URI");
@@ -141,6 +141,41 @@ export function parseDmUri(raw: string, limits: UriLimits): UriParseResult {
     if (bad) return fail(bad.status, bad.reason);
   }
   return { ok: true, uri: query ? { segments, path, query } : { segments, path } };
+}
+
+/**
+ * Parsed URIs per set of limits, for the tree's own lookups: a session names the same few nodes
+ * over and over (DevInfo, the account's AppAuth leaves), and parsing is a measurable part of
+ * every tree call. Results are frozen because they are shared. The cache is bounded because URIs
+ * come from servers: an unbounded one would let a peer grow memory at will; when full, the
+ * oldest entry goes (Map keeps insertion order).
+ */
+const parsedUris = new WeakMap<UriLimits, Map<string, UriParseResult>>();
+const MAX_CACHED_URIS = 256;
+
+/** `parseDmUri`, answered from a bounded cache; the result is frozen and shared. */
+export function parseDmUriCached(raw: string, limits: UriLimits): UriParseResult {
+  let cache = parsedUris.get(limits);
+  if (cache === undefined) {
+    cache = new Map();
+    parsedUris.set(limits, cache);
+  } else {
+    const hit = cache.get(raw);
+    if (hit !== undefined) return hit;
+  }
+  const parsed = freezeResult(parseDmUri(raw, limits));
+  if (cache.size >= MAX_CACHED_URIS) cache.delete(cache.keys().next().value as string);
+  cache.set(raw, parsed);
+  return parsed;
+}
+
+function freezeResult(r: UriParseResult): UriParseResult {
+  if (r.ok) {
+    Object.freeze(r.uri.segments);
+    if (r.uri.query) Object.freeze(r.uri.query);
+    Object.freeze(r.uri);
+  }
+  return Object.freeze(r);
 }
 
 /** The canonical absolute form: `.` for the root, `./A/B` otherwise. */

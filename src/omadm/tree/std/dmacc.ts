@@ -72,10 +72,13 @@ function invalid(uri: string, message: string): never {
   throw new TreeError("ACCOUNT_INVALID", StatusCode.COMMAND_FAILED, uri, message);
 }
 
+const utf8Decoder = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
 function text(tree: DmTree, uri: string): string | undefined {
   const v = tree.read(uri);
   if (v === undefined || typeof v === "string") return v;
-  return new TextDecoder().decode(v);
+  return utf8Decoder.decode(v);
 }
 
 /** The `./DMAcc/<X>` URI of the account for `serverId`, if there is one. */
@@ -111,7 +114,7 @@ function readNonce(tree: DmTree, uri: string): Uint8Array {
   if (!info || info.value === undefined) return new Uint8Array(0);
   // A server may have replaced it through XML with Meta Format b64 (TND §8.3.7.2).
   if (info.format === "b64") return new Uint8Array(Buffer.from(info.value as string, "base64"));
-  return typeof info.value === "string" ? new TextEncoder().encode(info.value) : info.value;
+  return typeof info.value === "string" ? utf8Encoder.encode(info.value) : info.value;
 }
 
 function readCredentials(tree: DmTree, appAuth: string | undefined): DmCredentials {
