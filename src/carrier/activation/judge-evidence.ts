@@ -1,0 +1,169 @@
+import { performance } from "node:perf_hooks";
+import { orderReasons, type ReasonCode } from "../../evidence/index.js";
+import type { PartStore } from "../../store/index.js";
+import type { CarrierContext } from "../context.js";
+import {
+  type IssuedDmAccount,
+  issuedAccount,
+  newAccount,
+  type StoredDmAccount,
+  storeDmAccount,
+} from "../dm/credentials.js";
+import { signVerdict } from "../verdict/sign-verdict.js";
+import { type StateChange, stateChangeFor } from "../verdict/state-change.js";
+import type { Judgement } from "../verify/judgement.js";
+import { checkAttestation } from "../verify/steps/check-attestation.js";
+import { checkClone } from "../verify/steps/check-clone.js";
+import { checkInventory } from "../verify/steps/check-inventory.js";
+import { checkKeyProof } from "../verify/steps/check-key-proof.js";
+import { checkNonce } from "../verify/steps/check-nonce.js";
+import { checkStatus } from "../verify/steps/check-status.js";
+import { decodeEvidence } from "../verify/steps/decode-evidence.js";
+import { addDeviceReasons } from "../verify/steps/device-reasons.js";
+
+/** The answer to `POST …/activation/evidence`. */
+export interface ActivationResult {
+  /** The signed verdict (compact JWS) for the device's TSZ. */
+  verdict: string;
+  decision: "approved" | "denied";
+  reasons: ReasonCode[];
+  networkAccess: "full" | "limited";
+  carrier: string;
+  imei: string;
+  nonce: string;
+  /** The DM account for the profile session; null when the verdict changed nothing. */
+  dmAccount: IssuedDmAccount | null;
+}
+
+/**
+ * DESIGN.md step 5 as a list of named steps (STYLE habit 4). The steps that need no lock run
+ * first (attestation, inventory, key proof in the keystore); then one transaction consumes the
+ * nonce, reads the device's state, signs and records the verdict, changes state and appends
+ * to the audit log, so a crash leaves either all of it or none.
+ */
+export async function judgeEvidence(
+  ctx: CarrierContext,
+  evidence: string,
+  dmServerUri: string,
+): Promise<ActivationResult> {
+  const started = performance.now();
+  const j = decodeEvidence(evidence);
+  const now = ctx.now();
+  const attestationProblem = await checkAttestation(j, ctx.anchors, now);
+  await checkInventory(j, ctx.part);
+  await checkKeyProof(j, ctx.keys, ctx.id);
+
+  const settled = await ctx.part.transaction(async (tx) => {
+    await checkNonce(j, tx, now);
+    // The inventory's marks may have changed since the first read (a block racing this).
+    if (j.inventory) j.inventory = await tx.inventory.get(j.claims.imei);
+    await checkClone(j, tx);
+    checkStatus(j);
+    addDeviceReasons(j);
+    return settle(ctx, tx, j, now, attestationProblem);
+  });
+
+  const dmAccount = settled.account
+    ? await issuedAccount(ctx.keys, settled.account, dmServerUri)
+    : null;
+  const decision = settled.reasons.length === 0 ? "approved" : "denied";
+  ctx.metrics.activations.inc({ carrier: ctx.id, verdict: decision });
+  for (const r of settled.reasons) ctx.metrics.reasons.inc({ carrier: ctx.id, reason: r });
+  ctx.metrics.activationSeconds.observe(
+    { carrier: ctx.id, verdict: decision },
+    (performance.now() - started) / 1000,
+  );
+  return {
+    verdict: settled.jws,
+    decision,
+    reasons: settled.reasons,
+    networkAccess: decision === "approved" ? "full" : "limited",
+    carrier: ctx.id,
+    imei: j.claims.imei,
+    nonce: j.claims.eat_nonce,
+    dmAccount,
+  };
+}
+
+async function settle(
+  ctx: CarrierContext,
+  tx: PartStore,
+  j: Judgement,
+  now: number,
+  attestationProblem: string | null,
+): Promise<{ jws: string; reasons: ReasonCode[]; account: StoredDmAccount | null }> {
+  const reasons = orderReasons(j.reasons);
+  const approved = reasons.length === 0;
+  const { imei, eat_nonce: nonce } = j.claims;
+  const { jws } = await signVerdict(ctx.keys, {
+    carrierId: ctx.id,
+    nonce,
+    imei,
+    approved,
+    reasons,
+    now,
+  });
+  // One verdict per nonce: only a fresh nonce gets one; a replay cannot overwrite it.
+  const verdictId = j.nonceFresh
+    ? (
+        await tx.verdicts.record(
+          {
+            nonce,
+            imei,
+            verdict: approved ? "approved" : "denied",
+            reasons,
+            evidenceHash: j.evidenceHash,
+            signed: jws,
+          },
+          now,
+        )
+      ).verdict.id
+    : null;
+  const change = stateChangeFor(j);
+  const account = verdictId ? await applyChange(ctx, tx, j, change, verdictId, now) : null;
+  // Last: the audit append holds the chain's lock until commit.
+  await tx.audit.append(
+    {
+      actor: ctx.owner,
+      action: "verdict",
+      subject: imei,
+      details: {
+        verdict: approved ? "approved" : "denied",
+        reasons,
+        nonceFresh: j.nonceFresh,
+        verdictId,
+        evidenceHash: j.evidenceHash,
+        stateChange: change.kind === "none" ? `none (${change.why})` : change.kind,
+        attestation: attestationProblem ?? "ok",
+      },
+    },
+    now,
+  );
+  return { jws, reasons, account };
+}
+
+async function applyChange(
+  ctx: CarrierContext,
+  tx: PartStore,
+  j: Judgement,
+  change: StateChange,
+  verdictId: string,
+  now: number,
+): Promise<StoredDmAccount | null> {
+  if (change.kind === "none") return null;
+  const imei = j.claims.imei;
+  const account = newAccount(imei, verdictId, ctx.dmServerId);
+  const ref = await storeDmAccount(tx, account, now);
+  const patch = {
+    state: change.kind === "approve" ? ("approved" as const) : ("denied" as const),
+    attestationThumbprint: j.attestationThumbprint,
+    dmCredentialsRef: ref,
+    verdictId,
+    profile: null,
+  };
+  if (j.device) await tx.devices.update(imei, patch, { now });
+  else await tx.devices.create({ imei, ...patch }, now);
+  // Approved: full access once the profile is provisioned (dm/); until then, limited.
+  await tx.access.set(imei, "limited", now);
+  return account;
+}

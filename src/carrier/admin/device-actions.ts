@@ -1,0 +1,88 @@
+import type { InventoryStatus, JsonObject, PartStore } from "../../store/index.js";
+import type { CarrierContext } from "../context.js";
+import { DM_ACCOUNTS_NS } from "../dm/credentials.js";
+import { CarrierError } from "../errors.js";
+
+/** What the admin API shows about one device: its inventory record, state, access, verdicts. */
+export async function lookupDevice(ctx: CarrierContext, imei: string): Promise<JsonObject> {
+  const [inv, dev, access, verdicts] = await Promise.all([
+    ctx.part.inventory.get(imei),
+    ctx.part.devices.get(imei),
+    ctx.part.access.get(imei),
+    ctx.part.verdicts.forImei(imei, 5),
+  ]);
+  if (!inv) throw new CarrierError("DEVICE_NOT_FOUND", "no device with this IMEI in the inventory");
+  return {
+    imei: inv.imei,
+    meid: inv.meid,
+    esn: inv.esn,
+    model: inv.model,
+    kid: inv.kid,
+    attestationThumbprint: inv.attestationThumbprint,
+    contractEnd: inv.contractEnd,
+    userGroup: inv.userGroup,
+    enterprise: inv.enterprise,
+    status: inv.status,
+    state: dev?.state ?? null,
+    networkAccess: access?.access ?? null,
+    profile: dev?.profile ?? null,
+    verdicts: verdicts.map((v) => ({
+      id: v.id,
+      verdict: v.verdict,
+      reasons: v.reasons,
+      at: new Date(v.createdAt).toISOString(),
+    })),
+  };
+}
+
+async function mark(
+  ctx: CarrierContext,
+  imei: string,
+  status: InventoryStatus,
+  action: string,
+  more: (tx: PartStore, now: number) => Promise<JsonObject>,
+): Promise<JsonObject> {
+  const now = ctx.now();
+  return ctx.part.transaction(async (tx) => {
+    const rec = await tx.inventory.setStatus(imei, status, now);
+    if (!rec)
+      throw new CarrierError("DEVICE_NOT_FOUND", "no device with this IMEI in the inventory");
+    const details = await more(tx, now);
+    await tx.audit.append({ actor: ctx.owner, action, subject: imei, details }, now);
+    const access = await tx.access.get(imei);
+    return { imei, status, networkAccess: access?.access ?? null };
+  });
+}
+
+/** Lost or stolen: the device is refused at activation and keeps only emergency access. */
+export function blockDevice(ctx: CarrierContext, imei: string): Promise<JsonObject> {
+  return mark(ctx, imei, "blocked", "block", async (tx, now) => {
+    const had = await tx.access.get(imei);
+    if (had) await tx.access.set(imei, "limited", now);
+    return { accessBefore: had?.access ?? null };
+  });
+}
+
+/** Clears the lost/stolen mark; a provisioned device gets its full access back. */
+export function unblockDevice(ctx: CarrierContext, imei: string): Promise<JsonObject> {
+  return mark(ctx, imei, "active", "unblock", async (tx, now) => {
+    const dev = await tx.devices.get(imei);
+    if (dev?.state === "provisioned") await tx.access.set(imei, "full", now);
+    return { state: dev?.state ?? null };
+  });
+}
+
+/**
+ * Ends service (DESIGN.md Migration: "A removes the device from its network access permission
+ * list"): off the list, its DM account withdrawn, refused at any later activation.
+ */
+export function terminateDevice(ctx: CarrierContext, imei: string): Promise<JsonObject> {
+  return mark(ctx, imei, "terminated", "terminate", async (tx, now) => {
+    const removed = await tx.access.remove(imei);
+    await tx.kv.delete(DM_ACCOUNTS_NS, imei);
+    const dev = await tx.devices.get(imei);
+    if (dev)
+      await tx.devices.update(imei, { state: "terminated", dmCredentialsRef: null }, { now });
+    return { removedFromAccessList: removed };
+  });
+}

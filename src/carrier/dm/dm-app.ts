@@ -1,0 +1,179 @@
+import type {
+  CommandResponse,
+  DmServerApp,
+  OutCommand,
+  ServerClientRecord,
+} from "../../omadm/session/index.js";
+import type { JsonObject } from "../../store/index.js";
+import type { CarrierContext } from "../context.js";
+import {
+  DM_ACCOUNTS_NS,
+  deriveDmSecret,
+  imeiFromClientName,
+  loadDmAccount,
+  type StoredDmAccount,
+} from "./credentials.js";
+import { buildProfile, type Profile } from "./profile.js";
+import { PROFILE_ROOT, profileCommands } from "./profile-tree.js";
+
+/** SyncML status 425, "permission denied" (OMA-TS-DM_RepPro §10): the TSZ's toggle key is 1. */
+export const PERMISSION_DENIED = 425;
+/** A Delete of a profile that was never there: nothing to remove, and that is fine. */
+const NOT_FOUND = 404;
+
+interface SessionPlan {
+  imei: string;
+  profile: Profile;
+  approved: boolean;
+}
+
+function targetOf(c: OutCommand): string | null {
+  if ("items" in c) return c.items[0]?.target?.locUri ?? null;
+  if ("item" in c) return c.item.target?.locUri ?? null;
+  return null;
+}
+
+/**
+ * The carrier's OMA DM server application (DESIGN.md step 7): authenticates a device with the
+ * DM account issued with its verdict, sends the profile of its state (approved: its user
+ * group's full profile; denied: emergency and customer care only), records every status the
+ * device answers, and marks the device provisioned, with full access, only when all of them
+ * succeeded. A 425 (toggle key 1) leaves it unprovisioned.
+ */
+export function carrierDmApp(ctx: CarrierContext): DmServerApp {
+  return {
+    async findClient(q): Promise<ServerClientRecord | undefined> {
+      const imei = imeiFromClientName(q.name ?? q.clientUri);
+      if (!imei) return undefined;
+      const acc = await loadDmAccount(ctx.part, imei);
+      if (!acc) return undefined;
+      const [client, server] = await Promise.all([
+        deriveDmSecret(ctx.keys, "client", imei, acc.generation),
+        deriveDmSecret(ctx.keys, "server", imei, acc.generation),
+      ]);
+      return {
+        client: {
+          name: acc.clientName,
+          secret: client,
+          nonce: new Uint8Array(Buffer.from(acc.clientNonce, "base64")),
+          scheme: "md5",
+        },
+        server: {
+          name: acc.serverId,
+          secret: server,
+          nonce: new Uint8Array(Buffer.from(acc.serverNonce, "base64")),
+          scheme: "md5",
+        },
+      };
+    },
+
+    async saveNonce(clientName, role, nonce) {
+      const imei = imeiFromClientName(clientName);
+      if (!imei) return;
+      const e = await ctx.part.kv.get(DM_ACCOUNTS_NS, imei);
+      if (!e) return;
+      const acc = e.value as unknown as StoredDmAccount;
+      const b64 = Buffer.from(nonce).toString("base64");
+      const next = role === "client" ? { ...acc, clientNonce: b64 } : { ...acc, serverNonce: b64 };
+      await ctx.part.kv.put(DM_ACCOUNTS_NS, imei, next as unknown as JsonObject, {
+        now: ctx.now(),
+      });
+    },
+
+    async onSessionStart(session) {
+      const imei = imeiFromClientName(session.clientName);
+      if (!imei) return [];
+      const [dev, inv] = await Promise.all([
+        ctx.part.devices.get(imei),
+        ctx.part.inventory.get(imei),
+      ]);
+      if (
+        !dev ||
+        !inv ||
+        (dev.state !== "approved" && dev.state !== "denied" && dev.state !== "provisioned")
+      ) {
+        return [];
+      }
+      const approved = dev.state !== "denied" && inv.status === "active";
+      const profile = buildProfile(ctx.profile, ctx.id, {
+        imei,
+        userGroup: inv.userGroup,
+        approved,
+      });
+      session.locals.set("plan", { imei, profile, approved } satisfies SessionPlan);
+      return profileCommands(profile);
+    },
+
+    async onPackage(session, responses) {
+      const plan = session.locals.get("plan") as SessionPlan | undefined;
+      if (!plan || session.locals.get("recorded")) return [];
+      session.locals.set("recorded", true);
+      session.locals.set("applied", await recordOutcome(ctx, plan, responses));
+      return [];
+    },
+
+    onSessionEnd(session, outcome) {
+      ctx.metrics.dmSessions.inc({
+        carrier: ctx.id,
+        outcome: session.locals.get("applied") === true ? `${outcome}-provisioned` : outcome,
+      });
+    },
+  };
+
+  async function recordOutcome(
+    c: CarrierContext,
+    plan: SessionPlan,
+    responses: readonly CommandResponse[],
+  ): Promise<boolean> {
+    const codes = responses.map((r) => ({
+      command: r.command.kind,
+      target: targetOf(r.command),
+      code: r.code,
+    }));
+    const refused = codes.some((x) => x.code === PERMISSION_DENIED);
+    const applied =
+      codes.length > 0 &&
+      codes.every(
+        (x) =>
+          (x.code >= 200 && x.code < 300) ||
+          (x.command === "Delete" && x.target === PROFILE_ROOT && x.code === NOT_FOUND),
+      );
+    const now = c.now();
+    await c.part.transaction(async (tx) => {
+      const dev = await tx.devices.get(plan.imei);
+      if (!dev) return;
+      if (applied) {
+        await tx.devices.update(
+          plan.imei,
+          {
+            state: plan.approved ? "provisioned" : dev.state,
+            profile: plan.profile as unknown as JsonObject,
+          },
+          { now },
+        );
+        await tx.access.set(plan.imei, plan.approved ? "full" : "limited", now);
+      }
+      await tx.kv.put(
+        "dm-sessions",
+        plan.imei,
+        { at: now, applied, refused, codes } as unknown as JsonObject,
+        { now },
+      );
+      await tx.audit.append(
+        {
+          actor: c.owner,
+          action: "dm-session",
+          subject: plan.imei,
+          details: {
+            profile: plan.profile.access,
+            applied,
+            toggleRefused: refused,
+            statuses: codes.map((x) => x.code),
+          },
+        },
+        now,
+      );
+    });
+    return applied;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The one error type of the carrier server's HTTP API (STYLE habit 1 and 2): a stable `code`
+ * that callers switch on, the HTTP status it maps to, and a message safe to show. Only
+ * http/error-handler.ts turns errors into responses; anything that is not a CarrierError (or a
+ * framework error it knows) becomes a bare INTERNAL.
+ */
+export const CARRIER_ERRORS = {
+  /** The request's body is not well-formed JSON or CSV. */
+  MALFORMED_BODY: 400,
+  /** The body is well-formed but its fields do not match the route's schema. */
+  INVALID_REQUEST: 400,
+  /** An inventory import has bad rows; `details.rows` names each with its line. Nothing applied. */
+  INVENTORY_INVALID: 400,
+  /** The evidence is not a compact JWS of the documented shape. Nothing changed. */
+  EVIDENCE_MALFORMED: 400,
+  /** The HPKE public key given for a slot key is not a P-256 point. */
+  RECIPIENT_KEY_INVALID: 400,
+  /** No bearer token, or one that is unknown, revoked, expired or not this carrier's. */
+  UNAUTHORIZED: 401,
+  /** No device with that IMEI in this carrier's inventory. */
+  DEVICE_NOT_FOUND: 404,
+  /** No such route. */
+  NOT_FOUND: 404,
+  /** The route exists, but not for this method. */
+  METHOD_NOT_ALLOWED: 405,
+  /** The change conflicts with the current state (e.g. an import of IMEIs already present). */
+  CONFLICT: 409,
+  /** The body is larger than the route accepts. */
+  BODY_TOO_LARGE: 413,
+  /** The Content-Type is not one the route accepts. */
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** Anything unexpected; details stay in the log. */
+  INTERNAL: 500,
+  /** The keystore or the store cannot be reached right now. */
+  UNAVAILABLE: 503,
+} as const;
+
+export type CarrierErrorCode = keyof typeof CARRIER_ERRORS;
+
+export class CarrierError extends Error {
+  override readonly name = "CarrierError";
+  readonly code: CarrierErrorCode;
+  readonly status: number;
+  /** Shown to the client as `error.details`: public facts only (line numbers, field names). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: CarrierErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.code = code;
+    this.status = CARRIER_ERRORS[code];
+    this.details = details;
+  }
+}
+
+export function isCarrierError(err: unknown, code?: CarrierErrorCode): err is CarrierError {
+  return err instanceof CarrierError && (code === undefined || err.code === code);
+}

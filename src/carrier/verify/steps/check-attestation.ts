@@ -1,0 +1,25 @@
+import { type TrustAnchor, verifyAttestation } from "../../../evidence/index.js";
+import type { Judgement } from "../judgement.js";
+
+/**
+ * Step 1: signature with the x5c certificate, and that certificate's chain to a trusted OEM CA,
+ * valid now (DESIGN.md step 5; RFC 7515 §4.1.6). A counterfeit, an expired certificate or a
+ * bad signature is ATTESTATION_INVALID, and nothing the evidence says about the device is
+ * believed afterwards.
+ */
+export async function checkAttestation(
+  j: Judgement,
+  anchors: readonly TrustAnchor[],
+  now: number,
+): Promise<string | null> {
+  const r = await verifyAttestation(j.evidence, anchors, new Date(now));
+  if (!r.ok) {
+    j.reasons.add("ATTESTATION_INVALID");
+    return `${r.problem}: ${r.detail}`;
+  }
+  j.attested = true;
+  j.attestationThumbprint = r.attestationThumbprint;
+  j.payloadSegment = r.payloadSegment;
+  j.keyProof = r.keyProof;
+  return null;
+}
