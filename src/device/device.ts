@@ -19,6 +19,9 @@ import {
   readProfile,
   readReportedIdentity,
 } from "./normal/device-files.js";
+import { fromTreeAccount, readTreeAccount } from "./normal/dm-account.js";
+import { DeviceDmClient } from "./normal/dm-client.js";
+import { loadDmTree } from "./normal/dm-tree-file.js";
 import { writeFactoryImage, writePayloadFile } from "./normal/factory-image.js";
 import { DEVICE_PATHS, within } from "./normal/layout.js";
 import { decodePayload, encodeBody, encodePayload } from "./normal/payload-format.js";
@@ -205,8 +208,15 @@ export class Device {
     return statusFrom(t, profile);
   }
 
-  /** The bootstrap DM account from the preloaded payload (CONTRACT.md `device dm-account`). */
+  /**
+   * The DM account the DM client keeps in ./DMAcc (CONTRACT.md `device dm-account`): the one it
+   * used last, with its rotated nonces; before its first session (or after a factory reset),
+   * the bootstrap account of the preloaded payload.
+   */
   async dmAccount(): Promise<DmAccount> {
+    const tree = await loadDmTree(this.dir);
+    const saved = tree ? readTreeAccount(tree) : undefined;
+    if (saved) return fromTreeAccount(saved);
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await readFile(within(this.dir, DEVICE_PATHS.payload)));
@@ -214,6 +224,11 @@ export class Device {
       throw new DeviceError("PAYLOAD_UNREADABLE", "the OMA DM payload is missing");
     }
     return decodePayload(bytes).body.dmAccount;
+  }
+
+  /** The normal world's DM client (its tree loaded, or bootstrapped from the payload). */
+  dmClient(): Promise<DeviceDmClient> {
+    return DeviceDmClient.open(this.dir, this);
   }
 
   config(): Promise<DeviceConfig | null> {

@@ -23,6 +23,23 @@ export {
 } from "../evidence/key-proof.js";
 export { DEVICE_REASONS, type DeviceReason, sortReasons } from "../evidence/reasons.js";
 export { parseVerdictClaims, type VerdictClaims } from "../evidence/verdict-claims.js";
+export {
+  type ActivateOptions,
+  type ActivationResult,
+  activateDevice,
+  type DmSessionSummary,
+} from "./activation/activate.js";
+export {
+  CarrierActivationApi,
+  type CarrierApiOptions,
+  type VerdictResponse,
+} from "./activation/carrier-api.js";
+export {
+  ActivationError,
+  type ActivationErrorCode,
+  isActivationError,
+} from "./activation/errors.js";
+export { formatVia, parseVia, type Via } from "./activation/via.js";
 export { crc32 } from "./crc32.js";
 export {
   Device,
@@ -40,6 +57,22 @@ export {
 } from "./device.js";
 export { DeviceError, type DeviceErrorCode, isDeviceError } from "./errors.js";
 export type { DeviceConfig, ReportedIdentity } from "./normal/device-files.js";
+export {
+  DeviceDmClient,
+  type DmSessionOptions,
+  type DmSessionResult,
+  type ProvisioningGate,
+} from "./normal/dm-client.js";
+export { DmClientError, type DmClientErrorCode, isDmClientError } from "./normal/dm-errors.js";
+export { PROFILE_ROOT, type ProvisionedProfile, writesProfile } from "./normal/dm-profile.js";
+export { DM_TREE_FORMAT, parseDmTree, serializeDmTree } from "./normal/dm-tree-file.js";
+export {
+  DM_TRIGGERS,
+  type DmTrigger,
+  isDmTrigger,
+  TRIGGER_ALERT_PREFIX,
+  triggerAlertType,
+} from "./normal/dm-triggers.js";
 export { DEVICE_PATHS, SU_PATHS } from "./normal/layout.js";
 export type {
   BootstrapBody,

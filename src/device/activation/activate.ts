@@ -1,0 +1,141 @@
+import type { Encoding } from "../../omadm/model/message.js";
+import type { DmTransport } from "../../omadm/session/index.js";
+import type { Device, LastVerdict } from "../device.js";
+import { DeviceDmClient, type DmSessionResult } from "../normal/dm-client.js";
+import { DmClientError } from "../normal/dm-errors.js";
+import { DM_TRIGGERS, type DmTrigger, isDmTrigger } from "../normal/dm-triggers.js";
+import { CarrierActivationApi } from "./carrier-api.js";
+import { ActivationError } from "./errors.js";
+import { parseVia, type Via } from "./via.js";
+
+/**
+ * Initial activation with a carrier (DESIGN.md steps 1–7), as `device activate` runs it:
+ * nonce from the carrier → the TSZ's verification and signed evidence → the carrier's signed
+ * verdict → the TSZ checks it and sets the toggle key (it also records the verdict and the
+ * network access, for `device status`) → an OMA DM session with the account the verdict
+ * response carries, in which the DM client asks the TSZ before applying the profile.
+ */
+export interface ActivateOptions {
+  /** `carrier:ID` (default: the carrier the device was made for). `enterprise:ID`: not yet. */
+  via?: string;
+  /** What started it (dm-triggers.ts); default `hfa`. */
+  trigger?: DmTrigger;
+  /** Overrides the server URL learned at manufacture (`--server`). */
+  serverUrl?: string;
+  /** SyncML encoding of the DM session; default XML. */
+  encoding?: Encoding;
+  /** Per HTTP request; default 30 s. */
+  timeoutMs?: number;
+  /** For the activation routes; default the global fetch. */
+  fetch?: typeof fetch;
+  /** For the DM session; default HTTP through the global fetch. */
+  dmTransport?: DmTransport;
+}
+
+/** What the DM session did, beside the profile (an addition to CONTRACT.md's shape). */
+export type DmSessionSummary = Omit<DmSessionResult, "profile">;
+
+/** CONTRACT.md `device activate --json`, plus the trigger and the DM session's summary. */
+export interface ActivationResult extends LastVerdict {
+  trigger: DmTrigger;
+  /** Null when the verdict response carried no DM account (a counterfeit, a replay). */
+  dmSession: DmSessionSummary | null;
+}
+
+async function defaultVia(device: Device): Promise<string> {
+  const config = await device.config();
+  if (config) return `carrier:${config.carrier}`;
+  const slot0 = (await device.status()).slots[0];
+  if (!slot0) {
+    throw new ActivationError(
+      "VIA_INVALID",
+      "the device has no carrier key: give --via carrier:ID",
+    );
+  }
+  return `carrier:${slot0.carrier}`;
+}
+
+async function serverUrlOf(device: Device, given: string | undefined): Promise<string> {
+  if (given !== undefined) return given;
+  const config = await device.config();
+  if (!config) {
+    throw new ActivationError(
+      "SERVER_URL_INVALID",
+      "the device has no server URL from manufacture (data/dmguard/device.json): give --server URL",
+    );
+  }
+  return config.serverUrl;
+}
+
+export async function activateDevice(
+  device: Device,
+  opts: ActivateOptions = {},
+): Promise<ActivationResult> {
+  const trigger = opts.trigger ?? "hfa";
+  if (!isDmTrigger(trigger)) {
+    throw new ActivationError(
+      "TRIGGER_INVALID",
+      `--trigger must be one of ${DM_TRIGGERS.join(", ")}`,
+    );
+  }
+  const via: Via = parseVia(opts.via ?? (await defaultVia(device)));
+  if (via.kind === "enterprise") {
+    throw new ActivationError(
+      "VIA_UNSUPPORTED",
+      `activation through an enterprise (--via enterprise:${via.id}) is not available yet`,
+    );
+  }
+  const api = new CarrierActivationApi({
+    baseUrl: await serverUrlOf(device, opts.serverUrl),
+    carrier: via.id,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+
+  // Steps 1–4: nothing on disk changes until the verdict is in.
+  const nonce = await api.nonce();
+  const { evidence } = await device.verify(nonce, { carrier: via.id });
+  const answer = await api.submitEvidence(evidence);
+  // Step 6: the TSZ accepts only a verdict signed by a key pinned for that carrier.
+  const outcome = await device.acceptVerdict(answer.verdict);
+
+  // Step 7.
+  let dm: DmSessionResult | null = null;
+  if (answer.dmAccount !== null) {
+    try {
+      const client = await DeviceDmClient.open(device.dir, device);
+      const account = await client.installAccount(answer.dmAccount);
+      dm = await client.session({
+        trigger,
+        serverId: account.serverId,
+        ...(opts.encoding ? { encoding: opts.encoding } : {}),
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.dmTransport ? { transport: opts.dmTransport } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof DmClientError)) throw err;
+      // The verdict stands (the TSZ recorded it); say so, so a retry is understood.
+      throw new DmClientError(
+        err.code,
+        `${outcome.verdict} by ${outcome.carrier}, but the DM session failed: ${err.message}`,
+      );
+    }
+  }
+  let session: DmSessionSummary | null = null;
+  if (dm) {
+    const { profile: _provisioned, ...rest } = dm;
+    session = rest;
+  }
+  return {
+    verdict: outcome.verdict,
+    reasons: outcome.reasons,
+    toggleKey: outcome.toggleKey,
+    networkAccess: outcome.networkAccess,
+    carrier: outcome.carrier,
+    via: outcome.via,
+    // What this session provisioned: null when none ran or the TSZ refused it (toggle key 1).
+    profile: dm?.profile ? { ...dm.profile } : null,
+    trigger,
+    dmSession: session,
+  };
+}

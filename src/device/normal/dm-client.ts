@@ -1,0 +1,210 @@
+import { rm } from "node:fs/promises";
+import { ProtocolError } from "../../omadm/errors.js";
+import { DmHttpError, fetchTransport } from "../../omadm/http/index.js";
+import type { Encoding } from "../../omadm/model/message.js";
+import { DmClient, type DmTransport, type OutCommand } from "../../omadm/session/index.js";
+import { AlertCode, StatusCode } from "../../omadm/status.js";
+import { type DmTree, updateDmAccountNonces } from "../../omadm/tree/index.js";
+import { writeFileAtomic } from "../atomic-write.js";
+import { fromTreeAccount, installDmAccount, readTreeAccount } from "./dm-account.js";
+import { bootstrapDmTree, grantVendor } from "./dm-bootstrap.js";
+import { DmClientError } from "./dm-errors.js";
+import { networkCause } from "./dm-net.js";
+import {
+  PROFILE_ROOT,
+  type ProvisionedProfile,
+  profileFromTree,
+  writesProfile,
+} from "./dm-profile.js";
+import { loadDmTree, saveDmTree } from "./dm-tree-file.js";
+import { type DmTrigger, triggerAlertItem } from "./dm-triggers.js";
+import { DEVICE_PATHS, within } from "./layout.js";
+import type { DmAccount } from "./payload-schema.js";
+
+/**
+ * The normal world's OMA DM client (DESIGN.md step 7): the device's tree, persisted in DEVDIR,
+ * and sessions run with the omadm client engine over HTTP. It asks the TSZ before it applies
+ * profile content and answers 425 (permission denied, RepPro §10) to every command that would
+ * write the profile MO while the toggle key is 1; everything else (reads of ./DevInfo, …) is
+ * answered as usual.
+ */
+
+/** The only thing the DM client may ask the TSZ (Device and TszClient both answer it). */
+export interface ProvisioningGate {
+  mayProvision(): Promise<boolean>;
+}
+
+export interface DmSessionOptions {
+  trigger: DmTrigger;
+  /** The ./DMAcc account to use; default the current one (the last installed). */
+  serverId?: string;
+  /** Default: HTTP through the global fetch (omadm's fetchTransport). */
+  transport?: DmTransport;
+  encoding?: Encoding;
+  /** Per HTTP request, default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface DmSessionResult {
+  trigger: DmTrigger;
+  serverId: string;
+  serverUri: string;
+  sessionId: string;
+  /** Messages the client sent. */
+  messages: number;
+  /** Server commands the client answered. */
+  commands: number;
+  /** The server's status for the trigger's Generic Alert (null if it never answered it). */
+  alertStatus: number | null;
+  /** Command items answered 425 because the TSZ's toggle key is 1. */
+  refused: number;
+  /** The profile MO the tree holds after the session (what `device status` shows). */
+  profile: ProvisionedProfile | null;
+}
+
+function isGenericAlert(cmd: OutCommand): boolean {
+  return cmd.kind === "Alert" && Number(cmd.data) === AlertCode.GENERIC_ALERT;
+}
+
+export class DeviceDmClient {
+  readonly dir: string;
+  readonly tree: DmTree;
+  readonly #gate: ProvisioningGate;
+
+  private constructor(dir: string, tree: DmTree, gate: ProvisioningGate) {
+    this.dir = dir;
+    this.tree = tree;
+    this.#gate = gate;
+  }
+
+  /** The DM client of the device in `dir`: its saved tree, or the bootstrap one. */
+  static async open(dir: string, gate: ProvisioningGate): Promise<DeviceDmClient> {
+    const tree = (await loadDmTree(dir)) ?? (await bootstrapDmTree(dir));
+    return new DeviceDmClient(dir, tree, gate);
+  }
+
+  /** The account in ./DMAcc (CONTRACT.md `device dm-account` shape), or null if there is none. */
+  account(serverId?: string): DmAccount | null {
+    const a = readTreeAccount(this.tree, serverId);
+    return a ? fromTreeAccount(a) : null;
+  }
+
+  /**
+   * Installs an account (a verdict's issued one: it replaces the account with its ServerID),
+   * opens ./Vendor to its server, and saves the tree.
+   */
+  async installAccount(account: unknown): Promise<DmAccount> {
+    const clean = installDmAccount(this.tree, account);
+    grantVendor(this.tree, clean.serverId);
+    await saveDmTree(this.dir, this.tree);
+    return clean;
+  }
+
+  /**
+   * One client-initiated session for `trigger` (dm-triggers.ts says what Package 1 holds).
+   * Rotated nonces are saved before the answer that reveals them leaves (the engine calls
+   * persistNonces then). When the session completes, the provisioned profile is saved for
+   * `device status`; a failure throws DmClientError and leaves the saved profile as it was.
+   */
+  async session(opts: DmSessionOptions): Promise<DmSessionResult> {
+    const { tree, dir } = this;
+    const account = readTreeAccount(tree, opts.serverId);
+    if (!account) {
+      throw new DmClientError(
+        "DM_ACCOUNT_MISSING",
+        opts.serverId
+          ? `./DMAcc has no account for ${opts.serverId}`
+          : "./DMAcc has no account: the payload's bootstrap account is unreadable and none was issued",
+      );
+    }
+    const sid = account.serverId;
+    grantVendor(tree, sid);
+    // Asked once per session, at the first profile write: the toggle key does not change
+    // while the session runs, and an Add of 25 leaves need not make 25 trips to the TSZ.
+    let allowed: boolean | undefined;
+    let refused = 0;
+    let alertStatus: number | null = null;
+    const client = new DmClient({
+      tree,
+      account,
+      transport: opts.transport ?? fetchTransport({ timeoutMs: opts.timeoutMs ?? 30_000 }),
+      encoding: opts.encoding ?? "xml",
+      hooks: {
+        persistNonces: async (u) => {
+          updateDmAccountNonces(tree, sid, u);
+          await saveDmTree(dir, tree);
+        },
+        beforeCommand: async (cmd, item) => {
+          if (!writesProfile(cmd, item, tree)) return undefined;
+          allowed ??= await this.#gate.mayProvision();
+          if (allowed) return undefined;
+          refused++;
+          return StatusCode.PERMISSION_DENIED;
+        },
+        onServerStatus: (cmd, st) => {
+          if (isGenericAlert(cmd)) alertStatus = st.code;
+        },
+      },
+    });
+    client.queueGenericAlert({ items: [triggerAlertItem(opts.trigger)] });
+    let r: Awaited<ReturnType<DmClient["start"]>>;
+    try {
+      r = await client.start();
+    } catch (err) {
+      await saveDmTree(dir, tree).catch(() => undefined);
+      throw sessionError(err, account.serverUri);
+    }
+    if (r.outcome !== "completed") {
+      await saveDmTree(dir, tree);
+      throw new DmClientError(
+        "DM_SESSION_FAILED",
+        `the DM session with ${account.serverUri} ended ${r.outcome}`,
+      );
+    }
+    // Profile content exists only while the TSZ allows it: a "no" (a denial after an earlier
+    // approval) also withdraws a profile MO provisioned under the earlier "yes".
+    allowed ??= await this.#gate.mayProvision();
+    if (!allowed) tree.remove(PROFILE_ROOT);
+    await saveDmTree(dir, tree);
+    const profile = profileFromTree(tree);
+    await saveProfile(dir, profile);
+    return {
+      trigger: opts.trigger,
+      serverId: sid,
+      serverUri: account.serverUri,
+      sessionId: r.sessionId,
+      messages: r.messages,
+      commands: r.commands,
+      alertStatus,
+      refused,
+      profile,
+    };
+  }
+}
+
+/** `data/omadm/profile.json`, what `device status` reads; removed when there is no profile. */
+async function saveProfile(dir: string, profile: ProvisionedProfile | null): Promise<void> {
+  const path = within(dir, DEVICE_PATHS.profile);
+  if (profile === null) await rm(path, { force: true });
+  else await writeFileAtomic(path, `${JSON.stringify(profile)}\n`);
+}
+
+function sessionError(err: unknown, url: string): unknown {
+  const cause = networkCause(err);
+  if (cause !== null) {
+    return new DmClientError(
+      "DM_SERVER_UNREACHABLE",
+      `cannot reach the DM server at ${url}: ${cause}`,
+    );
+  }
+  if (err instanceof DmHttpError) {
+    return new DmClientError("DM_SESSION_FAILED", `the DM server at ${url}: ${err.message}`);
+  }
+  if (err instanceof ProtocolError) {
+    return new DmClientError(
+      "DM_SESSION_FAILED",
+      `the DM server at ${url} sent an invalid message: ${err.code}: ${err.message}`,
+    );
+  }
+  return err;
+}
