@@ -17,5 +17,7 @@ const filter = process.argv.slice(2);
 const files = find("test")
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
   .sort();
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", ...files], { stdio: "inherit" });
+const r = spawnSync(process.execPath, ["--import", "tsx", "--test", ...files], {
+  stdio: "inherit",
+});
 process.exit(r.status ?? 1);

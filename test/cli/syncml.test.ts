@@ -33,7 +33,10 @@ describe("dmguard syncml decode", () => {
   });
 
   test("malformed XML: exit 1, one line saying what and where", async () => {
-    const r = await runCli(["syncml", "decode"], "<SyncML xmlns='SYNCML:SYNCML1.2'>\n<SyncHdr></SyncBody>");
+    const r = await runCli(
+      ["syncml", "decode"],
+      "<SyncML xmlns='SYNCML:SYNCML1.2'>\n<SyncHdr></SyncBody>",
+    );
     assert.equal(r.code, 1);
     assertOneLineError(r.stderr, /XML_MALFORMED.*line 2:/);
   });
@@ -81,7 +84,10 @@ describe("dmguard syncml encode", () => {
 
   test("neither or both encodings: usage error, exit 2", async () => {
     assert.equal((await runCli(["syncml", "encode", fixtures[0]!.path])).code, 2);
-    assert.equal((await runCli(["syncml", "encode", "--xml", "--wbxml", fixtures[0]!.path])).code, 2);
+    assert.equal(
+      (await runCli(["syncml", "encode", "--xml", "--wbxml", fixtures[0]!.path])).code,
+      2,
+    );
   });
 });
 
