@@ -3,8 +3,16 @@
  * a stack trace only when DEBUG is set.
  */
 import { Command, CommanderError } from "commander";
+import { DeviceError } from "../device/index.js";
 import { ProtocolError } from "../omadm/errors.js";
+import { registerAudit } from "./commands/audit.js";
+import { registerCarrierCommands } from "./commands/carrier.js";
+import { registerDevice } from "./commands/device.js";
+import { registerFleet } from "./commands/fleet.js";
+import { registerManufacture } from "./commands/manufacture.js";
+import { serveCommand } from "./commands/serve.js";
 import { registerSyncml } from "./commands/syncml.js";
+import { registerUp } from "./commands/up.js";
 import { CliError, ExitCode } from "./exit.js";
 
 export function buildProgram(): Command {
@@ -13,6 +21,13 @@ export function buildProgram(): Command {
     .version(process.env.npm_package_version ?? "0.1.0")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  registerUp(program);
+  serveCommand(program);
+  registerDevice(program);
+  registerManufacture(program);
+  registerCarrierCommands(program);
+  registerAudit(program);
+  registerFleet(program);
   registerSyncml(program);
   for (const sub of program.commands) sub.exitOverride();
   for (const sub of program.commands.flatMap((c) => c.commands)) sub.exitOverride();
@@ -39,6 +54,14 @@ function report(err: unknown): number {
     process.stderr.write(`dmguard: ${err.message}\n`);
     return err.exitCode;
   }
+  if (err instanceof DeviceError) {
+    process.stderr.write(`dmguard: ${err.code}: ${err.message}\n`);
+    return ExitCode.RUNTIME;
+  }
+  if (isPartError(err)) {
+    process.stderr.write(`dmguard: ${err.code}: ${err.message}\n`);
+    return ExitCode.RUNTIME;
+  }
   if (err instanceof ProtocolError) {
     process.stderr.write(`dmguard: ${err.code}: ${err.message}\n`);
     return ExitCode.RUNTIME;
@@ -46,4 +69,15 @@ function report(err: unknown): number {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`dmguard: unexpected error: ${message}\n`);
   return ExitCode.RUNTIME;
+}
+
+/**
+ * The parts' typed errors (StoreError, KeystoreError, ActivationError…): a class name and a
+ * stable upper-case `code`, and a message safe to show. Recognised by shape, so this module
+ * does not load every part just to name their classes; Node's own errors are named "Error".
+ */
+function isPartError(err: unknown): err is Error & { code: string } {
+  if (!(err instanceof Error) || err.name === "Error") return false;
+  const code: unknown = (err as Error & { code?: unknown }).code;
+  return typeof code === "string" && /^[A-Z][A-Z0-9_]*$/.test(code);
 }

@@ -1,0 +1,138 @@
+/**
+ * The configuration file of `dmguard serve carrier --config FILE` (documented in
+ * src/cli/README.md): one JSON object. Relative paths are read from the file's folder, so a
+ * config and its files move together.
+ *
+ *   carrier           required  the carrier id (`acme`): routes under /carriers/acme/
+ *   dataDir           required  stack.json and credentials.json (admin token, 0600) go here
+ *   oemCaCertificate  required  PEM file of the OEM CA certificate(s) devices chain to, or an
+ *                               `up` folder's oem-ca.json (only its certificate is read)
+ *   port              8080      0 = any free port
+ *   host              127.0.0.1
+ *   keystoreDir       <dataDir>/keystore
+ *   db                sqlite:<dataDir>/dmguard.sqlite   or postgres://…; --db overrides
+ *   publicUrl         from each request's Host header   the URL devices reach this server at
+ *   profile           defaults from the carrier id      ProfileConfig fields (PROFILE_MO.md)
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { CARRIER_ID_PATTERN, type ProfileConfig } from "../../carrier/index.js";
+import { sqliteUrlFor } from "../../store/index.js";
+import { CliError, ExitCode } from "../exit.js";
+import { DEFAULT_HOST, DEFAULT_PORT, KEYSTORE_DIR } from "../stack/layout.js";
+
+export interface CarrierServeConfig {
+  carrier: string;
+  dataDir: string;
+  keystoreDir: string;
+  oemCaCertificatePems: string[];
+  port: number;
+  host: string;
+  db: string;
+  publicUrl?: string;
+  profile?: Partial<ProfileConfig>;
+}
+
+const FIELDS = [
+  "carrier",
+  "dataDir",
+  "oemCaCertificate",
+  "port",
+  "host",
+  "keystoreDir",
+  "db",
+  "publicUrl",
+  "profile",
+] as const;
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g;
+
+function bad(file: string, why: string): CliError {
+  return new CliError(`${file}: ${why}`, ExitCode.USAGE);
+}
+
+async function certificates(path: string, file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new CliError(
+      `${file}: cannot read oemCaCertificate ${path}: ${(err as NodeJS.ErrnoException).code}`,
+    );
+  }
+  if (text.trimStart().startsWith("{")) {
+    // An `up` folder's oem-ca.json: take the certificate, never the private key beside it.
+    try {
+      const pem = (JSON.parse(text) as { certificatePem?: unknown }).certificatePem;
+      if (typeof pem === "string") text = pem;
+    } catch {
+      throw bad(file, `oemCaCertificate ${path} is neither PEM nor an oem-ca.json`);
+    }
+  }
+  const pems = text.match(PEM_CERT) ?? [];
+  if (pems.length === 0) throw bad(file, `oemCaCertificate ${path} holds no PEM certificate`);
+  return pems.map((p) => `${p}\n`);
+}
+
+export async function readCarrierConfig(file: string): Promise<CarrierServeConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, "utf8"));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code)
+      throw new CliError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code}`);
+    throw bad(file, "is not valid JSON");
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw bad(file, "must hold one JSON object");
+  }
+  const c = raw as Record<string, unknown>;
+  const unknown = Object.keys(c).find((k) => !(FIELDS as readonly string[]).includes(k));
+  if (unknown !== undefined) {
+    throw bad(file, `unknown field "${unknown.slice(0, 40)}"; fields are ${FIELDS.join(", ")}`);
+  }
+  const base = dirname(resolve(file));
+  const path = (v: string) => (isAbsolute(v) ? v : join(base, v));
+  const str = (k: (typeof FIELDS)[number], required: boolean): string | undefined => {
+    const v = c[k];
+    if (v === undefined && !required) return undefined;
+    if (typeof v !== "string" || v === "") throw bad(file, `${k} must be a non-empty string`);
+    return v;
+  };
+  const carrier = str("carrier", true)!;
+  if (!CARRIER_ID_PATTERN.test(carrier)) {
+    throw bad(file, "carrier must be 1-32 lowercase letters, digits and dashes");
+  }
+  const dataDir = path(str("dataDir", true)!);
+  const port = c.port ?? DEFAULT_PORT;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw bad(file, "port must be an integer 0-65535");
+  }
+  const db = str("db", false);
+  const publicUrl = str("publicUrl", false);
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(publicUrl)) {
+    throw bad(file, "publicUrl must be an http(s) URL");
+  }
+  const profile = c.profile;
+  if (profile !== undefined && (typeof profile !== "object" || profile === null)) {
+    throw bad(file, "profile must be an object");
+  }
+  return {
+    carrier,
+    dataDir,
+    keystoreDir: path(str("keystoreDir", false) ?? join(dataDir, KEYSTORE_DIR)),
+    oemCaCertificatePems: await certificates(path(str("oemCaCertificate", true)!), file),
+    port,
+    host: str("host", false) ?? DEFAULT_HOST,
+    // A relative sqlite: path is the config folder's, like every other path here.
+    db:
+      db === undefined
+        ? sqliteUrlFor(dataDir)
+        : db.startsWith("sqlite:") && db !== "sqlite::memory:"
+          ? `sqlite:${path(db.slice(7))}`
+          : db,
+    ...(publicUrl === undefined ? {} : { publicUrl }),
+    ...(profile === undefined ? {} : { profile: profile as Partial<ProfileConfig> }),
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * Parts on one HTTP app, without the printing: one store, one keystore, the OEM CA's
+ * certificates, every part mounted under its prefix, the parts' admin tokens kept in
+ * credentials.json, then stack.json written once the port is bound. `dmguard up` runs every
+ * part of `stackParts` with the OEM beside them (startStack); `dmguard serve` runs one
+ * (serve/carrier-config.ts). What is missing is created; what is found is reused, so a restart
+ * keeps the CA, keys, tokens and inventory. Whatever fails half-way is closed again before the
+ * error surfaces.
+ */
+import { mkdir, stat } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import { createRootApp } from "../../carrier/index.js";
+import { createOemCa, loadOemCa, OEM_CA_FILE, type OemCa, saveOemCa } from "../../device/index.js";
+import { type Keystore, openSoftwareKeystore } from "../../keystore/index.js";
+import { openStore, redactUrl, type Store, sqliteUrlFor } from "../../store/index.js";
+import { CliError } from "../exit.js";
+import {
+  type PartEntry,
+  readCredentials,
+  type StackInfo,
+  writeCredentials,
+  writeStackInfo,
+} from "./files.js";
+import { KEYSTORE_DIR, STACK_FORMAT } from "./layout.js";
+import { type MountedPart, type StackPart, stackParts } from "./parts.js";
+
+export interface RunPartsOptions {
+  mode: StackInfo["mode"];
+  /** Where stack.json and credentials.json go. */
+  dataDir: string;
+  storeUrl: string;
+  keystoreDir: string;
+  /** The OEM CA certificates devices must chain to, and how stack.json names the CA. */
+  oemCa: { pems: string[]; file: string | null; oemId: string; name: string };
+  parts: StackPart[];
+  port: number;
+  host: string;
+  /** pino options for the HTTP app (secrets are redacted); default: no request log. */
+  logger?: FastifyServerOptions["logger"];
+}
+
+export interface RunningParts {
+  readonly dataDir: string;
+  readonly baseUrl: string;
+  readonly info: StackInfo;
+  /** Owners whose admin token this start issued (the others were reused). */
+  readonly issuedTokens: string[];
+  close(): Promise<void>;
+}
+
+export interface RunningStack extends RunningParts {
+  readonly ca: OemCa;
+  readonly caCreated: boolean;
+}
+
+/** A URL host for the address the server is bound to (wildcards are reached on loopback). */
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}
+
+/** The CA from the folder, or a new one saved there (0600) on first start. */
+async function ensureOemCa(dir: string): Promise<{ ca: OemCa; created: boolean }> {
+  // A CA file that exists but does not load is an error, never a reason to make a new CA:
+  // that would silently orphan every device already manufactured.
+  if (await exists(join(dir, OEM_CA_FILE))) return { ca: await loadOemCa(dir), created: false };
+  const ca = await createOemCa();
+  await saveOemCa(dir, ca);
+  return { ca, created: true };
+}
+
+/** Keeps each part's admin token from credentials.json while the store still honours it. */
+async function ensureAdminTokens(
+  dir: string,
+  store: Store,
+  mounted: readonly MountedPart[],
+): Promise<string[]> {
+  const creds = await readCredentials(dir);
+  const issued: string[] = [];
+  for (const m of mounted) {
+    const have = creds.adminTokens[m.owner];
+    const check = have === undefined ? null : await store.part(m.owner).tokens.check(have);
+    if (check?.status === "ok" && check.token.scopes.includes(m.adminScope)) continue;
+    creds.adminTokens[m.owner] = await m.issueAdminToken();
+    issued.push(m.owner);
+  }
+  await writeCredentials(dir, creds);
+  return issued;
+}
+
+async function listen(app: FastifyInstance, port: number, host: string): Promise<number> {
+  try {
+    await app.listen({ port, host });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") {
+      throw new CliError(`port ${port} on ${host} is in use; choose another with --port`);
+    }
+    if (code === "EACCES") throw new CliError(`not allowed to listen on port ${port}`);
+    throw err;
+  }
+  return (app.server.address() as AddressInfo).port;
+}
+
+export async function runParts(opts: RunPartsOptions): Promise<RunningParts> {
+  const dataDir = resolve(opts.dataDir);
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+  };
+  try {
+    const store = await openStore(opts.storeUrl);
+    closers.push(() => store.close());
+    const keystore: Keystore = await openSoftwareKeystore({ dir: opts.keystoreDir });
+    closers.push(() => keystore.close());
+    const app = createRootApp(opts.logger === undefined ? {} : { logger: opts.logger });
+    closers.push(() => app.close());
+
+    const env = { app, store, keystore, oemCaCertificatePems: opts.oemCa.pems };
+    const mounted: Array<{ part: StackPart; m: MountedPart }> = [];
+    for (const part of opts.parts) mounted.push({ part, m: await part.mount(env) });
+    const issuedTokens = await ensureAdminTokens(
+      dataDir,
+      store,
+      mounted.map((x) => x.m),
+    );
+
+    const port = await listen(app, opts.port, opts.host);
+    const baseUrl = `http://${urlHost(opts.host)}:${port}`;
+    const parts: PartEntry[] = mounted.map(({ part, m }) => ({
+      kind: part.kind,
+      id: part.id,
+      url: `${baseUrl}${m.path}`,
+    }));
+    const { file, oemId, name } = opts.oemCa;
+    const info: StackInfo = {
+      version: STACK_FORMAT,
+      mode: opts.mode,
+      baseUrl,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      store: redactUrl(opts.storeUrl),
+      oemCa: { file, oemId, name },
+      parts,
+    };
+    // Written last: a stack.json always describes a stack that got as far as listening.
+    await writeStackInfo(dataDir, info);
+    return { dataDir, baseUrl, info, issuedTokens, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+export interface StackOptions {
+  dataDir: string;
+  port: number;
+  host: string;
+  logger?: FastifyServerOptions["logger"];
+  /** Default: `stackParts()`. */
+  parts?: StackPart[];
+}
+
+/** `dmguard up`: the OEM CA (made on first start) and every part, data under `dataDir`. */
+export async function startStack(opts: StackOptions): Promise<RunningStack> {
+  const dataDir = resolve(opts.dataDir);
+  // The folder holds the CA's private key, admin tokens and the keystore: owner only when we
+  // make it (an existing folder the user chose keeps its mode; its secret files are 0600).
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const { ca, created } = await ensureOemCa(dataDir);
+  const running = await runParts({
+    mode: "up",
+    dataDir,
+    storeUrl: sqliteUrlFor(dataDir),
+    keystoreDir: join(dataDir, KEYSTORE_DIR),
+    oemCa: { pems: [ca.certificatePem], file: OEM_CA_FILE, oemId: ca.oemId, name: ca.name },
+    parts: opts.parts ?? stackParts(),
+    port: opts.port,
+    host: opts.host,
+    ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+  });
+  return { ...running, ca, caCreated: created };
+}

@@ -1,0 +1,123 @@
+/**
+ * The OEM's factory line against a running stack (DESIGN.md, Manufacture): the device's
+ * certificate from the stack's OEM CA, slot 0's key made in the carrier's keystore and handed
+ * over only HPKE-wrapped to the device TSZ, every carrier's verdict key pinned, and the record
+ * (with the attestation certificate) inserted in the carrier's inventory. Shared by
+ * `device manufacture`, `up --demo` and `fleet`.
+ */
+import {
+  type Device,
+  type ManufactureRecord,
+  manufactureDevice,
+  type SlotCount,
+  type TszPool,
+} from "../../device/index.js";
+import { DEVICE_MODELS, findModel, generateImei } from "../../identity/index.js";
+import { CliError, ExitCode } from "../exit.js";
+import type { StackClient } from "./client.js";
+
+export interface StackManufactureOptions {
+  carrier: string;
+  model: string;
+  imei?: string;
+  meid?: string | null;
+  userGroup?: string | null;
+  enterprise?: string | null;
+  slots?: SlotCount;
+  contractEnd?: string | null;
+  counterfeit?: boolean;
+  /** false: a grey-market device (with the IMEI of a registered one: a clone). */
+  register: boolean;
+  pool?: TszPool;
+  /**
+   * IMEIs this process has chosen and may not have registered yet: concurrent devices of one
+   * fleet must not draw the same IMEI between lookup and registration.
+   */
+  taken?: Set<string>;
+}
+
+export interface StackDevice {
+  device: Device;
+  record: ManufactureRecord;
+  registered: boolean;
+}
+
+/** How often a random IMEI may turn out taken before we give up on the model's TACs. */
+const IMEI_DRAWS = 32;
+
+async function registeredAnywhere(stack: StackClient, imei: string): Promise<string | null> {
+  const hits = await Promise.all(
+    stack.carrierIds().map(async (id) => ((await stack.carrier(id).lookup(imei)) ? id : null)),
+  );
+  return hits.find((h) => h !== null) ?? null;
+}
+
+/** A valid IMEI for the model that no carrier of the stack has and this process did not draw. */
+async function unusedImei(stack: StackClient, model: string, taken: Set<string>): Promise<string> {
+  if (!findModel(model)) {
+    throw new CliError(
+      `unknown model "${model}": give --imei, or one of ${DEVICE_MODELS.map((m) => m.name).join(", ")}`,
+      ExitCode.USAGE,
+    );
+  }
+  for (let i = 0; i < IMEI_DRAWS; i++) {
+    const imei = generateImei(model);
+    if (taken.has(imei)) continue;
+    taken.add(imei);
+    if ((await registeredAnywhere(stack, imei)) === null) return imei;
+  }
+  throw new CliError(`no unused IMEI found for ${model} after ${IMEI_DRAWS} draws`);
+}
+
+export async function manufactureWithStack(
+  stack: StackClient,
+  dir: string,
+  opts: StackManufactureOptions,
+): Promise<StackDevice> {
+  const admin = stack.carrier(opts.carrier);
+  const [oemCa, verdictKeys] = await Promise.all([stack.oemCa(), stack.verdictKeys()]);
+  let imei = opts.imei;
+  if (imei === undefined) {
+    imei = await unusedImei(stack, opts.model, opts.taken ?? new Set());
+  } else if (opts.register && (await admin.lookup(imei)) !== null) {
+    throw new CliError(
+      `IMEI ${imei} is already in carrier ${opts.carrier}'s inventory; a second device with it is a clone: add --no-register`,
+    );
+  }
+  const { device, record } = await manufactureDevice(dir, {
+    model: opts.model,
+    imei,
+    ...(opts.meid === undefined ? {} : { meid: opts.meid }),
+    carrier: opts.carrier,
+    ...(opts.slots === undefined ? {} : { slots: opts.slots }),
+    oemCa,
+    counterfeit: opts.counterfeit === true,
+    verdictKeys,
+    serverUrl: stack.baseUrl,
+    wrappedSlotKey: (pk) => admin.slotKey(pk),
+    ...(opts.pool === undefined ? {} : { pool: opts.pool }),
+  });
+  if (!opts.register) return { device, record, registered: false };
+  try {
+    await admin.register([
+      {
+        imei: record.imei,
+        meid: record.meid,
+        esn: record.esn,
+        model: record.model,
+        kid: record.kid,
+        attestationKey: record.attestationCertificatePem,
+        contractEnd: opts.contractEnd ?? null,
+        userGroup: opts.userGroup ?? null,
+        enterprise: opts.enterprise ?? null,
+      },
+    ]);
+  } catch (err) {
+    await device.close();
+    if (err instanceof CliError) {
+      throw new CliError(`the device was made in ${dir} but not registered: ${err.message}`);
+    }
+    throw err;
+  }
+  return { device, record, registered: true };
+}

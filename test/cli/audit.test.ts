@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import Database from "better-sqlite3";
+import { runCli } from "../support/cli.js";
+import { manufacture, oneLine, startUp, tempDir } from "./stack-support.js";
+
+describe("dmguard audit verify", () => {
+  let data: Awaited<ReturnType<typeof tempDir>>;
+  let devices: Awaited<ReturnType<typeof tempDir>>;
+  const verify = (...args: string[]) => runCli(["audit", "verify", "--stack", data.path, ...args]);
+
+  before(async () => {
+    data = await tempDir("audit");
+    devices = await tempDir("audit-dev");
+    const up = await startUp(["--data", data.path]);
+    try {
+      // Each manufacture appends slot-key-issued and inventory-import to its carrier's log.
+      const [a] = await Promise.all([
+        manufacture(data.path, join(devices.path, "a"), ["--carrier", "acme"]),
+        manufacture(data.path, join(devices.path, "g"), ["--carrier", "globex"]),
+      ]);
+      const r = await runCli([
+        "carrier",
+        "block",
+        a.imei,
+        "--stack",
+        data.path,
+        "--carrier",
+        "acme",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      await up.stop();
+    }
+  });
+  after(async () => {
+    await data.remove();
+    await devices.remove();
+  });
+
+  const tamper = (sql: string, ...params: unknown[]) => {
+    const db = new Database(join(data.path, "dmguard.sqlite"));
+    try {
+      assert.equal(db.prepare(sql).run(...params).changes, 1);
+    } finally {
+      db.close();
+    }
+  };
+
+  test("intact logs: exit 0, every part listed (the stack need not run)", async () => {
+    const r = await verify();
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout.toString();
+    assert.match(out, /^carrier:acme\s+intact\s+3 entries/m);
+    assert.match(out, /^carrier:globex\s+intact\s+2 entries/m);
+    const j = await verify("--part", "carrier:acme", "--json");
+    assert.equal(j.code, 0, j.stderr);
+    const doc = JSON.parse(j.stdout.toString());
+    assert.equal(doc.parts.length, 1);
+    assert.equal(doc.parts[0].part, "carrier:acme");
+    assert.equal(doc.parts[0].ok, true);
+  });
+
+  test("an edited row: exit 1, one line naming the entry; other parts unaffected", async () => {
+    tamper(
+      "UPDATE audit_log SET details = ? WHERE part = ? AND seq = ?",
+      '{"note":"nothing happened here"}',
+      "carrier:acme",
+      2,
+    );
+    const r = await verify();
+    assert.equal(r.code, 1);
+    assert.equal(
+      oneLine(r.stderr),
+      "dmguard: audit log of carrier:acme: entry 2 was altered (entries before it are intact)",
+    );
+    assert.match(r.stdout.toString(), /^carrier:globex\s+intact/m);
+    assert.equal((await verify("--part", "carrier:globex")).code, 0);
+  });
+
+  test("a removed row: exit 1 naming it", async () => {
+    tamper("DELETE FROM audit_log WHERE part = ? AND seq = ?", "carrier:globex", 1);
+    const r = await verify("--part", "carrier:globex");
+    assert.equal(r.code, 1);
+    assert.match(oneLine(r.stderr), /carrier:globex: entry 1 was removed/);
+  });
+});
