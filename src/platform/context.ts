@@ -1,0 +1,35 @@
+import { loadTrustAnchors, type TrustAnchor } from "../evidence/index.js";
+import type { Keystore } from "../keystore/index.js";
+import type { PartStore } from "../store/index.js";
+import { DEFAULT_NONCE_TTL_MS, PLATFORM_PART, type PlatformOptions } from "./options.js";
+import { Tenants } from "./tenants.js";
+
+/** What the platform's routes share, resolved once when it is mounted. */
+export interface PlatformContext {
+  /** The audit actor and store part: `platform`. */
+  readonly owner: string;
+  readonly part: PartStore;
+  readonly keystore: Keystore;
+  readonly anchors: readonly TrustAnchor[];
+  readonly tenants: Tenants;
+  readonly now: () => number;
+  readonly nonceTtlMs: number;
+}
+
+export async function platformContext(opts: PlatformOptions): Promise<PlatformContext> {
+  if (opts.oemCaCertificatePems.length === 0) throw new TypeError("no OEM CA certificate given");
+  const part = opts.store.part(PLATFORM_PART);
+  const now = opts.clock ?? opts.store.now;
+  const tenants = new Tenants(part, now);
+  for (const c of opts.carriers ?? []) await tenants.registerCarrier(c);
+  for (const e of opts.enterprises ?? []) await tenants.registerEnterprise(e);
+  return Object.freeze({
+    owner: PLATFORM_PART,
+    part,
+    keystore: opts.keystore,
+    anchors: loadTrustAnchors(opts.oemCaCertificatePems),
+    tenants,
+    now,
+    nonceTtlMs: opts.nonceTtlMs ?? DEFAULT_NONCE_TTL_MS,
+  });
+}

@@ -1,0 +1,118 @@
+import { createHash, createPublicKey, X509Certificate } from "node:crypto";
+import { isKeystoreError, type WrappedKey } from "../../keystore/index.js";
+import type { PlatformContext } from "../context.js";
+import { PlatformError } from "../errors.js";
+import { type CustodyRecord, type CustodyStatus, getRecord, putRecord } from "./records.js";
+
+/** What a carrier deposits: its device record, and the slot key wrapped to the platform. */
+export interface DepositInput {
+  meid?: string | null;
+  esn?: string | null;
+  model: string;
+  kid: string;
+  /** The device's attestation certificate or public key (PEM). */
+  attestationKey: string;
+  contractEnd?: string | null;
+  status?: CustodyStatus;
+  /** The slot key, HPKE-wrapped to `GET /platform/transport-key` for owner `carrier:<id>`. */
+  wrappedKey: WrappedKey;
+}
+
+/** SHA-256 of the key's SPKI, base64url: what verifyAttestation reports for the device. */
+function thumbprintOf(pem: string): string {
+  try {
+    const key = pem.includes("CERTIFICATE")
+      ? new X509Certificate(pem).publicKey
+      : createPublicKey({ key: pem, format: "pem" });
+    if (key.asymmetricKeyType !== "ec") throw new TypeError("not EC");
+    return createHash("sha256")
+      .update(key.export({ type: "spki", format: "der" }))
+      .digest("base64url");
+  } catch {
+    throw new PlatformError(
+      "DEPOSIT_INVALID",
+      "attestationKey is not a P-256 certificate or key (PEM)",
+    );
+  }
+}
+
+/**
+ * Takes custody of one device of `carrierId`: the wrapped slot key is imported into the
+ * platform keystore under the carrier's KEK (it opens only there: HPKE to the platform's
+ * transport key, bound to the owner and kid), then the sealed record is stored. Both steps are
+ * idempotent, so a retried deposit after a crash completes exactly once.
+ */
+export async function depositDevice(
+  ctx: PlatformContext,
+  carrierId: string,
+  imei: string,
+  input: DepositInput,
+): Promise<{ imei: string; kid: string; status: CustodyStatus }> {
+  const thumbprint = thumbprintOf(input.attestationKey);
+  if (input.wrappedKey.kid !== input.kid || input.wrappedKey.owner !== `carrier:${carrierId}`) {
+    throw new PlatformError("DEPOSIT_INVALID", "the wrapped key must be this carrier's key `kid`");
+  }
+  try {
+    await ctx.keystore.forOwner(`carrier:${carrierId}`).importDeviceKey(input.wrappedKey);
+  } catch (err) {
+    if (isKeystoreError(err, "KEY_EXISTS")) {
+      throw new PlatformError("CONFLICT", "that kid already names another key of this carrier");
+    }
+    if (isKeystoreError(err) && (err.code === "UNWRAP_FAILED" || err.code === "BAD_REQUEST")) {
+      throw new PlatformError("DEPOSIT_INVALID", "the wrapped key does not open for the platform");
+    }
+    throw err;
+  }
+  const prior = await getRecord(ctx, carrierId, imei);
+  const rec: CustodyRecord = {
+    imei,
+    meid: input.meid ?? null,
+    esn: input.esn ?? null,
+    model: input.model,
+    kid: input.kid,
+    attestationThumbprint: thumbprint,
+    contractEnd: input.contractEnd ?? null,
+    // A re-deposit never clears a block or a termination (as inventory re-imports do not).
+    status: input.status ?? prior?.status ?? "active",
+    updatedAt: ctx.now(),
+  };
+  await putRecord(ctx, carrierId, rec);
+  await ctx.part.audit.append(
+    {
+      actor: `carrier:${carrierId}`,
+      action: "custody-deposit",
+      subject: imei,
+      details: { kid: rec.kid, status: rec.status, replaced: prior !== null },
+    },
+    ctx.now(),
+  );
+  return { imei, kid: rec.kid, status: rec.status };
+}
+
+/** A carrier's mark on its own device (block, unblock, terminate, contract end). */
+export async function updateDevice(
+  ctx: PlatformContext,
+  carrierId: string,
+  imei: string,
+  patch: { status?: CustodyStatus; contractEnd?: string | null },
+): Promise<{ imei: string; status: CustodyStatus } | null> {
+  const rec = await getRecord(ctx, carrierId, imei);
+  if (!rec) return null;
+  const next: CustodyRecord = {
+    ...rec,
+    ...(patch.status ? { status: patch.status } : {}),
+    ...(patch.contractEnd !== undefined ? { contractEnd: patch.contractEnd } : {}),
+    updatedAt: ctx.now(),
+  };
+  await putRecord(ctx, carrierId, next);
+  await ctx.part.audit.append(
+    {
+      actor: `carrier:${carrierId}`,
+      action: "custody-update",
+      subject: imei,
+      details: { status: next.status, contractEnd: next.contractEnd },
+    },
+    ctx.now(),
+  );
+  return { imei, status: next.status };
+}

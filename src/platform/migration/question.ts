@@ -1,0 +1,80 @@
+import type { ReasonCode } from "../../evidence/index.js";
+import { orderReasons } from "../../evidence/index.js";
+import type { PlatformContext } from "../context.js";
+import { getRecord } from "../custody/records.js";
+import { tokenInvalid } from "../errors.js";
+import type { Principal } from "../tokens/authenticate.js";
+import { decodeEvidence } from "../verify/decode.js";
+import {
+  addDeviceReasons,
+  checkAttestation,
+  checkClone,
+  checkKeyProof,
+  checkRecord,
+  checkStatus,
+} from "../verify/steps.js";
+import { askerOf } from "../verify/verify-evidence.js";
+
+/** Integrity reasons: what makes a device not genuine (as opposed to marks on a genuine one). */
+const MARKS = new Set<ReasonCode>(["DEVICE_BLOCKED", "DEVICE_TERMINATED", "SUBSIDY_LOCKED"]);
+
+export interface MigrationAnswer {
+  genuine: boolean;
+  blocked: boolean;
+  subsidyLocked: boolean;
+  terminated: boolean;
+  reasons: ReasonCode[];
+}
+
+/** `YYYY-MM-DD` of `now`, UTC: a contract ending today no longer locks. */
+function today(now: number): string {
+  return new Date(now).toISOString().slice(0, 10);
+}
+
+/**
+ * A carrier's migration question (DESIGN.md "Migration"): evidence carrying the current
+ * carrier's slot proof, which the asker cannot check. The platform checks it in that carrier's
+ * custody and answers genuine / blocked / subsidy-locked / terminated: no key material, no
+ * record, no word about any other carrier. The nonce is the asker's, so the asker checks it.
+ */
+export async function answerMigration(
+  ctx: PlatformContext,
+  p: Principal,
+  evidence: string,
+): Promise<MigrationAnswer> {
+  if (!p.holders.some((h) => h.kind === "carrier")) throw tokenInvalid();
+  const j = decodeEvidence(evidence);
+  const carrier = j.claims.carrier;
+  const now = ctx.now();
+  if (carrier === null || !(await ctx.tenants.isCarrier(carrier))) {
+    j.reasons.add("UNKNOWN_DEVICE");
+  } else {
+    await checkAttestation(j, ctx.anchors, now);
+    j.record = await getRecord(ctx, carrier, j.claims.imei);
+    checkRecord(j);
+    await checkKeyProof(j, ctx.keystore.forOwner(`carrier:${carrier}`), carrier);
+    checkClone(j);
+    checkStatus(j);
+    addDeviceReasons(j);
+    const end = j.record?.contractEnd;
+    if (end && end > today(now)) j.reasons.add("SUBSIDY_LOCKED");
+  }
+  const reasons = orderReasons(j.reasons);
+  const answer: MigrationAnswer = {
+    genuine: j.attested && reasons.every((r) => MARKS.has(r)),
+    blocked: reasons.includes("DEVICE_BLOCKED"),
+    subsidyLocked: reasons.includes("SUBSIDY_LOCKED"),
+    terminated: reasons.includes("DEVICE_TERMINATED"),
+    reasons,
+  };
+  await ctx.part.audit.append(
+    {
+      actor: askerOf(p),
+      action: "migration-question",
+      subject: j.claims.imei,
+      details: { ...answer, evidenceHash: j.evidenceHash, tokenId: p.tokenId },
+    },
+    now,
+  );
+  return answer;
+}
