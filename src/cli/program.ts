@@ -8,6 +8,7 @@ import { ProtocolError } from "../omadm/errors.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerCarrierCommands } from "./commands/carrier.js";
 import { registerDevice } from "./commands/device.js";
+import { registerEnterpriseCommands } from "./commands/enterprise.js";
 import { registerFleet } from "./commands/fleet.js";
 import { registerManufacture } from "./commands/manufacture.js";
 import { serveCommand } from "./commands/serve.js";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDevice(program);
   registerManufacture(program);
   registerCarrierCommands(program);
+  registerEnterpriseCommands(program);
   registerAudit(program);
   registerFleet(program);
   registerSyncml(program);

@@ -63,8 +63,18 @@ export {
   type DmSessionResult,
   type ProvisioningGate,
 } from "./normal/dm-client.js";
+export {
+  ENTERPRISE_ROOT,
+  type EnterpriseProfile,
+  enterpriseFromTree,
+} from "./normal/dm-enterprise.js";
 export { DmClientError, type DmClientErrorCode, isDmClientError } from "./normal/dm-errors.js";
-export { PROFILE_ROOT, type ProvisionedProfile, writesProfile } from "./normal/dm-profile.js";
+export {
+  PROFILE_ROOT,
+  type ProvisionedProfile,
+  writesGatedContent,
+  writesProfile,
+} from "./normal/dm-profile.js";
 export { DM_TREE_FORMAT, parseDmTree, serializeDmTree } from "./normal/dm-tree-file.js";
 export {
   DM_TRIGGERS,

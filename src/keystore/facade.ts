@@ -44,6 +44,7 @@ export function keystoreFromDriver(driver: KeystoreDriver): Keystore {
         recipientCopy(recipient),
         opts.kid ?? null,
         opts.extractable ?? false,
+        opts.custody === undefined ? null : recipientCopy(opts.custody),
       ),
     verifyKeyProof: (owner, kid, message, mac) =>
       driver.verifyKeyProof(owner, kid, bytes(message), bytes(mac)),
@@ -74,6 +75,7 @@ function tenantView(driver: KeystoreDriver, owner: string): TenantKeystore {
         recipientCopy(recipient),
         opts.kid ?? null,
         opts.extractable ?? false,
+        opts.custody === undefined ? null : recipientCopy(opts.custody),
       ),
     verifyKeyProof: (kid: string, message: Uint8Array | string, mac: Uint8Array) =>
       driver.verifyKeyProof(owner, kid, bytes(message), bytes(mac)),

@@ -128,12 +128,20 @@ export interface CreateDeviceKeyOptions {
   kid?: string;
   /** May the key later be wrapped to another recipient (`wrapDeviceKey`)? Default false. */
   extractable?: boolean;
+  /**
+   * Also wrap the new key to this recipient (a platform keystore's transport key, for custody),
+   * inside the keystore and only now: the key can stay non-extractable and still be deposited
+   * once. A retry with the same kid must name the same custody recipient (else `KEY_EXISTS`).
+   */
+  custody?: RecipientPublicKey;
 }
 
 export interface CreatedDeviceKey {
   kid: string;
   /** The key, HPKE-wrapped to the recipient; the only form in which it ever leaves. */
   wrapped: WrappedKey;
+  /** With `custody`: the same key wrapped to the custody recipient. */
+  custodyWrapped?: WrappedKey;
 }
 
 /**
@@ -157,6 +165,7 @@ export interface KeystoreDriver {
     recipientPublicKey: RecipientPublicKey,
     kid: string | null,
     extractable: boolean,
+    custody: RecipientPublicKey | null,
   ): Promise<CreatedDeviceKey>;
   verifyKeyProof(
     owner: string,

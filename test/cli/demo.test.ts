@@ -27,7 +27,9 @@ describe("dmguard up --demo", () => {
       assert.match(table, /rooted: su binary installed\s+denied\s+limited\s+ROOT_SU$/m);
       assert.match(table, /\s+denied\s+limited\s+ATTESTATION_INVALID$/m);
       assert.match(table, /\s+denied\s+limited\s+KEY_PROOF_INVALID CLONE_SUSPECTED$/m);
-      assert.match(table, /all 12 verdicts are the ones CONTRACT\.md expects/);
+      assert.match(table, /via initech, enrolled executive\s+approved\s+full\s+-$/m);
+      assert.match(table, /via initech, not enrolled\s+denied\s+limited\s+NOT_ENROLLED$/m);
+      assert.match(table, /all 14 verdicts are the ones CONTRACT\.md expects/);
     } finally {
       assert.equal(await up.stop(), 0);
       await data.remove();

@@ -34,9 +34,11 @@ describe("dmguard up", () => {
     const info = JSON.parse(await readFile(join(data.path, "stack.json"), "utf8"));
     assert.equal(info.baseUrl, up.baseUrl);
     assert.deepEqual(
-      info.parts.map((p: { id: string }) => p.id),
-      ["acme", "globex"],
+      info.parts.map((p: { kind: string; id: string }) => `${p.kind}:${p.id}`),
+      ["carrier:acme", "carrier:globex", "platform:platform", "enterprise:initech"],
     );
+    // The platform and initech answer on the same port (issue 5).
+    assert.equal((await fetch(`${up.baseUrl}/platform/carriers/acme/verdict-key`)).status, 200);
     for (const f of ["credentials.json", "oem-ca.json"]) {
       assert.equal((await stat(join(data.path, f))).mode & 0o777, 0o600, f);
     }

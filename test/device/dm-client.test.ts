@@ -12,10 +12,12 @@ import {
   DEVICE_PATHS,
   type Device,
   type DmAccount,
+  ENTERPRISE_ROOT,
   isDmClientError,
   PROFILE_ROOT,
   parseDmTree,
   serializeDmTree,
+  writesGatedContent,
   writesProfile,
 } from "../../src/device/index.js";
 import { createDmHttpHandler } from "../../src/omadm/http/index.js";
@@ -245,5 +247,24 @@ describe("the DM tree file and the profile-write rule", () => {
     for (const [kind, uri, expected] of cases) {
       assert.equal(writesProfile(cmd(kind), item(uri), tree), expected, `${kind} ${uri}`);
     }
+  });
+
+  test("the enterprise MO is gated like the profile MO (an MDAS's group content)", () => {
+    const tree = new DmTree();
+    const item = (locUri: string) => ({ target: { locUri } });
+    const cmd = (kind: string) => ({ kind, cmdId: "1", items: [] }) as unknown as TreeCommand;
+    const cases: Array<[string, string, boolean]> = [
+      ["Add", `${ENTERPRISE_ROOT}/Apps`, true],
+      ["Delete", ENTERPRISE_ROOT, true],
+      ["Replace", `${ENTERPRISE_ROOT}/Rights/Vpn`, true],
+      ["Add", `${PROFILE_ROOT}/Access`, true],
+      ["Get", `${ENTERPRISE_ROOT}/Apps`, false],
+      ["Add", "./Vendor/dmguard/EnterpriseX", false],
+    ];
+    for (const [kind, uri, expected] of cases) {
+      assert.equal(writesGatedContent(cmd(kind), item(uri), tree), expected, `${kind} ${uri}`);
+    }
+    // The carrier's own rule stays the carrier's: the enterprise MO is not its profile.
+    assert.equal(writesProfile(cmd("Add"), item(`${ENTERPRISE_ROOT}/Apps`), tree), false);
   });
 });

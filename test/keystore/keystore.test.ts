@@ -253,6 +253,44 @@ describe("software keystore", () => {
       }
     });
 
+    test("custody at creation: a non-extractable key wrapped once to the platform too", async () => {
+      const platform = await openSoftwareKeystore({ dir: await tempDir() });
+      try {
+        const device = await generateRecipientKeyPair();
+        const transport = await platform.transportPublicKey();
+        const made = await ks.createDeviceKey(ACME, device.publicKey, {
+          kid: "custody-1",
+          custody: transport,
+        });
+        assert.ok(made.custodyWrapped);
+        assert.deepEqual(await platform.importDeviceKey(ACME, made.custodyWrapped), {
+          kid: "custody-1",
+        });
+        const key = await openWrappedKey(device.privateKey, made.wrapped);
+        assert.equal(await platform.verifyKeyProof(ACME, "custody-1", "m", mac(key, "m")), true);
+        // Still not extractable here; a retry naming another custody recipient is refused.
+        await assert.rejects(
+          ks.wrapDeviceKey(ACME, "custody-1", transport),
+          code("KEY_NOT_EXTRACTABLE"),
+        );
+        const other = await generateRecipientKeyPair();
+        await assert.rejects(
+          ks.createDeviceKey(ACME, device.publicKey, {
+            kid: "custody-1",
+            custody: other.publicKey,
+          }),
+          code("KEY_EXISTS"),
+        );
+        const retry = await ks.createDeviceKey(ACME, device.publicKey, {
+          kid: "custody-1",
+          custody: transport,
+        });
+        assert.ok(retry.custodyWrapped, "an idempotent retry wraps to the same custody again");
+      } finally {
+        await platform.close();
+      }
+    });
+
     test("keys are not extractable by default", async () => {
       const device = await generateRecipientKeyPair();
       const { kid } = await ks.createDeviceKey(ACME, device.publicKey);

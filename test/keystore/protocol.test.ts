@@ -84,7 +84,14 @@ describe("the worker's message API", () => {
     ],
     [
       "kid of the wrong shape",
-      { op: "createDeviceKey", owner: "carrier:a", recipient: P256, kid: "", extractable: false },
+      {
+        op: "createDeviceKey",
+        owner: "carrier:a",
+        recipient: P256,
+        kid: "",
+        extractable: false,
+        custody: null,
+      },
     ],
     ["not cloneable", { op: "hmac", owner: "operator", label: "verdict", data: () => 1 }],
   ];

@@ -107,7 +107,10 @@ export async function registerCarrier(
       scope.post(
         "/slot-keys",
         { ...admin, schema: { body: s.slotKeyRequest, response: { 200: s.slotKeyResponse } } },
-        async (req) => issueSlotKey(ctx, (req.body as { hpkePublicKey: unknown }).hpkePublicKey),
+        async (req) => {
+          const b = req.body as { hpkePublicKey: unknown; custodyPublicKey?: unknown };
+          return issueSlotKey(ctx, b.hpkePublicKey, b.custodyPublicKey);
+        },
       );
 
       scope.post(

@@ -135,25 +135,47 @@ export const importResponse = {
   required: ["inserted", "updated"],
 } as const;
 
+/** A P-256 public key for HPKE (DHKEM P-256): a public JWK or the 65-byte point, base64url. */
+const hpkeRecipient = {
+  oneOf: [
+    { type: "string", pattern: "^[A-Za-z0-9_-]{87}$" },
+    {
+      type: "object",
+      properties: {
+        kty: { const: "EC" },
+        crv: { const: "P-256" },
+        x: { type: "string" },
+        y: { type: "string" },
+      },
+      required: ["kty", "crv", "x", "y"],
+    },
+  ],
+} as const;
+
+const wrappedKey = {
+  type: "object",
+  description: "the key, HPKE-wrapped (RFC 9180; src/keystore/hpke-suite.ts)",
+  properties: {
+    v: { type: "integer" },
+    kem: { type: "integer" },
+    kdf: { type: "integer" },
+    aead: { type: "integer" },
+    owner: { type: "string" },
+    kid: { type: "string" },
+    enc: { type: "string" },
+    ct: { type: "string" },
+  },
+  required: ["v", "kem", "kdf", "aead", "owner", "kid", "enc", "ct"],
+} as const;
+
 export const slotKeyRequest = {
   type: "object",
   properties: {
-    hpkePublicKey: {
+    hpkePublicKey: { description: "the device TSZ's HPKE public key", ...hpkeRecipient },
+    custodyPublicKey: {
       description:
-        "the device TSZ's HPKE public key (DHKEM P-256): a public JWK or the 65-byte point, base64url",
-      oneOf: [
-        { type: "string", pattern: "^[A-Za-z0-9_-]{87}$" },
-        {
-          type: "object",
-          properties: {
-            kty: { const: "EC" },
-            crv: { const: "P-256" },
-            x: { type: "string" },
-            y: { type: "string" },
-          },
-          required: ["kty", "crv", "x", "y"],
-        },
-      ],
+        "optional: the platform's transport key (GET /platform/transport-key); the new key is also wrapped to it, for the carrier's custody deposit",
+      ...hpkeRecipient,
     },
   },
   required: ["hpkePublicKey"],
@@ -165,21 +187,8 @@ export const slotKeyResponse = {
   properties: {
     kid: { type: "string" },
     owner: { type: "string" },
-    wrapped: {
-      type: "object",
-      description: "the key, HPKE-wrapped (RFC 9180; src/keystore/hpke-suite.ts)",
-      properties: {
-        v: { type: "integer" },
-        kem: { type: "integer" },
-        kdf: { type: "integer" },
-        aead: { type: "integer" },
-        owner: { type: "string" },
-        kid: { type: "string" },
-        enc: { type: "string" },
-        ct: { type: "string" },
-      },
-      required: ["v", "kem", "kdf", "aead", "owner", "kid", "enc", "ct"],
-    },
+    wrapped: wrappedKey,
+    custodyWrapped: { ...wrappedKey, description: "with custodyPublicKey: wrapped to it" },
   },
   required: ["kid", "owner", "wrapped"],
 } as const;

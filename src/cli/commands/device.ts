@@ -101,7 +101,7 @@ export function registerDevice(program: Command): void {
         await writeOutput(opts.json ? `${JSON.stringify(result)}\n` : describeActivation(result));
         if (result.verdict !== "approved") {
           throw new CliError(
-            `not approved by ${result.carrier}: ${result.reasons.join(" ") || "no reason given"}`,
+            `not approved ${result.via.startsWith("enterprise:") ? `via ${result.via}` : `by ${result.carrier}`}: ${result.reasons.join(" ") || "no reason given"}`,
             ExitCode.NOT_APPROVED,
           );
         }
@@ -169,7 +169,12 @@ function describeActivation(r: ActivationResult): string {
   } else {
     lines.push("DM session      none (the verdict carried no DM account)");
   }
-  const p = r.profile as { access?: unknown; userGroup?: unknown } | null;
+  // A carrier's profile MO, or an MDAS's group content (which names its enterprise).
+  const p = r.profile as { access?: unknown; userGroup?: unknown; enterprise?: unknown } | null;
+  if (p && typeof p.enterprise === "string") {
+    lines.push(`content         ${p.enterprise}, group ${String(p.userGroup)}`);
+    return `${lines.join("\n")}\n`;
+  }
   lines.push(
     `profile         ${p ? `${String(p.access)}${p.userGroup ? ` (${String(p.userGroup)})` : ""}` : "none"}`,
   );

@@ -44,7 +44,11 @@ export function registerManufacture(program: Command): void {
       "--user-group <g>",
       "user group on the inventory record (executive, technology, worker)",
     )
-    .option("--enterprise <id>", "enterprise on the inventory record", parseId)
+    .option(
+      "--enterprise <id>",
+      "enterprise on the inventory record; also enrols the device there (with --user-group)",
+      parseId,
+    )
     .addOption(new Option("--slots <n>", "security-key slots: 8, 16 or 24").argParser(parseSlots))
     .option("--contract-end <date>", "subsidy/contract end, YYYY-MM-DD", parseDate)
     .option("--counterfeit", "a certificate that is not from the stack's OEM CA")
@@ -77,7 +81,7 @@ export function registerManufacture(program: Command): void {
     });
 }
 
-function summary({ record, registered, device }: StackDevice) {
+function summary({ record, registered, device, deposited, enrolledAt }: StackDevice) {
   return {
     dir: device.dir,
     imei: record.imei,
@@ -89,10 +93,12 @@ function summary({ record, registered, device }: StackDevice) {
     slots: record.slotCount,
     counterfeit: record.counterfeit,
     registered,
+    deposited: deposited === true,
+    enterprise: enrolledAt ?? null,
   };
 }
 
-function describe(dir: string, { record, registered }: StackDevice): string {
+function describe(dir: string, { record, registered, deposited, enrolledAt }: StackDevice): string {
   const lines = [
     `manufactured ${record.model} in ${dir}`,
     `  IMEI      ${record.imei}${record.meid ? `   MEID ${record.meid}   pESN ${record.esn}` : ""}`,
@@ -100,5 +106,7 @@ function describe(dir: string, { record, registered }: StackDevice): string {
     `  cert      ${record.counterfeit ? "COUNTERFEIT (not from the stack's OEM CA)" : "issued by the stack's OEM CA"}`,
     `  inventory ${registered ? `registered with carrier ${record.carrier}` : "not registered"}`,
   ];
+  if (deposited) lines.push(`  custody   deposited at the platform for ${record.carrier}`);
+  if (enrolledAt) lines.push(`  enrolled  at enterprise ${enrolledAt}`);
   return `${lines.join("\n")}\n`;
 }

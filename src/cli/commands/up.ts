@@ -1,6 +1,6 @@
 /**
- * `dmguard up`: the whole stack in one process (CONTRACT.md): the OEM CA, the carriers, on one
- * HTTP port, data under `--data`. Prints the URLs, then `ready <base URL>` (what scripts and
+ * `dmguard up`: the whole stack in one process (CONTRACT.md): the OEM CA, the carriers, the
+ * platform and the enterprise MDAS initech, on one HTTP port, data under `--data`. Prints the URLs, then `ready <base URL>` (what scripts and
  * tests wait for); `--demo` then runs a small mixed fleet and prints its verdicts. Runs until
  * SIGINT or SIGTERM, then closes HTTP, keystore and store in that order.
  */
@@ -22,7 +22,9 @@ interface UpOptions {
 export function registerUp(program: Command): void {
   program
     .command("up")
-    .description("run the whole stack in one process: OEM CA, carriers acme and globex, one port")
+    .description(
+      "run the whole stack in one process: OEM CA, carriers acme and globex, the platform, enterprise initech, one port",
+    )
     .option(
       "--data <dir>",
       "data folder (SQLite store, keystore, OEM CA, credentials)",
@@ -82,6 +84,10 @@ function describe(stack: RunningStack, dataArg: string): string {
     `  admin     bearer tokens in ${shown}/credentials.json (mode 0600)`,
     "",
     "  try:  dmguard device manufacture ./phone1 --stack " + `${dataArg} --carrier acme`,
+    "        dmguard device activate ./phone1",
+    "        dmguard device manufacture ./phone2 --stack " +
+      `${dataArg} --carrier globex --enterprise initech --user-group worker`,
+    "        dmguard device activate ./phone2 --via enterprise:initech",
     `        dmguard audit verify --stack ${dataArg}`,
     "  stop: Ctrl-C",
     "",

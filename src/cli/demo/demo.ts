@@ -25,6 +25,8 @@ const INTRO = [
   "demo: the OEM makes each device (certificate from the OEM CA, slot 0 key from the carrier's",
   "keystore, HPKE-wrapped to the device's trusted security zone) and registers it; some are then",
   "tampered with. Each activates: nonce -> signed evidence -> carrier verdict -> OMA DM session.",
+  "The last ones activate through the enterprise initech, which forwards the evidence to the",
+  "carrier or the platform, then applies its enrolment and provisions its group's content.",
   "",
 ].join("\n");
 
@@ -48,6 +50,8 @@ export async function runDemo(stack: RunningStack, signal: AbortSignal): Promise
       register: s.register !== false && s.cloneOf === undefined,
       block: s.block === true,
       expected: s.expected,
+      ...(s.enterprise === undefined ? {} : { enterprise: s.enterprise }),
+      ...(s.via === undefined ? {} : { via: s.via }),
       ...(s.cloneOf === undefined ? {} : { imei: outcomes[s.cloneOf]?.imei ?? "" }),
     };
     let outcome: DeviceOutcome;

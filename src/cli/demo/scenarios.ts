@@ -16,6 +16,10 @@ export interface DemoScenario {
   block?: boolean;
   /** Index of the device whose IMEI this one copies (a clone); made without registering. */
   cloneOf?: number;
+  /** Enrolled at this enterprise at manufacture. */
+  enterprise?: string;
+  /** Activates through this (`enterprise:initech`) instead of its carrier. */
+  via?: string;
   expected: Expectation;
 }
 
@@ -114,5 +118,23 @@ export const DEMO_SCENARIOS: readonly DemoScenario[] = [
     userGroup: "worker",
     cloneOf: 0,
     expected: denied("KEY_PROOF_INVALID", "CLONE_SUSPECTED"),
+  },
+  // Patent method 2: through the enterprise MDAS initech (globex's devices via the platform).
+  {
+    what: "via initech, enrolled executive",
+    carrier: "globex",
+    model: "dmg-phone-1",
+    userGroup: "executive",
+    enterprise: "initech",
+    via: "enterprise:initech",
+    expected: expectedFor([]),
+  },
+  {
+    what: "via initech, not enrolled",
+    carrier: "acme",
+    model: "dmg-phone-2",
+    userGroup: "worker",
+    via: "enterprise:initech",
+    expected: denied("NOT_ENROLLED"),
   },
 ];

@@ -23,6 +23,10 @@ export interface DevicePlan {
   imei?: string;
   /** Reported stolen before it activates. */
   block?: boolean;
+  /** Enrolled at this enterprise (with `userGroup`) at manufacture. */
+  enterprise?: string;
+  /** `carrier:ID` or `enterprise:ID`; default `carrier:<carrier>`. */
+  via?: string;
   expected: Expectation;
 }
 
@@ -54,6 +58,7 @@ export async function makeDevice(
     carrier: plan.carrier,
     model: plan.model,
     userGroup: plan.userGroup,
+    ...(plan.enterprise === undefined ? {} : { enterprise: plan.enterprise }),
     register: plan.register !== false,
     counterfeit: plan.counterfeit === true,
     taken: opts.taken,
@@ -74,7 +79,7 @@ export async function activateTimed(made: MadeDevice): Promise<DeviceOutcome> {
   const { plan, device, imei } = made;
   const t0 = performance.now();
   try {
-    const r = await activateDevice(device, { via: `carrier:${plan.carrier}` });
+    const r = await activateDevice(device, { via: plan.via ?? `carrier:${plan.carrier}` });
     const latencyMs = performance.now() - t0;
     return {
       plan,

@@ -51,7 +51,8 @@ function bad(file: string, why: string): CliError {
   return new CliError(`${file}: ${why}`, ExitCode.USAGE);
 }
 
-async function certificates(path: string, file: string): Promise<string[]> {
+/** The PEM certificates of an OEM CA file (PEM, or an `up` folder's oem-ca.json). */
+export async function certificates(path: string, file: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(path, "utf8");

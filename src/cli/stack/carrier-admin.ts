@@ -47,13 +47,21 @@ export class CarrierAdmin {
     return r.jwk;
   }
 
-  /** A new device key made in the carrier's keystore, HPKE-wrapped to the device TSZ's key. */
-  async slotKey(hpkePublicKey: Uint8Array): Promise<WrappedKey> {
-    const r = await requestJson<{ wrapped: WrappedKey }>(this.#what, `${this.url}/slot-keys`, {
-      body: { hpkePublicKey: Buffer.from(hpkePublicKey).toString("base64url") },
+  /**
+   * A new device key made in the carrier's keystore, HPKE-wrapped to the device TSZ's key; with
+   * `custody` (the platform's transport key) also wrapped to the platform, by the keystore.
+   */
+  async slotKey(
+    hpkePublicKey: Uint8Array,
+    custody?: JWK,
+  ): Promise<{ wrapped: WrappedKey; custodyWrapped?: WrappedKey }> {
+    return requestJson(this.#what, `${this.url}/slot-keys`, {
+      body: {
+        hpkePublicKey: Buffer.from(hpkePublicKey).toString("base64url"),
+        ...(custody === undefined ? {} : { custodyPublicKey: custody }),
+      },
       token: this.#token,
     });
-    return r.wrapped;
   }
 
   /** Inserts (never replaces: an IMEI already there is refused) the rows in one import. */

@@ -24,7 +24,7 @@ import {
   writeStackInfo,
 } from "./files.js";
 import { KEYSTORE_DIR, STACK_FORMAT } from "./layout.js";
-import { type MountedPart, type StackPart, stackParts } from "./parts.js";
+import { type MountedPart, type StackEnv, type StackPart, stackParts } from "./parts.js";
 
 export interface RunPartsOptions {
   mode: StackInfo["mode"];
@@ -81,20 +81,36 @@ async function ensureOemCa(dir: string): Promise<{ ca: OemCa; created: boolean }
   return { ca, created: true };
 }
 
-/** Keeps each part's admin token from credentials.json while the store still honours it. */
-async function ensureAdminTokens(
+/**
+ * Keeps each part's admin token, and the platform's tenant tokens, from credentials.json while
+ * the store still honours them (not revoked, not expired, the scopes still there); mints the
+ * others. Fills `platformTokens` for the parts that read them.
+ */
+async function ensureTokens(
   dir: string,
   store: Store,
   mounted: readonly MountedPart[],
+  platformTokens: Map<string, string>,
 ): Promise<string[]> {
   const creds = await readCredentials(dir);
   const issued: string[] = [];
+  const honoured = async (part: string, have: string | undefined, scopes: readonly string[]) => {
+    const check = have === undefined ? null : await store.part(part).tokens.check(have);
+    return check?.status === "ok" && scopes.every((s) => check.token.scopes.includes(s));
+  };
   for (const m of mounted) {
-    const have = creds.adminTokens[m.owner];
-    const check = have === undefined ? null : await store.part(m.owner).tokens.check(have);
-    if (check?.status === "ok" && check.token.scopes.includes(m.adminScope)) continue;
-    creds.adminTokens[m.owner] = await m.issueAdminToken();
-    issued.push(m.owner);
+    if (!(await honoured(m.owner, creds.adminTokens[m.owner], [m.adminScope]))) {
+      creds.adminTokens[m.owner] = await m.issueAdminToken();
+      issued.push(m.owner);
+    }
+    for (const t of m.tenantTokens ?? []) {
+      creds.platformTokens ??= {};
+      if (!(await honoured(m.owner, creds.platformTokens[t.key], t.scopes))) {
+        creds.platformTokens[t.key] = await t.issue();
+        issued.push(`${m.owner}/${t.key}`);
+      }
+      platformTokens.set(t.key, creds.platformTokens[t.key]!);
+    }
   }
   await writeCredentials(dir, creds);
   return issued;
@@ -128,17 +144,33 @@ export async function runParts(opts: RunPartsOptions): Promise<RunningParts> {
     const app = createRootApp(opts.logger === undefined ? {} : { logger: opts.logger });
     closers.push(() => app.close());
 
-    const env = { app, store, keystore, oemCaCertificatePems: opts.oemCa.pems };
+    const platformTokens = new Map<string, string>();
+    let base = "";
+    const env: StackEnv = {
+      app,
+      store,
+      keystore,
+      oemCaCertificatePems: opts.oemCa.pems,
+      platformTokens,
+      baseUrl: () => base,
+    };
     const mounted: Array<{ part: StackPart; m: MountedPart }> = [];
-    for (const part of opts.parts) mounted.push({ part, m: await part.mount(env) });
-    const issuedTokens = await ensureAdminTokens(
+    for (const part of opts.parts) {
+      const m = await part.mount(env);
+      // Closed after the app (closers run in reverse), so no request meets a closed keystore.
+      if (m.close) closers.splice(closers.length - 1, 0, m.close);
+      mounted.push({ part, m });
+    }
+    const issuedTokens = await ensureTokens(
       dataDir,
       store,
       mounted.map((x) => x.m),
+      platformTokens,
     );
 
     const port = await listen(app, opts.port, opts.host);
     const baseUrl = `http://${urlHost(opts.host)}:${port}`;
+    base = baseUrl;
     const parts: PartEntry[] = mounted.map(({ part, m }) => ({
       kind: part.kind,
       id: part.id,
@@ -186,7 +218,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     storeUrl: sqliteUrlFor(dataDir),
     keystoreDir: join(dataDir, KEYSTORE_DIR),
     oemCa: { pems: [ca.certificatePem], file: OEM_CA_FILE, oemId: ca.oemId, name: ca.name },
-    parts: opts.parts ?? stackParts(),
+    parts: opts.parts ?? stackParts(dataDir),
     port: opts.port,
     host: opts.host,
     ...(opts.logger === undefined ? {} : { logger: opts.logger }),

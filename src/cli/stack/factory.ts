@@ -1,9 +1,12 @@
 /**
  * The OEM's factory line against a running stack (DESIGN.md, Manufacture): the device's
  * certificate from the stack's OEM CA, slot 0's key made in the carrier's keystore and handed
- * over only HPKE-wrapped to the device TSZ, every carrier's verdict key pinned, and the record
- * (with the attestation certificate) inserted in the carrier's inventory. Shared by
- * `device manufacture`, `up --demo` and `fleet`.
+ * over only HPKE-wrapped to the device TSZ, every carrier's verdict key pinned (and the
+ * platform's key for each carrier), and the record (with the attestation certificate) inserted
+ * in the carrier's inventory. When the stack runs the platform and holds the carrier's custody
+ * token, the carrier's keystore also wraps the new key to the platform, and the record and that
+ * blob are deposited in the carrier's custody there; `enterprise` then enrols the device at that
+ * MDAS. Shared by `device manufacture`, `up --demo` and `fleet`.
  */
 import {
   type Device,
@@ -13,6 +16,7 @@ import {
   type TszPool,
 } from "../../device/index.js";
 import { DEVICE_MODELS, findModel, generateImei } from "../../identity/index.js";
+import type { WrappedKey } from "../../keystore/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import type { StackClient } from "./client.js";
 
@@ -22,7 +26,9 @@ export interface StackManufactureOptions {
   imei?: string;
   meid?: string | null;
   userGroup?: string | null;
+  /** Enrols the device at this enterprise (with `userGroup`, `user`) once registered. */
   enterprise?: string | null;
+  user?: string | null;
   slots?: SlotCount;
   contractEnd?: string | null;
   counterfeit?: boolean;
@@ -40,6 +46,10 @@ export interface StackDevice {
   device: Device;
   record: ManufactureRecord;
   registered: boolean;
+  /** Deposited in the carrier's custody at the platform. */
+  deposited?: boolean;
+  /** The enterprise it was enrolled at. */
+  enrolledAt?: string;
 }
 
 /** How often a random IMEI may turn out taken before we give up on the model's TACs. */
@@ -75,7 +85,14 @@ export async function manufactureWithStack(
   opts: StackManufactureOptions,
 ): Promise<StackDevice> {
   const admin = stack.carrier(opts.carrier);
-  const [oemCa, verdictKeys] = await Promise.all([stack.oemCa(), stack.verdictKeys()]);
+  const enterprise = opts.enterprise ? stack.enterprise(opts.enterprise) : null;
+  const platform = stack.platform();
+  const custodyToken = platform ? stack.platformToken(`carrier:${opts.carrier}`) : null;
+  const [oemCa, verdictKeys, transport] = await Promise.all([
+    stack.oemCa(),
+    stack.verdictKeys(),
+    platform && custodyToken && opts.register ? platform.transportKey() : undefined,
+  ]);
   let imei = opts.imei;
   if (imei === undefined) {
     imei = await unusedImei(stack, opts.model, opts.taken ?? new Set());
@@ -84,6 +101,7 @@ export async function manufactureWithStack(
       `IMEI ${imei} is already in carrier ${opts.carrier}'s inventory; a second device with it is a clone: add --no-register`,
     );
   }
+  let custodyWrapped: WrappedKey | undefined;
   const { device, record } = await manufactureDevice(dir, {
     model: opts.model,
     imei,
@@ -94,10 +112,15 @@ export async function manufactureWithStack(
     counterfeit: opts.counterfeit === true,
     verdictKeys,
     serverUrl: stack.baseUrl,
-    wrappedSlotKey: (pk) => admin.slotKey(pk),
+    wrappedSlotKey: async (pk) => {
+      const r = await admin.slotKey(pk, transport);
+      custodyWrapped = r.custodyWrapped;
+      return r.wrapped;
+    },
     ...(opts.pool === undefined ? {} : { pool: opts.pool }),
   });
   if (!opts.register) return { device, record, registered: false };
+  let deposited = false;
   try {
     await admin.register([
       {
@@ -112,12 +135,41 @@ export async function manufactureWithStack(
         enterprise: opts.enterprise ?? null,
       },
     ]);
+    if (platform !== null && custodyToken !== null && custodyWrapped !== undefined) {
+      await platform.deposit(
+        opts.carrier,
+        record.imei,
+        {
+          meid: record.meid,
+          esn: record.esn,
+          model: record.model,
+          kid: record.kid,
+          attestationKey: record.attestationCertificatePem,
+          contractEnd: opts.contractEnd ?? null,
+          wrappedKey: custodyWrapped,
+        },
+        custodyToken,
+      );
+      deposited = true;
+    }
+    await enterprise?.enroll(record.imei, {
+      userGroup: opts.userGroup ?? null,
+      user: opts.user ?? null,
+    });
   } catch (err) {
     await device.close();
     if (err instanceof CliError) {
-      throw new CliError(`the device was made in ${dir} but not registered: ${err.message}`);
+      throw new CliError(
+        `the device was made in ${dir} but not (fully) registered: ${err.message}`,
+      );
     }
     throw err;
   }
-  return { device, record, registered: true };
+  return {
+    device,
+    record,
+    registered: true,
+    deposited,
+    ...(enterprise ? { enrolledAt: enterprise.id } : {}),
+  };
 }

@@ -37,6 +37,11 @@ export interface Credentials {
   version: typeof STACK_FORMAT;
   /** Admin bearer token per owner (`carrier:acme`), in clear: this file is 0600. */
   adminTokens: Record<string, string>;
+  /**
+   * Platform tokens of the tenants (`carrier:acme`: custody, verify, migrate;
+   * `enterprise:initech`: verify), when the stack runs the platform.
+   */
+  platformTokens?: Record<string, string>;
 }
 
 /** Writes a file atomically (temp + rename) with `mode`, so a reader never sees half of it. */
@@ -120,7 +125,10 @@ export async function readCredentials(dir: string): Promise<Credentials> {
     !isObj(v) ||
     v.version !== STACK_FORMAT ||
     !isObj(v.adminTokens) ||
-    !Object.values(v.adminTokens).every((t) => typeof t === "string")
+    !Object.values(v.adminTokens).every((t) => typeof t === "string") ||
+    (v.platformTokens !== undefined &&
+      (!isObj(v.platformTokens) ||
+        !Object.values(v.platformTokens).every((t) => typeof t === "string")))
   ) {
     throw new CliError(`${path} is not a dmguard credentials file`);
   }

@@ -9,7 +9,7 @@ import { CliError } from "../exit.js";
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 export interface JsonRequest {
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "PUT" | "DELETE";
   body?: unknown;
   token?: string;
 }

@@ -1,9 +1,10 @@
 /**
  * The parts `dmguard up` runs on its one HTTP app. Each part mounts itself under its own prefix
- * and names the owner (store part, keystore custody, admin tokens) it acts as. The platform and
- * the enterprise MDAS `initech` (issue 5) join by adding a StackPart to `stackParts`; nothing
- * else in the stack changes.
+ * and names the owner (store part, keystore custody, admin tokens) it acts as: the carriers, the
+ * platform (issue 5: its own keystore, its tenants' tokens) and the enterprise MDAS `initech`.
+ * The platform and enterprise parts live in platform-part.ts and enterprise-part.ts.
  */
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import {
   ADMIN_SCOPE,
@@ -13,8 +14,10 @@ import {
 } from "../../carrier/index.js";
 import type { Keystore } from "../../keystore/index.js";
 import type { Store } from "../../store/index.js";
+import { enterprisePart } from "./enterprise-part.js";
 import type { PartKind } from "./files.js";
-import { STACK_CARRIERS } from "./layout.js";
+import { PLATFORM_KEYSTORE_DIR, STACK_CARRIERS, STACK_ENTERPRISE } from "./layout.js";
+import { platformPart } from "./platform-part.js";
 
 /** What the stack shares with every part it mounts. */
 export interface StackEnv {
@@ -23,6 +26,22 @@ export interface StackEnv {
   readonly keystore: Keystore;
   /** The OEM CA certificates device certificates must chain to. */
   readonly oemCaCertificatePems: readonly string[];
+  /**
+   * Platform tokens by key (`carrier:acme`, `enterprise:initech`), from credentials.json; filled
+   * after every part is mounted and before the port opens, so parts read it lazily.
+   */
+  readonly platformTokens: ReadonlyMap<string, string>;
+  /** The base URL, known once the app listens ("" before): for parts that call each other. */
+  baseUrl(): string;
+}
+
+/** A platform token a part needs minted for a tenant, kept in credentials.json `platformTokens`. */
+export interface TenantToken {
+  /** Its name in credentials.json (`carrier:acme`). */
+  readonly key: string;
+  /** Scopes a kept token must still carry, or it is replaced. */
+  readonly scopes: readonly string[];
+  issue(): Promise<string>;
 }
 
 export interface MountedPart {
@@ -34,6 +53,10 @@ export interface MountedPart {
   readonly adminScope: string;
   /** Mints a new admin token (clear value returned once; the store keeps its digest). */
   issueAdminToken(): Promise<string>;
+  /** Platform tokens for tenants (the platform part only), checked in the store part `owner`. */
+  readonly tenantTokens?: readonly TenantToken[];
+  /** Releases what the part opened itself (the platform's own keystore). */
+  close?(): Promise<void>;
 }
 
 export interface StackPart {
@@ -67,7 +90,26 @@ export function carrierPart(id: string, extras: CarrierExtras = {}): StackPart {
   };
 }
 
-/** Every part of `dmguard up`, in mount order. Issue 5 adds the platform and `initech` here. */
-export function stackParts(): StackPart[] {
-  return STACK_CARRIERS.map((id) => carrierPart(id));
+/**
+ * Every part of `dmguard up`, in mount order: the carriers, the platform with its own keystore
+ * under `dataDir`, and `initech`, which forwards acme's devices to acme's server and globex's to
+ * the platform (issue 5: "configurable per carrier"; both paths run in one stack).
+ */
+export function stackParts(dataDir: string): StackPart[] {
+  return [
+    ...STACK_CARRIERS.map((id) => carrierPart(id)),
+    platformPart({
+      keystoreDir: join(dataDir, PLATFORM_KEYSTORE_DIR),
+      carriers: [...STACK_CARRIERS],
+      enterprises: [{ id: STACK_ENTERPRISE, carriers: [...STACK_CARRIERS] }],
+    }),
+    enterprisePart(STACK_ENTERPRISE, (env) => ({
+      acme: { kind: "carrier", baseUrl: env.baseUrl },
+      globex: {
+        kind: "platform",
+        baseUrl: env.baseUrl,
+        token: () => env.platformTokens.get(`enterprise:${STACK_ENTERPRISE}`) ?? "",
+      },
+    })),
+  ];
 }

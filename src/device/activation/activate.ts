@@ -6,7 +6,7 @@ import { DmClientError } from "../normal/dm-errors.js";
 import { DM_TRIGGERS, type DmTrigger, isDmTrigger } from "../normal/dm-triggers.js";
 import { CarrierActivationApi } from "./carrier-api.js";
 import { ActivationError } from "./errors.js";
-import { parseVia, type Via } from "./via.js";
+import { formatVia, parseVia, type Via } from "./via.js";
 
 /**
  * Initial activation with a carrier (DESIGN.md steps 1–7), as `device activate` runs it:
@@ -14,9 +14,16 @@ import { parseVia, type Via } from "./via.js";
  * verdict → the TSZ checks it and sets the toggle key (it also records the verdict and the
  * network access, for `device status`) → an OMA DM session with the account the verdict
  * response carries, in which the DM client asks the TSZ before applying the profile.
+ *
+ * Through an enterprise (patent method 2, `--via enterprise:ID`): the same steps against the
+ * MDAS's routes, which forward the evidence unchanged to the carrier or the platform. The TSZ
+ * still judges only the integrity verdict inside the answer (its toggle key reflects integrity);
+ * what the command reports — decision, reasons, network access — is the MDAS's final answer,
+ * which adds its eligibility (NOT_ENROLLED, NOT_ELIGIBLE), and the profile is the group content
+ * its DM session provisioned (./Vendor/dmguard/Enterprise).
  */
 export interface ActivateOptions {
-  /** `carrier:ID` (default: the carrier the device was made for). `enterprise:ID`: not yet. */
+  /** `carrier:ID` (default: the carrier the device was made for) or `enterprise:ID`. */
   via?: string;
   /** What started it (dm-triggers.ts); default `hfa`. */
   trigger?: DmTrigger;
@@ -33,7 +40,7 @@ export interface ActivateOptions {
 }
 
 /** What the DM session did, beside the profile (an addition to CONTRACT.md's shape). */
-export type DmSessionSummary = Omit<DmSessionResult, "profile">;
+export type DmSessionSummary = Omit<DmSessionResult, "profile" | "enterprise">;
 
 /** CONTRACT.md `device activate --json`, plus the trigger and the DM session's summary. */
 export interface ActivationResult extends LastVerdict {
@@ -79,22 +86,19 @@ export async function activateDevice(
     );
   }
   const via: Via = parseVia(opts.via ?? (await defaultVia(device)));
-  if (via.kind === "enterprise") {
-    throw new ActivationError(
-      "VIA_UNSUPPORTED",
-      `activation through an enterprise (--via enterprise:${via.id}) is not available yet`,
-    );
-  }
+  // Through an enterprise the device still proves possession of its own carrier's slot key.
+  const carrier = via.kind === "carrier" ? via.id : parseVia(await defaultVia(device)).id;
   const api = new CarrierActivationApi({
     baseUrl: await serverUrlOf(device, opts.serverUrl),
-    carrier: via.id,
+    carrier,
+    ...(via.kind === "enterprise" ? { enterprise: via.id } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
 
   // Steps 1–4: nothing on disk changes until the verdict is in.
   const nonce = await api.nonce();
-  const { evidence } = await device.verify(nonce, { carrier: via.id });
+  const { evidence } = await device.verify(nonce, { carrier });
   const answer = await api.submitEvidence(evidence);
   // Step 6: the TSZ accepts only a verdict signed by a key pinned for that carrier.
   const outcome = await device.acceptVerdict(answer.verdict);
@@ -123,8 +127,24 @@ export async function activateDevice(
   }
   let session: DmSessionSummary | null = null;
   if (dm) {
-    const { profile: _provisioned, ...rest } = dm;
+    const { profile: _provisioned, enterprise: _content, ...rest } = dm;
     session = rest;
+  }
+  if (via.kind === "enterprise") {
+    if (answer.decision !== "approved") {
+      await (await DeviceDmClient.open(device.dir, device)).withdrawEnterprise(via.id);
+    }
+    return {
+      verdict: answer.decision,
+      reasons: answer.reasons,
+      toggleKey: outcome.toggleKey,
+      networkAccess: answer.networkAccess,
+      carrier: outcome.carrier,
+      via: formatVia(via),
+      profile: dm?.enterprise ? { ...dm.enterprise } : null,
+      trigger,
+      dmSession: session,
+    };
   }
   return {
     verdict: outcome.verdict,

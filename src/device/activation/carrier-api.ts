@@ -5,13 +5,17 @@ import { ActivationError } from "./errors.js";
 /**
  * The carrier's activation routes as a phone calls them over HTTP (src/carrier/README.md;
  * the device never imports the carrier): `POST /carriers/{id}/activation/nonce` and
- * `POST /carriers/{id}/activation/evidence`. Every failure is an ActivationError with the
- * route in its message.
+ * `POST /carriers/{id}/activation/evidence`. With `enterprise`, the same two routes of an MDAS
+ * (`/enterprises/{id}/activation/…`, src/enterprise/README.md), whose answer has the carrier's
+ * shape; its nonce request names the carrier, since the nonce comes from whoever will judge.
+ * Every failure is an ActivationError with the route in its message.
  */
 export interface CarrierApiOptions {
   /** The stack's base URL (DEVDIR's, learned at manufacture, or `--server`). */
   baseUrl: string;
   carrier: string;
+  /** Activate through this enterprise's MDAS instead of the carrier's server. */
+  enterprise?: string;
   /** Per request, default 30 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -54,19 +58,31 @@ export function serverBase(url: string): string {
 export class CarrierActivationApi {
   readonly #base: string;
   readonly #carrier: string;
+  /** `carrier acme` or `enterprise initech`, for messages. */
+  readonly #who: string;
+  readonly #enterprise: boolean;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
 
   constructor(opts: CarrierApiOptions) {
-    this.#base = `${serverBase(opts.baseUrl)}/carriers/${encodeURIComponent(opts.carrier)}`;
+    const e = opts.enterprise;
+    this.#base =
+      e === undefined
+        ? `${serverBase(opts.baseUrl)}/carriers/${encodeURIComponent(opts.carrier)}`
+        : `${serverBase(opts.baseUrl)}/enterprises/${encodeURIComponent(e)}`;
     this.#carrier = opts.carrier;
+    this.#who = e === undefined ? `carrier ${opts.carrier}` : `enterprise ${e}`;
+    this.#enterprise = e !== undefined;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#fetch = opts.fetch ?? fetch;
   }
 
   /** A fresh one-time nonce (DESIGN.md step 4); `imei` only labels the request in the log. */
   async nonce(imei?: string): Promise<string> {
-    const body = await this.#post("/activation/nonce", imei ? { imei } : {});
+    const body = await this.#post("/activation/nonce", {
+      ...(this.#enterprise ? { carrier: this.#carrier } : {}),
+      ...(imei ? { imei } : {}),
+    });
     if (!isRecord(body) || typeof body.nonce !== "string" || !NONCE.test(body.nonce)) {
       throw this.#invalid("/activation/nonce", "no nonce");
     }
@@ -101,7 +117,7 @@ export class CarrierActivationApi {
   #invalid(path: string, what: string): ActivationError {
     return new ActivationError(
       "SERVER_RESPONSE_INVALID",
-      `carrier ${this.#carrier} answered POST ${this.#base}${path} with ${what}`,
+      `${this.#who} answered POST ${this.#base}${path} with ${what}`,
     );
   }
 
@@ -119,14 +135,14 @@ export class CarrierActivationApi {
       const cause = networkCause(err) ?? (err instanceof Error ? err.message : String(err));
       throw new ActivationError(
         "SERVER_UNREACHABLE",
-        `cannot reach carrier ${this.#carrier} at ${url}: ${cause}`,
+        `cannot reach ${this.#who} at ${url}: ${cause}`,
       );
     }
     const text = await readLimited(res);
     if (res.status < 200 || res.status > 299) {
       throw new ActivationError(
         "SERVER_REFUSED",
-        `carrier ${this.#carrier} answered HTTP ${res.status} to POST ${url}${describeError(text)}`,
+        `${this.#who} answered HTTP ${res.status} to POST ${url}${describeError(text)}`,
         res.status,
       );
     }

@@ -7,7 +7,7 @@ export type ActivationErrorCode =
   | "VIA_INVALID"
   /** `--trigger` is not one of hfa, factory-reset, new-network, profile-change. */
   | "TRIGGER_INVALID"
-  /** A valid `--via` this version cannot activate through yet (`enterprise:ID`). */
+  /** A valid `--via` this version cannot activate through (none today; kept for callers). */
   | "VIA_UNSUPPORTED"
   /** No server URL: none learned at manufacture and no `--server`, or not an http(s) URL. */
   | "SERVER_URL_INVALID"

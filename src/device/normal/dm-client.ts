@@ -8,13 +8,14 @@ import { type DmTree, updateDmAccountNonces } from "../../omadm/tree/index.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { fromTreeAccount, installDmAccount, readTreeAccount } from "./dm-account.js";
 import { bootstrapDmTree, grantVendor } from "./dm-bootstrap.js";
+import { ENTERPRISE_ROOT, type EnterpriseProfile, enterpriseFromTree } from "./dm-enterprise.js";
 import { DmClientError } from "./dm-errors.js";
 import { networkCause } from "./dm-net.js";
 import {
   PROFILE_ROOT,
   type ProvisionedProfile,
   profileFromTree,
-  writesProfile,
+  writesGatedContent,
 } from "./dm-profile.js";
 import { loadDmTree, saveDmTree } from "./dm-tree-file.js";
 import { type DmTrigger, triggerAlertItem } from "./dm-triggers.js";
@@ -25,7 +26,7 @@ import type { DmAccount } from "./payload-schema.js";
  * The normal world's OMA DM client (DESIGN.md step 7): the device's tree, persisted in DEVDIR,
  * and sessions run with the omadm client engine over HTTP. It asks the TSZ before it applies
  * profile content and answers 425 (permission denied, RepPro §10) to every command that would
- * write the profile MO while the toggle key is 1; everything else (reads of ./DevInfo, …) is
+ * write the profile MO or an MDAS's enterprise MO while the toggle key is 1; everything else (reads of ./DevInfo, …) is
  * answered as usual.
  */
 
@@ -60,6 +61,8 @@ export interface DmSessionResult {
   refused: number;
   /** The profile MO the tree holds after the session (what `device status` shows). */
   profile: ProvisionedProfile | null;
+  /** The enterprise MO (an MDAS's group content) the tree holds after the session. */
+  enterprise: EnterpriseProfile | null;
 }
 
 function isGenericAlert(cmd: OutCommand): boolean {
@@ -101,6 +104,18 @@ export class DeviceDmClient {
   }
 
   /**
+   * Removes the group content `enterprise` provisioned, when its MDAS no longer grants it (a
+   * denial: unenrolled, ineligible, failed integrity). Only ever deletes, so an unsigned answer
+   * can at worst take away what that same MDAS gave.
+   */
+  async withdrawEnterprise(enterprise: string): Promise<boolean> {
+    if (enterpriseFromTree(this.tree)?.enterprise !== enterprise) return false;
+    this.tree.remove(ENTERPRISE_ROOT);
+    await saveDmTree(this.dir, this.tree);
+    return true;
+  }
+
+  /**
    * One client-initiated session for `trigger` (dm-triggers.ts says what Package 1 holds).
    * Rotated nonces are saved before the answer that reveals them leaves (the engine calls
    * persistNonces then). When the session completes, the provisioned profile is saved for
@@ -135,7 +150,7 @@ export class DeviceDmClient {
           await saveDmTree(dir, tree);
         },
         beforeCommand: async (cmd, item) => {
-          if (!writesProfile(cmd, item, tree)) return undefined;
+          if (!writesGatedContent(cmd, item, tree)) return undefined;
           allowed ??= await this.#gate.mayProvision();
           if (allowed) return undefined;
           refused++;
@@ -164,7 +179,10 @@ export class DeviceDmClient {
     // Profile content exists only while the TSZ allows it: a "no" (a denial after an earlier
     // approval) also withdraws a profile MO provisioned under the earlier "yes".
     allowed ??= await this.#gate.mayProvision();
-    if (!allowed) tree.remove(PROFILE_ROOT);
+    if (!allowed) {
+      tree.remove(PROFILE_ROOT);
+      tree.remove(ENTERPRISE_ROOT);
+    }
     await saveDmTree(dir, tree);
     const profile = profileFromTree(tree);
     await saveProfile(dir, profile);
@@ -178,6 +196,7 @@ export class DeviceDmClient {
       alertStatus,
       refused,
       profile,
+      enterprise: enterpriseFromTree(tree),
     };
   }
 }

@@ -1,6 +1,7 @@
 import type { Item } from "../../omadm/model/message.js";
 import type { TreeCommand } from "../../omadm/session/index.js";
 import { type DmTree, parseDmUri } from "../../omadm/tree/index.js";
+import { ENTERPRISE_SEGMENTS } from "./dm-enterprise.js";
 
 /**
  * The dmguard profile management object as the device's DM client sees it (the carrier's
@@ -36,15 +37,30 @@ const WRITES = new Set<TreeCommand["kind"]>(["Add", "Replace", "Delete", "Copy",
  * pass, as do URIs the tree will refuse anyway (they are answered 400 there).
  */
 export function writesProfile(cmd: TreeCommand, item: Item, tree: DmTree): boolean {
+  return writesUnder(PROFILE_SEGMENTS, cmd, item, tree);
+}
+
+/**
+ * The same rule for the enterprise MO (src/enterprise/ENTERPRISE_MO.md, restated in
+ * dm-enterprise.ts): an MDAS's group content is provisioning too, so the TSZ decides it alike.
+ */
+export function writesGatedContent(cmd: TreeCommand, item: Item, tree: DmTree): boolean {
+  return (
+    writesUnder(PROFILE_SEGMENTS, cmd, item, tree) ||
+    writesUnder(ENTERPRISE_SEGMENTS, cmd, item, tree)
+  );
+}
+
+function writesUnder(root: readonly string[], cmd: TreeCommand, item: Item, tree: DmTree): boolean {
   if (!WRITES.has(cmd.kind)) return false;
   const target = item.target?.locUri;
   if (target === undefined) return false;
   const parsed = parseDmUri(target, tree.limits);
   if (!parsed.ok) return false;
   const segs = parsed.uri.segments;
-  const n = Math.min(segs.length, PROFILE_SEGMENTS.length);
-  for (let i = 0; i < n; i++) if (segs[i] !== PROFILE_SEGMENTS[i]) return false;
-  if (segs.length >= PROFILE_SEGMENTS.length) return true;
+  const n = Math.min(segs.length, root.length);
+  for (let i = 0; i < n; i++) if (segs[i] !== root[i]) return false;
+  if (segs.length >= root.length) return true;
   return cmd.kind === "Delete" || (cmd.kind === "Replace" && parsed.uri.query?.kind === "prop");
 }
 

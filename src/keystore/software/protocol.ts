@@ -23,6 +23,7 @@ export type KeystoreRequest =
       recipient: RecipientPublicKey;
       kid: string | null;
       extractable: boolean;
+      custody: RecipientPublicKey | null;
     }
   | { op: "verifyKeyProof"; owner: string; kid: string; message: Uint8Array; mac: Uint8Array }
   | { op: "keyCheckValue"; owner: string; kid: string; label: string }
@@ -93,7 +94,13 @@ const SCHEMAS: { [Op in KeystoreOp]: Record<Exclude<keyof RequestOf<Op>, "op">, 
   ensureSecretKey: { owner: isOwner, label: isLabel },
   hmac: { owner: isOwner, label: isLabel, data },
   verifyHmac: { owner: isOwner, label: isLabel, data, mac },
-  createDeviceKey: { owner: isOwner, recipient, kid: kidOrNull, extractable: bool },
+  createDeviceKey: {
+    owner: isOwner,
+    recipient,
+    kid: kidOrNull,
+    extractable: bool,
+    custody: (v) => v === null || recipient(v),
+  },
   verifyKeyProof: { owner: isOwner, kid: isKid, message: data, mac },
   keyCheckValue: { owner: isOwner, kid: isKid, label: isKcvLabel },
   wrapDeviceKey: { owner: isOwner, kid: isKid, recipient },

@@ -279,28 +279,51 @@ export class KeystoreService {
     const raw = recipientKeyBytes(req.recipient);
     const recipient = await importRecipientPublicKey(raw);
     const recipientId = fingerprint(raw);
+    // The custody recipient is remembered (by fingerprint) so a retry cannot name another one:
+    // otherwise "retry with a new custody key" would extract a non-extractable key.
+    const custodyRaw = req.custody === null ? null : recipientKeyBytes(req.custody);
+    const custody = custodyRaw === null ? null : await importRecipientPublicKey(custodyRaw);
+    const custodyId = custodyRaw === null ? null : fingerprint(custodyRaw);
     const kid = req.kid ?? randomBytes(16).toString("hex");
     const secret = randomBytes(DEVICE_KEY_BYTES);
     try {
       // Wrap before committing, so nothing can fail between "durable" and "returned".
       const wrapped = await sealDeviceKey(recipient, req.owner, kid, secret);
+      const custodyWrapped =
+        custody === null ? null : await sealDeviceKey(custody, req.owner, kid, secret);
       const created = await vault.mutate((d) => {
         const existing = d.get("device", req.owner, kid);
         if (existing) {
-          if (existing.meta.recipient !== recipientId)
+          if (
+            existing.meta.recipient !== recipientId ||
+            (existing.meta.custody ?? null) !== custodyId
+          )
             throw new KeystoreError(
               "KEY_EXISTS",
               `device key ${kid} of owner ${req.owner} was made for another recipient`,
             );
           return false;
         }
-        const meta = { created: now(), recipient: recipientId, extractable: req.extractable };
+        const meta = {
+          created: now(),
+          recipient: recipientId,
+          extractable: req.extractable,
+          ...(custodyId === null ? {} : { custody: custodyId }),
+        };
         d.put("device", req.owner, kid, meta, secret);
         return true;
       });
-      if (created) return { kid, wrapped };
-      // An idempotent retry: the same key, wrapped afresh to the same recipient.
-      return { kid, wrapped: await this.#wrapExisting(req.owner, kid, recipient) };
+      if (created) {
+        return { kid, wrapped, ...(custodyWrapped === null ? {} : { custodyWrapped }) };
+      }
+      // An idempotent retry: the same key, wrapped afresh to the same recipient(s).
+      return {
+        kid,
+        wrapped: await this.#wrapExisting(req.owner, kid, recipient),
+        ...(custody === null
+          ? {}
+          : { custodyWrapped: await this.#wrapExisting(req.owner, kid, custody) }),
+      };
     } finally {
       secret.fill(0);
     }

@@ -154,8 +154,15 @@ function softwareDriver(w: KeystoreWorker, dir: string): KeystoreDriver {
     hmac: (owner, label, data) => w.call<Uint8Array>({ op: "hmac", owner, label, data }),
     verifyHmac: (owner, label, data, mac) =>
       w.call<boolean>({ op: "verifyHmac", owner, label, data, mac }),
-    createDeviceKey: (owner, recipient, kid, extractable) =>
-      w.call<CreatedDeviceKey>({ op: "createDeviceKey", owner, recipient, kid, extractable }),
+    createDeviceKey: (owner, recipient, kid, extractable, custody) =>
+      w.call<CreatedDeviceKey>({
+        op: "createDeviceKey",
+        owner,
+        recipient,
+        kid,
+        extractable,
+        custody,
+      }),
     verifyKeyProof: (owner, kid, message, mac) =>
       w.call<boolean>({ op: "verifyKeyProof", owner, kid, message, mac }),
     keyCheckValue: (owner, kid, label) =>
