@@ -24,7 +24,7 @@
  */
 
 import { DEFAULT_LIMITS, type Limits, ProtocolError } from "../errors.js";
-import type { Element, Namespace } from "../model/element.js";
+import type { Content, Element, Namespace } from "../model/element.js";
 import { DEVINF_WBXML_TYPE, DEVINF_XML_TYPE, devInfTypes } from "./devinf-type.js";
 import { WbxmlReader } from "./reader.js";
 import {
@@ -58,13 +58,34 @@ import {
   WBXML_1_1,
   WBXML_1_3,
 } from "./tokens.js";
-import { decodeUtf8 } from "./utf8.js";
+import { asciiString, decodeUtf8 } from "./utf8.js";
 
 /** What is left of the limits, shared by a message and the documents embedded in it. */
 interface Budget {
   elements: number;
   textBytes: number;
 }
+
+/**
+ * The decoder's working stacks: children waiting for their element's END, and the name,
+ * namespace and first child of each open element. They only grow, and are reused from message
+ * to message; a document embedded in OPAQUE is decoded while its container holds them, so it
+ * gets its own.
+ */
+interface Stacks {
+  readonly content: Content[];
+  readonly openNames: string[];
+  readonly openNs: Namespace[];
+  readonly openStarts: number[];
+}
+
+function newStacks(): Stacks {
+  return { content: [], openNames: [], openNs: [], openStarts: [] };
+}
+
+let pooledStacks: Stacks | undefined = newStacks();
+/** Stacks grown past this (a message of very many elements) are not kept after the call. */
+const MAX_KEPT_STACK = 4096;
 
 /**
  * Decodes one WBXML document. Throws ProtocolError only: WBXML_MALFORMED or WBXML_UNSUPPORTED
@@ -83,8 +104,25 @@ export function decodeWbxml(bytes: Uint8Array, limits?: Partial<Limits>): Elemen
     );
   }
   const budget: Budget = { elements: lim.maxElements, textBytes: lim.maxBytes };
-  const decoder = new Decoder(new WbxmlReader(bytes, 0), lim.maxDepth, 0, budget);
-  const root = decoder.document();
+  const lent = pooledStacks;
+  pooledStacks = undefined;
+  const stacks = lent ?? newStacks();
+  const decoder = new Decoder(new WbxmlReader(bytes, 0), lim.maxDepth, 0, budget, stacks);
+  let root: Element;
+  try {
+    root = decoder.document();
+  } finally {
+    if (lent) {
+      const c = stacks.content;
+      // Let go of this message's content, so that the pool does not keep its tree alive.
+      if (c.length > MAX_KEPT_STACK || stacks.openNames.length > MAX_KEPT_STACK) {
+        pooledStacks = newStacks();
+      } else {
+        c.fill("");
+        pooledStacks = lent;
+      }
+    }
+  }
   if (decoder.embeddedDevInf) {
     // The tree holds DevInf as an element, so the Type announcing it names the XML form.
     for (const type of devInfTypes(root, DEVINF_WBXML_TYPE)) {
@@ -104,15 +142,16 @@ class Decoder {
   private tableStart = 0;
   private tableEnd = 0;
   private tableCache: Map<number, string> | undefined;
-  private readonly stack: Element[] = [];
+  private readonly stacks: Stacks;
   /** Set when an OPAQUE was decoded as an embedded DevInf document. */
   embeddedDevInf = false;
 
-  constructor(r: WbxmlReader, maxDepth: number, depthBase: number, budget: Budget) {
+  constructor(r: WbxmlReader, maxDepth: number, depthBase: number, budget: Budget, stacks: Stacks) {
     this.r = r;
     this.maxDepth = maxDepth;
     this.depthBase = depthBase;
     this.budget = budget;
+    this.stacks = stacks;
   }
 
   /** §5.3: start = version publicid charset strtbl body. */
@@ -169,15 +208,21 @@ class Decoder {
 
   /**
    * §5.3: body = *pi element *pi; element = stag [1*attribute END] [*content END].
-   * One loop with its state in locals (position, open element, pending text): this is the hot
+   * One loop with its state in locals (position, open elements, pending text): this is the hot
    * path of every WBXML message, and helpers are called only for the rarer tokens.
+   *
+   * An element with content is built at its END, not at its start tag: its children wait on one
+   * shared content stack and leave it as an array of exactly their number. Growing a fresh
+   * array per element, child by child, allocated several times the memory the tree keeps.
    */
   private body(): Element {
     const r = this.r;
     const bytes = r.bytes;
     const end = bytes.length;
-    const stack = this.stack;
+    const { content, openNames, openNs, openStarts } = this.stacks;
     const budget = this.budget;
+    /** How many elements may be open at once, below the depth an embedded document sits at. */
+    const maxOpen = this.maxDepth - this.depthBase;
     const pages = this.vocab.pages;
     let pos = r.pos;
     // The current tag code page (§5.8.1), resolved once per SWITCH_PAGE.
@@ -185,9 +230,11 @@ class Decoder {
     let pageNs: Namespace = pages[0]?.ns ?? this.vocab.rootNs;
     let page = 0;
     let root: Element | undefined;
-    /** The innermost open element. */
-    let top: Element | undefined;
-    /** Character data for `top` not yet appended: adjacent string pieces become one child. */
+    /** Open elements (with content, not yet ENDed); their frames are `open*[0, depth)`. */
+    let depth = 0;
+    /** Top of `content`: the children of open element k are `content[openStarts[k], sp)`. */
+    let sp = 0;
+    /** Character data not yet pushed: adjacent string pieces become one child. */
     let text = "";
     while (pos < end) {
       const at = pos;
@@ -212,13 +259,13 @@ class Decoder {
         ns = found.ns;
       }
       if (name !== undefined) {
-        if (top === undefined && root !== undefined) {
+        if (depth === 0 && root !== undefined) {
           throw r.malformed(`a second root element <${name}>`, at);
         }
         if (--budget.elements < 0) {
           throw r.error("LIMIT_EXCEEDED", "the message has more elements than allowed", at);
         }
-        if (this.depthBase + stack.length + 1 > this.maxDepth) {
+        if (depth + 1 > maxOpen) {
           throw r.error("LIMIT_EXCEEDED", `elements nest deeper than ${this.maxDepth}`, at);
         }
         if (token & TAG_ATTRIBUTES) {
@@ -226,62 +273,120 @@ class Decoder {
           this.skipAttributes();
           pos = r.pos;
         }
-        const el: Element = { name, ns, children: [] };
-        if (top !== undefined) {
-          if (text !== "") {
-            top.children.push(text);
-            text = "";
-          }
-          top.children.push(el);
+        if (text !== "") {
+          content[sp++] = text;
+          text = "";
         }
         if (token & TAG_CONTENT) {
-          stack.push(el);
-          top = el;
-        } else if (top === undefined) {
-          root = el;
+          // Most elements are leaves holding one inline string: <LocURI>…</LocURI> is
+          // tag, STR_I, the bytes, NUL, END. Those are built here at once; anything else
+          // (or anything wrong, which the general path reports) takes the general path.
+          if (bytes[pos] === STR_I) {
+            let i = pos + 1;
+            let high = 0;
+            let hash = 0;
+            while (i < end) {
+              const b = bytes[i]!;
+              if (b === 0) break;
+              high |= b;
+              hash = (Math.imul(hash, 31) + b) | 0;
+              i++;
+            }
+            if (i + 1 < end && bytes[i + 1] === END) {
+              const str =
+                high < 0x80
+                  ? asciiString(bytes, pos + 1, i, hash)
+                  : decodeUtf8(bytes, pos + 1, i, high);
+              if (str !== undefined) {
+                budget.textBytes -= str.length;
+                if (budget.textBytes < 0) throw this.overspent(pos);
+                const el: Element = { name, ns, children: str === "" ? [] : [str] };
+                if (depth === 0) root = el;
+                else content[sp++] = el;
+                pos = i + 2;
+                continue;
+              }
+            }
+          } else if (bytes[pos] === STR_T && bytes[pos + 1]! < 0x80 && bytes[pos + 2] === END) {
+            // The same with a one-byte string-table reference.
+            const str = this.tableString(bytes[pos + 1]!, pos);
+            const el: Element = { name, ns, children: str === "" ? [] : [str] };
+            if (depth === 0) root = el;
+            else content[sp++] = el;
+            pos += 3;
+            continue;
+          }
+          openNames[depth] = name;
+          openNs[depth] = ns;
+          openStarts[depth] = sp;
+          depth++;
+        } else {
+          const el: Element = { name, ns, children: [] };
+          if (depth === 0) root = el;
+          else content[sp++] = el;
         }
         continue;
       }
       switch (token) {
         case END: {
-          if (top === undefined) throw r.malformed("END without an open element", at);
+          if (depth === 0) throw r.malformed("END without an open element", at);
           if (text !== "") {
-            top.children.push(text);
+            content[sp++] = text;
             text = "";
           }
-          stack.pop();
-          if (stack.length === 0) {
-            root = top;
-            top = undefined;
-          } else {
-            top = stack[stack.length - 1];
-          }
+          depth--;
+          const start = openStarts[depth]!;
+          const n = sp - start;
+          // Literals for the common sizes: no builtin call, and still a packed array.
+          const children: Content[] =
+            n === 0
+              ? []
+              : n === 1
+                ? [content[start]!]
+                : n === 2
+                  ? [content[start]!, content[start + 1]!]
+                  : content.slice(start, sp);
+          sp = start;
+          const el: Element = { name: openNames[depth]!, ns: openNs[depth]!, children };
+          if (depth === 0) root = el;
+          else content[sp++] = el;
           break;
         }
         case STR_I: {
-          if (top === undefined) throw this.outside(root, at, "STR_I");
+          if (depth === 0) throw this.outside(root, at, "STR_I");
           let i = pos;
           let high = 0;
+          let hash = 0;
           while (i < end) {
             const b = bytes[i]!;
             if (b === 0) break;
             high |= b;
+            hash = (Math.imul(hash, 31) + b) | 0;
             i++;
           }
           if (i === end) throw r.malformed("inline string has no NUL terminator", at);
-          const str = decodeUtf8(bytes, pos, i, high);
+          const str =
+            high < 0x80 ? asciiString(bytes, pos, i, hash) : decodeUtf8(bytes, pos, i, high);
           if (str === undefined) throw r.malformed("inline string is not valid UTF-8", at);
-          this.spend(str.length, at);
-          text += str;
+          budget.textBytes -= str.length;
+          if (budget.textBytes < 0) throw this.overspent(at);
+          text = text === "" ? str : text + str;
           pos = i + 1;
           break;
         }
         case STR_T: {
-          if (top === undefined) throw this.outside(root, at, "STR_T");
-          r.pos = pos;
-          const index = r.mbUint32("string table index");
-          pos = r.pos;
-          text += this.tableString(index, at);
+          if (depth === 0) throw this.outside(root, at, "STR_T");
+          let index: number;
+          if (pos < end && bytes[pos]! < 0x80) {
+            // A one-byte mb_u_int32, as every offset into a table below 128 bytes is.
+            index = bytes[pos++]!;
+          } else {
+            r.pos = pos;
+            index = r.mbUint32("string table index");
+            pos = r.pos;
+          }
+          const str = this.tableString(index, at);
+          text = text === "" ? str : text + str;
           break;
         }
         case SWITCH_PAGE: {
@@ -300,7 +405,7 @@ class Decoder {
           break;
         }
         case OPAQUE: {
-          if (top === undefined) throw this.outside(root, at, "OPAQUE");
+          if (depth === 0) throw this.outside(root, at, "OPAQUE");
           r.pos = pos;
           const length = r.mbUint32("opaque length");
           r.need(length, "OPAQUE", at);
@@ -308,14 +413,20 @@ class Decoder {
           const start = r.pos;
           pos = start + length;
           if (text !== "") {
-            top.children.push(text);
+            content[sp++] = text;
             text = "";
           }
-          top.children.push(this.opaque(top, start, length));
+          content[sp++] = this.opaque(
+            openNames[depth - 1]!,
+            openNs[depth - 1]!,
+            depth,
+            start,
+            length,
+          );
           break;
         }
         case ENTITY: {
-          if (top === undefined) throw this.outside(root, at, "ENTITY");
+          if (depth === 0) throw this.outside(root, at, "ENTITY");
           r.pos = pos;
           const cp = r.mbUint32("character entity");
           pos = r.pos;
@@ -349,8 +460,8 @@ class Decoder {
       }
     }
     r.pos = pos;
-    if (top !== undefined) {
-      throw r.malformed(`input ends before the END of <${top.name}>`, pos);
+    if (depth > 0) {
+      throw r.malformed(`input ends before the END of <${openNames[depth - 1]}>`, pos);
     }
     if (!root) throw r.malformed("the document has no root element", pos);
     return root;
@@ -453,26 +564,34 @@ class Decoder {
     const bytes = this.r.bytes;
     let i = from;
     let high = 0;
+    let hash = 0;
     while (i < limit) {
       const b = bytes[i]!;
       if (b === 0) break;
       high |= b;
+      hash = (Math.imul(hash, 31) + b) | 0;
       i++;
     }
     if (i >= limit) throw this.r.malformed(`${what} has no NUL terminator`, at);
-    const s = decodeUtf8(bytes, from, i, high);
+    const s = high < 0x80 ? asciiString(bytes, from, i, hash) : decodeUtf8(bytes, from, i, high);
     if (s === undefined) throw this.r.malformed(`${what} is not valid UTF-8`, at);
     return s;
   }
 
   /** OPAQUE content: bytes, or the embedded DevInf document a SyncML Data carries. */
-  private opaque(parent: Element, start: number, length: number): Uint8Array | Element {
+  private opaque(
+    parentName: string,
+    parentNs: Namespace,
+    depth: number,
+    start: number,
+    length: number,
+  ): Uint8Array | Element {
     // A plain Uint8Array copy (Buffer#slice would share the caller's memory).
     const bytes = new Uint8Array(this.r.bytes.subarray(start, start + length));
     if (
       this.vocab === SYNCML_1_2 &&
-      parent.ns === "syncml" &&
-      parent.name === "Data" &&
+      parentNs === "syncml" &&
+      parentName === "Data" &&
       looksLikeDevInf(bytes)
     ) {
       const saved = { ...this.budget };
@@ -480,8 +599,9 @@ class Decoder {
         const nested = new Decoder(
           new WbxmlReader(bytes, this.r.base + start),
           this.maxDepth,
-          this.depthBase + this.stack.length,
+          this.depthBase + depth,
           this.budget,
+          newStacks(),
         );
         const devinf = nested.document();
         this.embeddedDevInf = true;
@@ -508,9 +628,11 @@ class Decoder {
   /** Charges decoded characters (UTF-16 units) or opaque bytes against the amplification budget. */
   private spend(n: number, at: number): void {
     this.budget.textBytes -= n;
-    if (this.budget.textBytes < 0) {
-      throw this.r.error("LIMIT_EXCEEDED", "decoded text exceeds the message size limit", at);
-    }
+    if (this.budget.textBytes < 0) throw this.overspent(at);
+  }
+
+  private overspent(at: number): ProtocolError {
+    return this.r.error("LIMIT_EXCEEDED", "decoded text exceeds the message size limit", at);
   }
 }
 

@@ -37,6 +37,44 @@ export function decodeUtf8(
   }
 }
 
+/**
+ * ASCII strings recently decoded, by a hash of their bytes: one slot each, a newcomer evicts
+ * whatever held its slot. DM messages repeat the same short strings (LocURIs, MIME types,
+ * formats, server URLs) in every message of every session; returning the string already made
+ * saves creating it (a native call for all but the shortest) and the garbage, and gives the
+ * layers above one string object per value, which compares by identity. Direct-mapped, so
+ * crafted collisions cost misses, never longer searches; the length cap bounds what it holds.
+ */
+const INTERN_SLOTS = 1024;
+const INTERN_MAX_LENGTH = 64;
+const interned: string[] = new Array<string>(INTERN_SLOTS).fill("");
+/**
+ * The bytes of each interned string, `INTERN_MAX_LENGTH` per slot: comparing bytes with bytes
+ * is several times faster than reading the string back with `charCodeAt`.
+ */
+const internedBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_LENGTH);
+
+/**
+ * ASCII bytes `b[s, e)` as a string. `hash` is the caller's `h = imul(h, 31) + byte | 0` over
+ * the same bytes, computed while it looked for the NUL terminator.
+ */
+export function asciiString(b: Uint8Array, s: number, e: number, hash: number): string {
+  const n = e - s;
+  if (n > INTERN_MAX_LENGTH) return ascii(b, s, e);
+  const slot = (hash ^ (hash >>> 13) ^ n) & (INTERN_SLOTS - 1);
+  const known = interned[slot]!;
+  const at = slot * INTERN_MAX_LENGTH;
+  if (known.length === n) {
+    let i = 0;
+    while (i < n && internedBytes[at + i] === b[s + i]) i++;
+    if (i === n) return known;
+  }
+  const str = ascii(b, s, e);
+  interned[slot] = str;
+  for (let i = 0; i < n; i++) internedBytes[at + i] = b[s + i]!;
+  return str;
+}
+
 const fcc = String.fromCharCode;
 
 /**
