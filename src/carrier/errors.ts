@@ -1,3 +1,5 @@
+import { catalogueError } from "../server-kit/index.js";
+
 /**
  * The one error type of the carrier server's HTTP API (STYLE habit 1 and 2): a stable `code`
  * that callers switch on, the HTTP status it maps to, and a message safe to show. Only
@@ -37,21 +39,10 @@ export const CARRIER_ERRORS = {
 
 export type CarrierErrorCode = keyof typeof CARRIER_ERRORS;
 
-export class CarrierError extends Error {
-  override readonly name = "CarrierError";
-  readonly code: CarrierErrorCode;
-  readonly status: number;
-  /** Shown to the client as `error.details`: public facts only (line numbers, field names). */
-  readonly details: Record<string, unknown> | undefined;
-
-  constructor(code: CarrierErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
-    this.code = code;
-    this.status = CARRIER_ERRORS[code];
-    this.details = details;
-  }
-}
+/** An error of this catalogue; the class and its serializer are src/server-kit/errors.ts. */
+export const CarrierError = catalogueError("CarrierError", CARRIER_ERRORS);
+export type CarrierError = InstanceType<typeof CarrierError>;
 
 export function isCarrierError(err: unknown, code?: CarrierErrorCode): err is CarrierError {
-  return err instanceof CarrierError && (code === undefined || err.code === code);
+  return CarrierError.is(err, code);
 }

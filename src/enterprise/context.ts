@@ -1,12 +1,11 @@
 import type { TenantKeystore } from "../keystore/index.js";
+import { DM_CREDENTIALS_KEY } from "../server-kit/index.js";
 import type { PartStore } from "../store/index.js";
 import type { EnterpriseOptions, Upstream } from "./options.js";
 import { checkGroups, DEFAULT_GROUPS } from "./policy/content.js";
 import type { EligibilityPolicy } from "./policy/eligibility.js";
 
 export const ENTERPRISE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
-/** The enterprise's keystore secret that DM credentials are derived from. */
-export const DM_CREDENTIALS_KEY = "dm-credentials";
 
 /** What the enterprise's routes share, resolved once when it is mounted. */
 export interface EnterpriseContext {

@@ -1,7 +1,10 @@
+import { catalogueError } from "../server-kit/index.js";
+
 /**
  * The one error type of the enterprise MDAS's HTTP API (STYLE habits 1 and 2): a stable `code`,
  * the HTTP status it maps to, a message safe to show. Only http/error-handler.ts turns errors
- * into responses. Activation outcomes are not errors: a denial is a 200 with reasons.
+ * into responses. Activation outcomes are not errors: a denial is a 200 with reasons. Class and
+ * serializer shape: src/server-kit/errors.ts.
  */
 export const ENTERPRISE_ERRORS = {
   MALFORMED_BODY: 400,
@@ -30,23 +33,12 @@ export const ENTERPRISE_ERRORS = {
 
 export type EnterpriseErrorCode = keyof typeof ENTERPRISE_ERRORS;
 
-export class EnterpriseError extends Error {
-  override readonly name = "EnterpriseError";
-  readonly code: EnterpriseErrorCode;
-  readonly status: number;
-  readonly details: Record<string, unknown> | undefined;
-
-  constructor(code: EnterpriseErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
-    this.code = code;
-    this.status = ENTERPRISE_ERRORS[code];
-    this.details = details;
-  }
-}
+export const EnterpriseError = catalogueError("EnterpriseError", ENTERPRISE_ERRORS);
+export type EnterpriseError = InstanceType<typeof EnterpriseError>;
 
 export function isEnterpriseError(
   err: unknown,
   code?: EnterpriseErrorCode,
 ): err is EnterpriseError {
-  return err instanceof EnterpriseError && (code === undefined || err.code === code);
+  return EnterpriseError.is(err, code);
 }

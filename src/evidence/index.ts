@@ -1,7 +1,8 @@
 /**
  * The device↔server wire formats (EVIDENCE.md): evidence claims, the key proof, the key check
- * value, verdict claims, the OEMID, the reason-code vocabulary, and the attestation check every
- * server makes. Shared by the device emulator and the servers, so neither imports the other.
+ * value, verdict claims, the OEMID, the reason-code vocabulary, and the verification steps every
+ * server makes alike (verify/: decode, attestation, key proof, device reasons). Shared by the
+ * device emulator and the servers, so neither imports the other.
  * Imports node:crypto, jose, @peculiar/x509 (through x509.ts) and src/identity only.
  */
 export {
@@ -47,3 +48,8 @@ export {
 } from "./reasons.js";
 export { CARRIER_ID, NONCE } from "./shapes.js";
 export { parseVerdictClaims, type VerdictClaims } from "./verdict-claims.js";
+export { checkAttestation } from "./verify/check-attestation.js";
+export { checkKeyProof, type KeyProofVerifier } from "./verify/check-key-proof.js";
+export { decodeEvidence, type MalformedEvidence } from "./verify/decode-evidence.js";
+export { addDeviceReasons } from "./verify/device-reasons.js";
+export type { EvidenceJudgement } from "./verify/judgement.js";

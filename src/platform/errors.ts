@@ -1,7 +1,9 @@
+import { catalogueError } from "../server-kit/index.js";
+
 /**
  * The one error type of the platform's HTTP API (STYLE habits 1 and 2): a stable `code`, the
  * HTTP status it maps to, a message safe to show. Only http/error-handler.ts turns errors into
- * responses; anything else becomes a bare INTERNAL.
+ * responses; anything else becomes a bare INTERNAL. Class and serializer: src/server-kit/errors.ts.
  *
  * Every token problem (missing, unknown, revoked, expired, out of scope, or used for a device of
  * a carrier its holders do not include) is the one TOKEN_INVALID answer with the same body, so a
@@ -34,23 +36,11 @@ export const PLATFORM_ERRORS = {
 
 export type PlatformErrorCode = keyof typeof PLATFORM_ERRORS;
 
-export class PlatformError extends Error {
-  override readonly name = "PlatformError";
-  readonly code: PlatformErrorCode;
-  readonly status: number;
-  /** Shown to the client as `error.details`: public facts only. */
-  readonly details: Record<string, unknown> | undefined;
-
-  constructor(code: PlatformErrorCode, message: string, details?: Record<string, unknown>) {
-    super(message);
-    this.code = code;
-    this.status = PLATFORM_ERRORS[code];
-    this.details = details;
-  }
-}
+export const PlatformError = catalogueError("PlatformError", PLATFORM_ERRORS);
+export type PlatformError = InstanceType<typeof PlatformError>;
 
 export function isPlatformError(err: unknown, code?: PlatformErrorCode): err is PlatformError {
-  return err instanceof PlatformError && (code === undefined || err.code === code);
+  return PlatformError.is(err, code);
 }
 
 /** The single refusal for every token problem: same status, same body, byte for byte. */

@@ -1,5 +1,11 @@
 import { performance } from "node:perf_hooks";
-import { orderReasons, type ReasonCode } from "../../evidence/index.js";
+import {
+  addDeviceReasons,
+  checkAttestation,
+  checkKeyProof,
+  orderReasons,
+  type ReasonCode,
+} from "../../evidence/index.js";
 import type { PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import {
@@ -12,14 +18,11 @@ import {
 import { signVerdict } from "../verdict/sign-verdict.js";
 import { type StateChange, stateChangeFor } from "../verdict/state-change.js";
 import type { Judgement } from "../verify/judgement.js";
-import { checkAttestation } from "../verify/steps/check-attestation.js";
 import { checkClone } from "../verify/steps/check-clone.js";
 import { checkInventory } from "../verify/steps/check-inventory.js";
-import { checkKeyProof } from "../verify/steps/check-key-proof.js";
 import { checkNonce } from "../verify/steps/check-nonce.js";
 import { checkStatus } from "../verify/steps/check-status.js";
 import { decodeEvidence } from "../verify/steps/decode-evidence.js";
-import { addDeviceReasons } from "../verify/steps/device-reasons.js";
 
 /** The answer to `POST …/activation/evidence`. */
 export interface ActivationResult {
@@ -51,7 +54,7 @@ export async function judgeEvidence(
   const now = ctx.now();
   const attestationProblem = await checkAttestation(j, ctx.anchors, now);
   await checkInventory(j, ctx.part);
-  await checkKeyProof(j, ctx.keys, ctx.id);
+  await checkKeyProof(j, ctx.keys, ctx.id, j.inventory);
 
   const settled = await ctx.part.transaction(async (tx) => {
     await checkNonce(j, tx, now);

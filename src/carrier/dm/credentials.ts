@@ -1,114 +1,30 @@
-import { randomBytes } from "node:crypto";
 import type { TenantKeystore } from "../../keystore/index.js";
-import type { JsonObject, PartStore } from "../../store/index.js";
+import {
+  type IssuedDmAccount,
+  issueDmAccount,
+  type StoredDmAccount,
+} from "../../server-kit/index.js";
 
 /**
- * Per-device OMA DM credentials (OMA-TS-DM_Security §5.1.3: MD5 digest both ways), issued with
- * a verdict and used by the DM server to authenticate the device's sessions.
- *
- * Digest authentication needs the secret on the server side, so it cannot be stored hashed.
- * It is not stored at all: each secret is derived inside the keystore as
- *
- *   secret = BASE64URL(HMAC-SHA256(carrier secret "dm-credentials",
- *                                  "dmguard dm credentials v1" ‖ 0x00 ‖ role ‖ 0x00 ‖ IMEI ‖ 0x00 ‖ generation))
- *
- * where `generation` is the id of the verdict that issued it. The store keeps only the account's
- * public half (names, generation, current nonces) in kv `dm-accounts/<IMEI>`; a copy of the
- * database reveals no secret, and a new verdict (a new generation) rotates both secrets.
+ * The carrier's per-device OMA DM credentials: derived in its keystore from its secret
+ * "dm-credentials" under the label below, as src/server-kit/dm-credentials.ts describes; the
+ * store keeps only the account's public half, in kv `dm-accounts/<IMEI>`.
  */
-export const DM_CREDENTIALS_KEY = "dm-credentials";
-const LABEL = "dmguard dm credentials v1";
-export const DM_ACCOUNTS_NS = "dm-accounts";
+export const CARRIER_DM_LABEL = "dmguard dm credentials v1";
 
-export type DmRole = "client" | "server";
-
-/** What the store keeps about one device's DM account: no secret. */
-export interface StoredDmAccount {
-  imei: string;
-  generation: string;
-  clientName: string;
-  serverId: string;
-  /** base64 of the nonce the device must use next with its own credentials. */
-  clientNonce: string;
-  /** base64 of the nonce the server uses next with its credentials. */
-  serverNonce: string;
-}
-
-/** The DM account a device receives with its verdict (CONTRACT.md `device dm-account` shape). */
-export interface IssuedDmAccount {
-  serverUri: string;
-  serverId: string;
-  authType: "DIGEST";
-  client: { name: string; secret: string; nonce: string };
-  server: { name: string; secret: string; nonce: string };
-}
-
-export function clientNameFor(imei: string): string {
-  return `IMEI:${imei}`;
-}
-
-export function imeiFromClientName(name: string | undefined): string | null {
-  const m = name === undefined ? null : /^IMEI:([0-9]{14,16})$/.exec(name);
-  return m ? m[1]! : null;
-}
-
-export async function deriveDmSecret(
-  keys: TenantKeystore,
-  role: DmRole,
-  imei: string,
-  generation: string,
-): Promise<string> {
-  const mac = await keys.hmac(
-    DM_CREDENTIALS_KEY,
-    `${LABEL}\u0000${role}\u0000${imei}\u0000${generation}`,
-  );
-  return Buffer.from(mac).toString("base64url");
-}
-
-/** Stores a new account generation for `imei` (inside the verdict's transaction). */
-export async function storeDmAccount(
-  tx: PartStore,
-  account: StoredDmAccount,
-  now: number,
-): Promise<string> {
-  await tx.kv.put(DM_ACCOUNTS_NS, account.imei, account as unknown as JsonObject, { now });
-  return `kv:${DM_ACCOUNTS_NS}/${account.imei}`;
-}
-
-export async function loadDmAccount(
-  part: PartStore,
-  imei: string,
-): Promise<StoredDmAccount | null> {
-  const e = await part.kv.get(DM_ACCOUNTS_NS, imei);
-  return e ? (e.value as unknown as StoredDmAccount) : null;
-}
-
-export function newAccount(imei: string, generation: string, serverId: string): StoredDmAccount {
-  return {
-    imei,
-    generation,
-    clientName: clientNameFor(imei),
-    serverId,
-    clientNonce: randomBytes(16).toString("base64"),
-    serverNonce: randomBytes(16).toString("base64"),
-  };
-}
+export {
+  DM_ACCOUNTS_NS,
+  type IssuedDmAccount,
+  newDmAccount as newAccount,
+  type StoredDmAccount,
+  storeDmAccount,
+} from "../../server-kit/index.js";
 
 /** The account with its secrets, for the device (sent once, in the verdict response). */
-export async function issuedAccount(
+export function issuedAccount(
   keys: TenantKeystore,
   stored: StoredDmAccount,
   serverUri: string,
 ): Promise<IssuedDmAccount> {
-  const [client, server] = await Promise.all([
-    deriveDmSecret(keys, "client", stored.imei, stored.generation),
-    deriveDmSecret(keys, "server", stored.imei, stored.generation),
-  ]);
-  return {
-    serverUri,
-    serverId: stored.serverId,
-    authType: "DIGEST",
-    client: { name: stored.clientName, secret: client, nonce: stored.clientNonce },
-    server: { name: stored.serverId, secret: server, nonce: stored.serverNonce },
-  };
+  return issueDmAccount(keys, CARRIER_DM_LABEL, stored, serverUri);
 }

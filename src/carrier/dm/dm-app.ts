@@ -1,36 +1,18 @@
-import type {
-  CommandResponse,
-  DmServerApp,
-  OutCommand,
-  ServerClientRecord,
-} from "../../omadm/session/index.js";
+import type { CommandResponse, DmServerApp } from "../../omadm/session/index.js";
+import { dmAccountHooks, imeiFromClientName, provisioningOutcome } from "../../server-kit/index.js";
 import type { JsonObject } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
-import {
-  DM_ACCOUNTS_NS,
-  deriveDmSecret,
-  imeiFromClientName,
-  loadDmAccount,
-  type StoredDmAccount,
-} from "./credentials.js";
+import { CARRIER_DM_LABEL } from "./credentials.js";
 import { buildProfile, type Profile } from "./profile.js";
 import { PROFILE_ROOT, profileCommands } from "./profile-tree.js";
 
 /** SyncML status 425, "permission denied" (OMA-TS-DM_RepPro §10): the TSZ's toggle key is 1. */
 export const PERMISSION_DENIED = 425;
-/** A Delete of a profile that was never there: nothing to remove, and that is fine. */
-const NOT_FOUND = 404;
 
 interface SessionPlan {
   imei: string;
   profile: Profile;
   approved: boolean;
-}
-
-function targetOf(c: OutCommand): string | null {
-  if ("items" in c) return c.items[0]?.target?.locUri ?? null;
-  if ("item" in c) return c.item.target?.locUri ?? null;
-  return null;
 }
 
 /**
@@ -42,43 +24,7 @@ function targetOf(c: OutCommand): string | null {
  */
 export function carrierDmApp(ctx: CarrierContext): DmServerApp {
   return {
-    async findClient(q): Promise<ServerClientRecord | undefined> {
-      const imei = imeiFromClientName(q.name ?? q.clientUri);
-      if (!imei) return undefined;
-      const acc = await loadDmAccount(ctx.part, imei);
-      if (!acc) return undefined;
-      const [client, server] = await Promise.all([
-        deriveDmSecret(ctx.keys, "client", imei, acc.generation),
-        deriveDmSecret(ctx.keys, "server", imei, acc.generation),
-      ]);
-      return {
-        client: {
-          name: acc.clientName,
-          secret: client,
-          nonce: new Uint8Array(Buffer.from(acc.clientNonce, "base64")),
-          scheme: "md5",
-        },
-        server: {
-          name: acc.serverId,
-          secret: server,
-          nonce: new Uint8Array(Buffer.from(acc.serverNonce, "base64")),
-          scheme: "md5",
-        },
-      };
-    },
-
-    async saveNonce(clientName, role, nonce) {
-      const imei = imeiFromClientName(clientName);
-      if (!imei) return;
-      const e = await ctx.part.kv.get(DM_ACCOUNTS_NS, imei);
-      if (!e) return;
-      const acc = e.value as unknown as StoredDmAccount;
-      const b64 = Buffer.from(nonce).toString("base64");
-      const next = role === "client" ? { ...acc, clientNonce: b64 } : { ...acc, serverNonce: b64 };
-      await ctx.part.kv.put(DM_ACCOUNTS_NS, imei, next as unknown as JsonObject, {
-        now: ctx.now(),
-      });
-    },
+    ...dmAccountHooks(ctx, CARRIER_DM_LABEL),
 
     async onSessionStart(session) {
       const imei = imeiFromClientName(session.clientName);
@@ -125,19 +71,9 @@ export function carrierDmApp(ctx: CarrierContext): DmServerApp {
     plan: SessionPlan,
     responses: readonly CommandResponse[],
   ): Promise<boolean> {
-    const codes = responses.map((r) => ({
-      command: r.command.kind,
-      target: targetOf(r.command),
-      code: r.code,
-    }));
+    // A Delete of a profile that was never there (404) counts as done: nothing to remove.
+    const { codes, applied } = provisioningOutcome(responses, PROFILE_ROOT);
     const refused = codes.some((x) => x.code === PERMISSION_DENIED);
-    const applied =
-      codes.length > 0 &&
-      codes.every(
-        (x) =>
-          (x.code >= 200 && x.code < 300) ||
-          (x.command === "Delete" && x.target === PROFILE_ROOT && x.code === NOT_FOUND),
-      );
     const now = c.now();
     await c.part.transaction(async (tx) => {
       const dev = await tx.devices.get(plan.imei);

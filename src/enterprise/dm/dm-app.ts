@@ -1,24 +1,14 @@
-import type {
-  CommandResponse,
-  DmServerApp,
-  OutCommand,
-  ServerClientRecord,
-} from "../../omadm/session/index.js";
+import type { CommandResponse, DmServerApp } from "../../omadm/session/index.js";
+import { dmAccountHooks, imeiFromClientName, provisioningOutcome } from "../../server-kit/index.js";
 import type { JsonObject } from "../../store/index.js";
 import type { EnterpriseContext } from "../context.js";
 import { contentFor, type EnterpriseContent } from "../policy/content.js";
-import { DM_ACCOUNTS_NS, deriveSecret, imeiFromClientName, loadAccount } from "./credentials.js";
+import { ENTERPRISE_DM_LABEL } from "./credentials.js";
 import { ENTERPRISE_ROOT, enterpriseCommands } from "./tree.js";
 
 interface Plan {
   imei: string;
   content: EnterpriseContent;
-}
-
-function targetOf(c: OutCommand): string | null {
-  if ("items" in c) return c.items[0]?.target?.locUri ?? null;
-  if ("item" in c) return c.item.target?.locUri ?? null;
-  return null;
 }
 
 /**
@@ -29,31 +19,7 @@ function targetOf(c: OutCommand): string | null {
  */
 export function enterpriseDmApp(ctx: EnterpriseContext): DmServerApp {
   return {
-    async findClient(q): Promise<ServerClientRecord | undefined> {
-      const imei = imeiFromClientName(q.name ?? q.clientUri);
-      const acc = imei ? await loadAccount(ctx.part, imei) : null;
-      if (!imei || !acc) return undefined;
-      const [client, server] = await Promise.all([
-        deriveSecret(ctx, "client", imei, acc.generation),
-        deriveSecret(ctx, "server", imei, acc.generation),
-      ]);
-      const b = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
-      return {
-        client: { name: acc.clientName, secret: client, nonce: b(acc.clientNonce), scheme: "md5" },
-        server: { name: acc.serverId, secret: server, nonce: b(acc.serverNonce), scheme: "md5" },
-      };
-    },
-
-    async saveNonce(clientName, role, nonce) {
-      const imei = imeiFromClientName(clientName);
-      const acc = imei ? await loadAccount(ctx.part, imei) : null;
-      if (!imei || !acc) return;
-      const b64 = Buffer.from(nonce).toString("base64");
-      const next = role === "client" ? { ...acc, clientNonce: b64 } : { ...acc, serverNonce: b64 };
-      await ctx.part.kv.put(DM_ACCOUNTS_NS, imei, next as unknown as JsonObject, {
-        now: ctx.now(),
-      });
-    },
+    ...dmAccountHooks(ctx, ENTERPRISE_DM_LABEL),
 
     async onSessionStart(session) {
       const imei = imeiFromClientName(session.clientName);
@@ -86,18 +52,7 @@ async function record(
   plan: Plan,
   responses: readonly CommandResponse[],
 ): Promise<void> {
-  const codes = responses.map((r) => ({
-    cmd: r.command.kind,
-    target: targetOf(r.command),
-    code: r.code,
-  }));
-  const applied =
-    codes.length > 0 &&
-    codes.every(
-      (x) =>
-        (x.code >= 200 && x.code < 300) ||
-        (x.cmd === "Delete" && x.target === ENTERPRISE_ROOT && x.code === 404),
-    );
+  const { codes, applied } = provisioningOutcome(responses, ENTERPRISE_ROOT);
   const now = ctx.now();
   await ctx.part.transaction(async (tx) => {
     if (applied) {

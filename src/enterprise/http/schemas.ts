@@ -1,5 +1,8 @@
 /** JSON schemas of the MDAS's routes: fastify validates with them; OpenAPI shows them. */
-const reasons = { type: "array", items: { type: "string" } } as const;
+import { evidenceRequest, imei, reasons, tenantId } from "../../server-kit/index.js";
+
+export { evidenceRequest };
+
 const party = {
   type: "object",
   properties: { name: { type: "string" }, secret: { type: "string" }, nonce: { type: "string" } },
@@ -18,15 +21,15 @@ const dmAccount = {
 export const imeiParam = {
   type: "object",
   required: ["imei"],
-  properties: { imei: { type: "string", pattern: "^[0-9]{14,16}$" } },
+  properties: { imei },
 } as const;
 
 export const nonceRequest = {
   type: "object",
   additionalProperties: false,
   properties: {
-    carrier: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,31}$" },
-    imei: { type: "string", pattern: "^[0-9]{14,16}$" },
+    carrier: tenantId,
+    imei,
   },
 } as const;
 
@@ -38,13 +41,6 @@ export const nonceResponse = {
     expiresAt: { type: "string" },
     carrier: { type: "string" },
   },
-} as const;
-
-export const evidenceRequest = {
-  type: "object",
-  required: ["evidence"],
-  additionalProperties: false,
-  properties: { evidence: { type: "string", minLength: 1, maxLength: 16384 } },
 } as const;
 
 export const activationResponse = {

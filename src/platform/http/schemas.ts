@@ -1,7 +1,7 @@
 /** JSON schemas of the platform's routes: fastify validates with them; OpenAPI shows them. */
-const id = { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,31}$" } as const;
-const imei = { type: "string", pattern: "^[0-9]{14,16}$" } as const;
-const reasons = { type: "array", items: { type: "string" } } as const;
+import { evidenceRequest, tenantId as id, imei, reasons } from "../../server-kit/index.js";
+
+export { evidenceRequest };
 
 export const carrierParam = {
   type: "object",
@@ -19,13 +19,6 @@ export const tokenIdParam = {
   type: "object",
   required: ["id"],
   properties: { id: { type: "string", minLength: 1, maxLength: 128 } },
-} as const;
-
-export const evidenceRequest = {
-  type: "object",
-  required: ["evidence"],
-  additionalProperties: false,
-  properties: { evidence: { type: "string", minLength: 1, maxLength: 16384 } },
 } as const;
 
 export const depositRequest = {

@@ -1,18 +1,16 @@
 import type { ReasonCode } from "../../evidence/index.js";
-import { orderReasons } from "../../evidence/index.js";
+import {
+  addDeviceReasons,
+  checkAttestation,
+  checkKeyProof,
+  orderReasons,
+} from "../../evidence/index.js";
 import type { PlatformContext } from "../context.js";
 import { getRecord } from "../custody/records.js";
 import { tokenInvalid } from "../errors.js";
 import type { Principal } from "../tokens/authenticate.js";
 import { decodeEvidence } from "../verify/decode.js";
-import {
-  addDeviceReasons,
-  checkAttestation,
-  checkClone,
-  checkKeyProof,
-  checkRecord,
-  checkStatus,
-} from "../verify/steps.js";
+import { checkClone, checkRecord, checkStatus } from "../verify/steps.js";
 import { askerOf } from "../verify/verify-evidence.js";
 
 /** Integrity reasons: what makes a device not genuine (as opposed to marks on a genuine one). */
@@ -52,7 +50,7 @@ export async function answerMigration(
     await checkAttestation(j, ctx.anchors, now);
     j.record = await getRecord(ctx, carrier, j.claims.imei);
     checkRecord(j);
-    await checkKeyProof(j, ctx.keystore.forOwner(`carrier:${carrier}`), carrier);
+    await checkKeyProof(j, ctx.keystore.forOwner(`carrier:${carrier}`), carrier, j.record);
     checkClone(j);
     checkStatus(j);
     addDeviceReasons(j);

@@ -1,20 +1,11 @@
-import type { EvidenceClaims, ReasonCode } from "../../evidence/index.js";
+import type { EvidenceJudgement } from "../../evidence/index.js";
 import type { CustodyRecord } from "../custody/records.js";
 
 /**
  * What the platform learns about one evidence, step by step (the carrier's DESIGN.md step 5,
- * made with the carrier's custody instead of its inventory). Steps only add reasons.
+ * made with the carrier's custody instead of its inventory): the shared part
+ * (src/evidence/verify/judgement.ts) and the custody record. Steps only add reasons.
  */
-export interface Judgement {
-  readonly evidence: string;
-  readonly evidenceHash: string;
-  /** Shape-checked claims; believed only once `attested`. */
-  readonly claims: EvidenceClaims;
-  readonly reasons: Set<ReasonCode>;
-  attested: boolean;
-  attestationThumbprint: string | null;
-  payloadSegment: string | null;
-  keyProof: string | null;
-  nonceFresh: boolean;
+export interface Judgement extends EvidenceJudgement {
   record: CustodyRecord | null;
 }

@@ -1,4 +1,10 @@
-import { orderReasons, type ReasonCode } from "../../evidence/index.js";
+import {
+  addDeviceReasons,
+  checkAttestation,
+  checkKeyProof,
+  orderReasons,
+  type ReasonCode,
+} from "../../evidence/index.js";
 import type { PlatformContext } from "../context.js";
 import { getRecord } from "../custody/records.js";
 import { tokenInvalid } from "../errors.js";
@@ -6,15 +12,7 @@ import { entitledTo, type Principal } from "../tokens/authenticate.js";
 import { decodeEvidence } from "./decode.js";
 import type { Judgement } from "./judgement.js";
 import { signPlatformVerdict } from "./sign.js";
-import {
-  addDeviceReasons,
-  checkAttestation,
-  checkClone,
-  checkKeyProof,
-  checkNonce,
-  checkRecord,
-  checkStatus,
-} from "./steps.js";
+import { checkClone, checkNonce, checkRecord, checkStatus } from "./steps.js";
 
 /** The platform's answer: yes/no with reasons, and the signed verdict for the device's TSZ. */
 export interface VerificationAnswer {
@@ -92,7 +90,7 @@ export async function verifyEvidence(
   const attestation = await checkAttestation(j, ctx.anchors, now);
   j.record = await getRecord(ctx, carrier, j.claims.imei);
   checkRecord(j);
-  await checkKeyProof(j, keys, carrier);
+  await checkKeyProof(j, keys, carrier, j.record);
 
   return ctx.part.transaction(async (tx) => {
     await checkNonce(j, tx, nonceSubject(p), now);

@@ -1,14 +1,14 @@
-import { type TrustAnchor, verifyAttestation } from "../../../evidence/index.js";
-import type { Judgement } from "../judgement.js";
+import { type TrustAnchor, verifyAttestation } from "../attestation.js";
+import type { EvidenceJudgement } from "./judgement.js";
 
 /**
  * Step 1: signature with the x5c certificate, and that certificate's chain to a trusted OEM CA,
  * valid now (DESIGN.md step 5; RFC 7515 §4.1.6). A counterfeit, an expired certificate or a
  * bad signature is ATTESTATION_INVALID, and nothing the evidence says about the device is
- * believed afterwards.
+ * believed afterwards. Returns the problem, for the audit log, or null.
  */
 export async function checkAttestation(
-  j: Judgement,
+  j: EvidenceJudgement,
   anchors: readonly TrustAnchor[],
   now: number,
 ): Promise<string | null> {

@@ -1,0 +1,53 @@
+import type { FastifyRequest } from "fastify";
+import type { PartStore, Store } from "../store/index.js";
+
+/** The scope an admin token must carry. */
+export const ADMIN_SCOPE = "admin";
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/;
+
+/**
+ * Mints an admin token of `owner` (`carrier:<id>`, `enterprise:<id>`; for `dmguard up` and
+ * tests): the clear value is returned once; the store keeps only its SHA-256 (tokens repo).
+ */
+export async function issueOwnerAdminToken(
+  store: Store,
+  owner: string,
+  opts: { ttlMs?: number | null; label?: string } = {},
+): Promise<string> {
+  const { token } = await store.part(owner).tokens.issue({
+    holders: [owner],
+    scopes: [ADMIN_SCOPE],
+    ttlMs: opts.ttlMs ?? null,
+    label: opts.label ?? "admin",
+  });
+  return token;
+}
+
+/** What the guard needs of a server's context. */
+export interface AdminScope {
+  readonly owner: string;
+  readonly part: PartStore;
+  now(): number;
+}
+
+/**
+ * The admin routes' guard: a bearer token (RFC 6750 §2.1) of `scope.owner` with the admin
+ * scope. The store finds a token by the SHA-256 of the value presented, so how long a check
+ * takes does not depend on how much of a guess was right (no byte-wise comparison of secrets).
+ * Every failure throws the same `refusal()` (the server's 401), whatever went wrong.
+ */
+export async function requireAdminToken(
+  scope: AdminScope,
+  req: FastifyRequest,
+  refusal: () => Error,
+): Promise<void> {
+  const m = BEARER.exec(req.headers.authorization ?? "");
+  const check = m ? await scope.part.tokens.check(m[1]!, scope.now()) : null;
+  if (
+    check?.status !== "ok" ||
+    !check.token.holders.includes(scope.owner) ||
+    !check.token.scopes.includes(ADMIN_SCOPE)
+  ) {
+    throw refusal();
+  }
+}
