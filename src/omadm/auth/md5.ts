@@ -4,12 +4,12 @@
  * base64 NextNonce decodes to. The authenticator may keep only B64(H(username:password)) — the
  * "user key" below — instead of the password.
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { constantTimeEqual } from "./compare.js";
 
 /** Raw 16-byte MD5 over the concatenation of the parts. */
 export function md5(...parts: Array<string | Uint8Array>): Buffer {
-  const h = createHash("md5");
+  const h = crypto.createHash("md5");
   for (const p of parts) h.update(p);
   return h.digest();
 }
@@ -20,27 +20,55 @@ export function md5(...parts: Array<string | Uint8Array>): Buffer {
  * authenticator keep it instead of the password). Bounded, oldest out first, because a server
  * meets any number of accounts and should not keep password-equivalent material for all of them.
  */
-const userKeys = new Map<string, string>();
+const userKeys = new Map<string, Map<string, string>>();
+let cachedUserKeys = 0;
 const MAX_CACHED_USER_KEYS = 64;
 
 /** B64(H(username:password)): the pre-computed secret both MD5 and HMAC are built on. */
 export function userKey(user: string, password: string): string {
-  // The length prefix keeps the cache key unambiguous whatever characters the parts hold.
-  const id = `${user.length}:${user}:${password}`;
-  let key = userKeys.get(id);
-  if (key === undefined) {
-    key = createHash("md5").update(`${user}:${password}`, "utf8").digest("base64");
-    if (userKeys.size >= MAX_CACHED_USER_KEYS) {
-      userKeys.delete(userKeys.keys().next().value as string);
-    }
-    userKeys.set(id, key);
+  // Keyed by name, then password, so the lookup hashes the strings the caller already holds
+  // (no joined key to build and hash on every message).
+  let byPassword = userKeys.get(user);
+  const hit = byPassword?.get(password);
+  if (hit !== undefined) return hit;
+  const key = crypto.createHash("md5").update(`${user}:${password}`, "utf8").digest("base64");
+  if (cachedUserKeys >= MAX_CACHED_USER_KEYS) {
+    const [oldest, keys] = userKeys.entries().next().value as [string, Map<string, string>];
+    userKeys.delete(oldest);
+    cachedUserKeys -= keys.size;
+    if (oldest === user) byPassword = undefined;
   }
+  if (byPassword === undefined) {
+    byPassword = new Map();
+    userKeys.set(user, byPassword);
+  }
+  byPassword.set(password, key);
+  cachedUserKeys++;
   return key;
 }
 
+/**
+ * One-shot hashing (`crypto.hash`, Node ≥ 20.12) where the runtime has it: a digest per message
+ * in each direction, and a Hash object per digest costs more than the digest itself.
+ */
+const oneShot: ((algorithm: string, data: Uint8Array, encoding: "base64") => string) | undefined =
+  typeof crypto.hash === "function" ? crypto.hash : undefined;
+
 /** The MD5 digest credential from a stored user key. */
 export function md5CredentialFromKey(key: string, nonce: Uint8Array): string {
-  return createHash("md5").update(key).update(":").update(nonce).digest("base64");
+  if (oneShot === undefined) {
+    return crypto.createHash("md5").update(key).update(":").update(nonce).digest("base64");
+  }
+  // key ":" nonce in one buffer, the key as UTF-8 as Hash.update would take it.
+  const n = Buffer.byteLength(key, "utf8");
+  const input = Buffer.allocUnsafe(n + 1 + nonce.length);
+  input.write(key, 0, "utf8");
+  input[n] = 0x3a;
+  input.set(nonce, n + 1);
+  const digest = oneShot("md5", input, "base64");
+  // The buffer may come from Node's shared pool: leave no copy of the key behind in it.
+  input.fill(0);
+  return digest;
 }
 
 export function md5Credential(user: string, password: string, nonce: Uint8Array): string {

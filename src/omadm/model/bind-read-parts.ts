@@ -203,16 +203,19 @@ export function value(el: Element, up: Path): string {
 export function count(el: Element, up: Path): number {
   const s = value(el, up);
   let ok = s.length > 0 && s.length <= 15;
+  // Summed while checked: at most 15 digits stay exact in a double, as Number(s) would give.
+  let n = 0;
   for (let i = 0; ok && i < s.length; i++) {
     const c = s.charCodeAt(i);
     ok = c >= 0x30 && c <= 0x39;
+    n = n * 10 + (c - 0x30);
   }
   if (!ok)
     throw invalid(
       `${el.name} must be a decimal number, not "${s.slice(0, 40)}"`,
       childPath(up, el),
     );
-  return Number(s);
+  return n;
 }
 
 /**

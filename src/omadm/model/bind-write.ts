@@ -25,7 +25,10 @@ import type {
 
 export function fromMessage(msg: SyncMLMessage): Element {
   const cmds = msg.body.commands;
-  const body: Content[] = cmds.map((c, i) => command(c, { up: undefined, list: cmds, at: i }));
+  const body: Content[] = [];
+  for (let i = 0; i < cmds.length; i++) {
+    body.push(command(cmds[i]!, { up: undefined, list: cmds, at: i }));
+  }
   if (msg.body.final) body.push(el("Final", []));
   return el("SyncML", [header(msg.header), el("SyncBody", body)]);
 }

@@ -72,6 +72,11 @@ export class ClientAuth {
     this.#persist = persist;
   }
 
+  /** Whether `flush` has anything to store. */
+  get hasUnsaved(): boolean {
+    return this.#unsaved !== undefined;
+  }
+
   /**
    * Stores the nonces decided while reading the last message, in one write. Called before the
    * answer is sent: a nonce issued to the server must be durable before the server can use it.
@@ -98,7 +103,8 @@ export class ClientAuth {
   cred(): Cred | undefined {
     if (this.accepted === "session" || this.scheme === "hmac") return undefined;
     if (!this.preemptive && this.challenges === 0) return undefined;
-    return makeCred(this.scheme, { ...this.#client, nonce: this.#nonce });
+    const c = this.#client;
+    return makeCred(this.scheme, { name: c.name, secret: c.secret, nonce: this.#nonce });
   }
 
   /** The x-syncml-hmac value for a body, when HMAC is in use. */
@@ -167,7 +173,11 @@ export class ClientAuth {
     }
     const ok =
       credScheme(cred) === this.serverScheme &&
-      verifyCred(cred, { ...this.#server, nonce: this.#serverNonce });
+      verifyCred(cred, {
+        name: this.#server.name,
+        secret: this.#server.secret,
+        nonce: this.#serverNonce,
+      });
     if (!ok) return this.#fail(hasCommands);
     return this.#accepted(StatusCode.AUTHENTICATION_ACCEPTED, this.serverScheme === "md5");
   }

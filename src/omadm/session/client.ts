@@ -9,7 +9,15 @@ import { randomInt } from "node:crypto";
 import { HMAC_HEADER } from "../auth/hmac.js";
 import { type AuthScheme, schemeFromAccountType } from "../auth/schemes.js";
 import { type Limits, ProtocolError } from "../errors.js";
-import type { Command, Encoding, Item, Status, SyncMLMessage } from "../model/message.js";
+import type {
+  Command,
+  Encoding,
+  Item,
+  ItemData,
+  Meta,
+  Status,
+  SyncMLMessage,
+} from "../model/message.js";
 import { AlertCode, StatusCode } from "../status.js";
 import type { DmAccount } from "../tree/std/dmacc.js";
 import type { ManagementTree } from "../tree/types.js";
@@ -23,13 +31,17 @@ import {
   makeHeader,
   wantsStatus,
 } from "./envelope.js";
-import { type ExecutorHooks, execute } from "./executor.js";
+import { type ExecutorHooks, executeNow } from "./executor.js";
 import { ObjectAssembler } from "./large-object.js";
 import { type Draft, pack, type SentCommand, type Unit } from "./packer.js";
+import { isThenable } from "./settle.js";
 import type { DmTransport } from "./transport.js";
 import type { Awaitable, OutCommand, SessionOutcome } from "./types.js";
 
 export const DEVINFO_NODES = ["DevId", "Man", "Mod", "DmV", "Lang"] as const;
+
+/** Their URIs, built once: the same strings each session are cheap for the tree to look up. */
+const DEVINFO_URIS: readonly string[] = DEVINFO_NODES.map((name) => `./DevInfo/${name}`);
 
 export interface DmClientHooks extends ExecutorHooks {
   /** Persist nonces (e.g. `updateDmAccountNonces`); called only with nonces safe to keep. */
@@ -183,15 +195,15 @@ class ClientRun {
   #devInfo(): Item[] {
     if (this.#devInfoItems) return this.#devInfoItems;
     const items: Item[] = [];
-    for (const name of DEVINFO_NODES) {
-      const uri = `./DevInfo/${name}`;
+    for (const uri of DEVINFO_URIS) {
       const item = this.#o.tree.get(uri, this.#o.account.serverId).items[0];
       if (!item) continue;
-      items.push({
+      const out: { source: { locUri: string }; meta: Meta; data?: ItemData } = {
         source: { locUri: uri },
         meta: { format: item.meta?.format ?? "chr", type: item.meta?.type ?? "text/plain" },
-        ...(item.data !== undefined ? { data: item.data } : {}),
-      });
+      };
+      if (item.data !== undefined) out.data = item.data;
+      items.push(out);
     }
     this.#devInfoItems = items;
     return items;
@@ -199,13 +211,12 @@ class ClientRun {
 
   /** Package 1: the session alert, DevInfo (§2.3.3), then any client alerts. */
   #pkg1(): Unit[] {
-    const items = this.#devInfo();
-    const drafts: Draft[] = [
-      alertDraft(this.#trigger),
-      { kind: "Replace", items },
-      ...this.#pkg1Alerts,
+    const units: Unit[] = [
+      { draft: alertDraft(this.#trigger) },
+      { draft: { kind: "Replace", items: this.#devInfo() } },
     ];
-    return drafts.map((draft) => ({ draft }));
+    for (const draft of this.#pkg1Alerts) units.push({ draft });
+    return units;
   }
 
   async run(): Promise<ClientSessionResult> {
@@ -254,7 +265,7 @@ class ClientRun {
   ): Promise<Step> {
     const step = await this.#read(msg, hmacHeader, raw);
     // Nonces decided on this message are stored before the answer leaves.
-    await this.#auth.flush();
+    if (this.#auth.hasUnsaved) await this.#auth.flush();
     return step;
   }
 
@@ -321,7 +332,9 @@ class ClientRun {
     if (verdict === "retry") {
       // §2.4: revert to Package 1 with the requested credentials, same SessionID.
       this.#outbox = [];
-      return { kind: "send", out: this.#build([...responses.map(unit), ...this.#pkg1()], true) };
+      const units = toUnits(responses);
+      for (const u of this.#pkg1()) units.push(u);
+      return { kind: "send", out: this.#build(units, true) };
     }
 
     const env = {
@@ -333,7 +346,8 @@ class ClientRun {
     };
     for (const raw of cmds) {
       if (raw.kind === "Status") {
-        await this.#onStatus(raw);
+        const pending = this.#onStatus(raw);
+        if (pending !== undefined) await pending;
         continue;
       }
       if (raw.kind === "Results") continue; // a server sends none; nothing to answer
@@ -348,9 +362,10 @@ class ClientRun {
       }
       const cmd = this.#assemble(hdr.msgId, raw, responses);
       if (!cmd) continue;
-      const outcome = await execute(env, cmd);
+      const executed = executeNow(env, cmd);
+      const outcome = executed instanceof Promise ? await executed : executed;
       this.#commands += countCommands(cmd);
-      responses.push(...outcome.drafts);
+      for (const d of outcome.drafts) responses.push(d);
     }
     if (msg.body.final) this.#serverClosed = true;
     if (hasCommands) this.#packageNeedsReply = true;
@@ -360,10 +375,9 @@ class ClientRun {
     }
     // One 1222 at the end asks for the rest of an open server package (§2.1.2); an earlier one
     // still waiting in the outbox is replaced, not repeated.
-    const units: Unit[] = [
-      ...responses.map(unit),
-      ...this.#outbox.filter((u) => !isNextMessage(u.draft)),
-    ];
+    // Built by loops, not spreads: see toUnits.
+    const units = toUnits(responses);
+    for (const u of this.#outbox) if (!isNextMessage(u.draft)) units.push(u);
     if (!this.#serverClosed) units.push(unit(alertDraft(AlertCode.NEXT_MESSAGE)));
     this.#outbox = [];
     return { kind: "send", out: this.#build(units, this.#serverClosed) };
@@ -394,7 +408,8 @@ class ClientRun {
     }
   }
 
-  async #onStatus(st: Status): Promise<void> {
+  /** A promise only when the onServerStatus hook returned one (see settle.ts). */
+  #onStatus(st: Status): undefined | Promise<void> {
     if (st.cmdRef === "0") return;
     const entry = this.#sent.get(`${st.msgRef}:${st.cmdRef}`);
     if (!entry) return;
@@ -405,13 +420,17 @@ class ClientRun {
     const d = entry.draft;
     if (d.kind === "Status" || d.kind === "Results") return;
     if (d.kind === "Alert" && isSessionAlert(d.data)) return;
-    await this.#o.hooks?.onServerStatus?.(d, st);
+    const done = this.#o.hooks?.onServerStatus?.(d, st);
+    if (isThenable(done)) return Promise.resolve(done).then(() => undefined);
+    return;
   }
 
   /** Ends the session with Alert 1223 (§2.3.1); the server's reply is not awaited further. */
   #abort(responses: Draft[], outcome: SessionOutcome): Outgoing {
     this.#ending = outcome;
-    return this.#build([...responses.map(unit), unit(alertDraft(AlertCode.SESSION_ABORT))], true);
+    const units = toUnits(responses);
+    units.push(unit(alertDraft(AlertCode.SESSION_ABORT)));
+    return this.#build(units, true);
   }
 
   #build(units: Unit[], mayFinish: boolean): Outgoing {
@@ -420,10 +439,9 @@ class ClientRun {
       sessionId: this.#sessionId,
       msgId,
       target: { locUri: this.#o.account.serverUri },
-      source: {
-        locUri: this.#clientUri,
-        ...(this.#auth.clientName ? { locName: this.#auth.clientName } : {}),
-      },
+      source: this.#auth.clientName
+        ? { locUri: this.#clientUri, locName: this.#auth.clientName }
+        : { locUri: this.#clientUri },
       cred: this.#auth.cred(),
       maxMsgSize: this.#o.maxMsgSize ?? 16 * 1024,
       maxObjSize: this.#o.maxObjSize ?? 1024 * 1024,
@@ -455,6 +473,16 @@ class ClientRun {
 
 function unit(draft: Draft): Unit {
   return { draft };
+}
+
+/**
+ * Units for drafts, built by a loop rather than `map` and spreads: arrays that are sometimes
+ * empty, spread into new ones, made the optimised engine code bail out and be recompiled.
+ */
+function toUnits(drafts: readonly Draft[]): Unit[] {
+  const units: Unit[] = [];
+  for (let i = 0; i < drafts.length; i++) units.push({ draft: drafts[i]! });
+  return units;
 }
 
 function isNextMessage(d: Draft): boolean {

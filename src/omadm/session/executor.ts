@@ -6,7 +6,17 @@
  * a "no" stops a Sequence and fails an Atomic, a cancel stops the whole message with 215).
  * An application hook may answer a command before it reaches the tree (e.g. 425).
  */
-import type { Alert, Command, Container, Exec, Get, Item, ItemCommand } from "../model/message.js";
+import type {
+  Alert,
+  Command,
+  Container,
+  Exec,
+  Get,
+  Item,
+  ItemCommand,
+  ItemData,
+  Results,
+} from "../model/message.js";
 import { isSuccess, StatusCode } from "../status.js";
 import type { ManagementTree } from "../tree/types.js";
 import { alertCode, commandStatus, type StatusDraft } from "./envelope.js";
@@ -57,6 +67,14 @@ export interface Outcome {
 const OK: Outcome = { drafts: [], failed: false, rejected: false };
 
 export async function execute(env: ExecEnv, cmd: Command): Promise<Outcome> {
+  return executeNow(env, cmd);
+}
+
+/**
+ * `execute`, answering at once when nothing had to be waited for: a tree command with no
+ * `beforeCommand` hook runs synchronously (see settle.ts); the rest return a promise.
+ */
+export function executeNow(env: ExecEnv, cmd: Command): Outcome | Promise<Outcome> {
   if (env.cancelled) return notExecuted(env, cmd);
   switch (cmd.kind) {
     case "Add":
@@ -65,7 +83,7 @@ export async function execute(env: ExecEnv, cmd: Command): Promise<Outcome> {
     case "Copy":
     case "Get":
     case "Exec":
-      return runItems(env, cmd);
+      return env.hooks.beforeCommand === undefined ? runItemsNow(env, cmd) : runItems(env, cmd);
     case "Alert":
       return runAlert(env, cmd);
     case "Atomic":
@@ -75,6 +93,20 @@ export async function execute(env: ExecEnv, cmd: Command): Promise<Outcome> {
     default:
       return OK;
   }
+}
+
+/**
+ * Appends the Status for `cmd` unless it asked for none. Avoids spreading the one-or-none array
+ * of `status`: spreads of short arrays in the executor's hot path were a cost of their own.
+ */
+function pushStatus(
+  out: Draft[],
+  env: ExecEnv,
+  cmd: Command,
+  code: number,
+  extra?: Parameters<typeof commandStatus>[3],
+): void {
+  if (!("noResp" in cmd && cmd.noResp)) out.push(commandStatus(env.msgRef, cmd, code, extra));
 }
 
 function status(
@@ -111,25 +143,45 @@ async function runItems(env: ExecEnv, cmd: TreeCommand): Promise<Outcome> {
     }
     codes.push(applyItem(env, cmd, item, resultItems));
   }
+  return itemsOutcome(env, cmd, items, codes, resultItems);
+}
+
+/** runItems without a beforeCommand hook: nothing to wait for. */
+function runItemsNow(env: ExecEnv, cmd: TreeCommand): Outcome {
+  const items = itemsOf(cmd);
+  const codes: number[] = [];
+  const resultItems: Item[] = [];
+  for (const item of items) codes.push(applyItem(env, cmd, item, resultItems));
+  return itemsOutcome(env, cmd, items, codes, resultItems);
+}
+
+/** The Status (one, or one per item when their codes differ) and Results of a tree command. */
+function itemsOutcome(
+  env: ExecEnv,
+  cmd: TreeCommand,
+  items: readonly Item[],
+  codes: number[],
+  resultItems: Item[],
+): Outcome {
   if (codes.length === 0) codes.push(StatusCode.INCOMPLETE_COMMAND);
+  // Pushed one by one rather than spread: see pushStatus.
   const drafts: Draft[] = [];
   const first = codes[0]!;
   if (codes.every((c) => c === first)) {
-    drafts.push(...status(env, cmd, first));
+    pushStatus(drafts, env, cmd, first);
   } else {
-    for (const [i, item] of items.entries()) {
-      drafts.push(...status(env, cmd, codes[i]!, { refItems: [item] }));
+    for (let i = 0; i < items.length; i++) {
+      pushStatus(drafts, env, cmd, codes[i]!, { refItems: [items[i]!] });
     }
   }
   if (cmd.kind === "Get" && resultItems.length > 0) {
     const targetRef = items.length === 1 ? items[0]!.target?.locUri : undefined;
-    drafts.push({
-      kind: "Results",
-      msgRef: env.msgRef,
-      cmdRef: cmd.cmdId,
-      ...(targetRef !== undefined ? { targetRef } : {}),
-      items: resultItems,
-    });
+    const results = { kind: "Results", msgRef: env.msgRef, cmdRef: cmd.cmdId } as {
+      -readonly [K in keyof Omit<Results, "cmdId">]: Omit<Results, "cmdId">[K];
+    };
+    if (targetRef !== undefined) results.targetRef = targetRef;
+    results.items = resultItems;
+    drafts.push(results);
   }
   return { drafts, failed: codes.some((c) => !isSuccess(c)), rejected: false };
 }
@@ -145,11 +197,10 @@ function applyItem(env: ExecEnv, cmd: TreeCommand, item: Item, resultItems: Item
       case "Replace": {
         const format = item.meta?.format ?? cmd.meta?.format;
         const type = item.meta?.type ?? cmd.meta?.type;
-        const node = {
-          ...(format !== undefined ? { format } : {}),
-          ...(type !== undefined ? { type } : {}),
-          ...(item.data !== undefined ? { data: item.data } : {}),
-        };
+        const node: { format?: string; type?: string; data?: ItemData } = {};
+        if (format !== undefined) node.format = format;
+        if (type !== undefined) node.type = type;
+        if (item.data !== undefined) node.data = item.data;
         return cmd.kind === "Add"
           ? tree.add(target, node, principal)
           : tree.replace(target, node, principal);
@@ -163,7 +214,7 @@ function applyItem(env: ExecEnv, cmd: TreeCommand, item: Item, resultItems: Item
       }
       case "Get": {
         const out = tree.get(target, principal);
-        if (isSuccess(out.status)) resultItems.push(...out.items);
+        if (isSuccess(out.status)) for (const it of out.items) resultItems.push(it);
         return out.status;
       }
       case "Exec":

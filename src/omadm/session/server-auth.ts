@@ -70,7 +70,11 @@ export async function authenticateClient(
     expected.name === user &&
     scheme === expected.scheme &&
     scheme !== "hmac" &&
-    verifyCred(cred, { ...expected, nonce: s.issuedNonce ?? expected.nonce });
+    verifyCred(cred, {
+      name: expected.name,
+      secret: expected.secret,
+      nonce: s.issuedNonce ?? expected.nonce,
+    });
   if (!ok) return fail(deps, s, record);
 
   s.record = record;

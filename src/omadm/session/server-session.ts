@@ -17,13 +17,17 @@ export interface OpenResponse {
 }
 
 export function freezeResponse(r: OpenResponse): CommandResponse {
-  return {
-    command: r.command,
-    code: r.code,
-    ...(r.status ? { status: r.status } : {}),
-    results: [...r.results],
-    items: r.items,
-  };
+  // Built without spreads, once per answered command: see envelope.ts.
+  if (r.status) {
+    return {
+      command: r.command,
+      code: r.code,
+      status: r.status,
+      results: r.results.slice(),
+      items: r.items,
+    };
+  }
+  return { command: r.command, code: r.code, results: r.results.slice(), items: r.items };
 }
 
 export class ServerSession implements ServerSessionView {

@@ -13,6 +13,7 @@ import type {
   Command,
   Cred,
   Encoding,
+  Item,
   Results,
   Status,
   SyncHdr,
@@ -31,9 +32,10 @@ import {
 import { type Draft, pack, type Unit } from "./packer.js";
 import type { EngineReply } from "./reply.js";
 import type { DmServerApp, ServerSessionView } from "./server-app.js";
-import { type AuthDeps, authenticateClient } from "./server-auth.js";
+import { type AuthDeps, authenticateClient, type ClientAuthResult } from "./server-auth.js";
 import { freezeResponse, type OpenResponse, ServerSession } from "./server-session.js";
-import type { OutCommand, SessionOutcome } from "./types.js";
+import { isThenable } from "./settle.js";
+import type { Awaitable, CommandResponse, OutCommand, SessionOutcome } from "./types.js";
 
 export interface DmServerOptions {
   /** This server's LocURI, the Source of its messages. */
@@ -68,6 +70,13 @@ export interface HandleContext {
   /** The request body exactly as received: needed for HMAC and to recognise retransmissions. */
   readonly rawBody?: Uint8Array | undefined;
 }
+
+/** What authenticateClient answers for a session already authenticated by Cred (212). */
+const SESSION_AUTHENTICATED: ClientAuthResult = Object.freeze({
+  ok: true,
+  code: StatusCode.OK,
+  gaveUp: false,
+});
 
 const SESSION_ALERTS = new Set<number>([
   AlertCode.SERVER_INITIATED_MGMT,
@@ -209,7 +218,11 @@ export class DmServer {
 
   async #respond(s: ServerSession, msg: SyncMLMessage, ctx: HandleContext): Promise<EngineReply> {
     const hdr = msg.header;
-    const auth = await authenticateClient(this.#auth, s, msg, ctx);
+    // Once the session is authenticated (212) there is nothing to check or wait for.
+    const auth =
+      s.clientAuth === "session"
+        ? SESSION_AUTHENTICATED
+        : await authenticateClient(this.#auth, s, msg, ctx);
     const responses: Draft[] = [];
     if (!hdr.noResp) responses.push(headerStatus(hdr, auth.code, { chal: auth.chal }));
     if (!auth.ok) {
@@ -228,7 +241,7 @@ export class DmServer {
         s,
         hdr,
         ctx,
-        responses.map(toUnit),
+        toUnits(responses),
         true,
         auth.gaveUp ? "auth-failed" : undefined,
         "challenge",
@@ -244,32 +257,35 @@ export class DmServer {
     );
     for (const raw of msg.body.commands) {
       const cmd = this.#assemble(s, hdr, raw, responses);
-      if (cmd) await this.#receive(s, hdr, cmd, responses);
+      if (!cmd) continue;
+      const pending = this.#receive(s, hdr, cmd, responses);
+      if (pending !== undefined) await pending;
     }
 
     if (s.peerAborted) {
-      return this.#send(s, hdr, ctx, responses.map(toUnit), true, "aborted-by-peer");
+      return this.#send(s, hdr, ctx, toUnits(responses), true, "aborted-by-peer");
     }
 
-    let units: Unit[];
-    let mayFinish: boolean;
+    // Arrays here are built by loops, not spreads: spreads of arrays that are sometimes empty
+    // made the optimised engine code bail out and be recompiled several times per process.
+    const units = toUnits(responses);
     if (!msg.body.final) {
       if (s.outbox.length > 0 && s.peerWantsMore) {
-        units = [...responses.map(toUnit), ...s.outbox];
-        mayFinish = true;
-      } else {
-        // §2.1.2 "Next Message" response: Status, Alert 1222, nothing else, no Final.
-        units = [...responses.map(toUnit), toUnit(alertDraft(AlertCode.NEXT_MESSAGE))];
-        mayFinish = false;
-        return this.#send(s, hdr, ctx, units, mayFinish, undefined, "next-message");
+        for (const u of s.outbox) units.push(u);
+        return this.#send(s, hdr, ctx, units, true);
       }
-    } else {
-      const next = await this.#packageComplete(s);
-      s.outbox.push(...s.queue.splice(0).map(toUnit), ...next.map(toUnit));
-      units = [...responses.map(toUnit), ...s.outbox];
-      mayFinish = true;
+      // §2.1.2 "Next Message" response: Status, Alert 1222, nothing else, no Final.
+      units.push(toUnit(alertDraft(AlertCode.NEXT_MESSAGE)));
+      return this.#send(s, hdr, ctx, units, false, undefined, "next-message");
     }
-    return this.#send(s, hdr, ctx, units, mayFinish);
+    const completed = this.#packageComplete(s);
+    const next = isThenable(completed) ? await completed : completed;
+    const queued = s.queue;
+    for (const c of queued) s.outbox.push(toUnit(c));
+    queued.length = 0;
+    for (const c of next) s.outbox.push(toUnit(c));
+    for (const u of s.outbox) units.push(u);
+    return this.#send(s, hdr, ctx, units, true);
   }
 
   /** Feeds large-object chunks to the assembler (§2.2); returns the command to process, if any. */
@@ -299,15 +315,23 @@ export class DmServer {
     }
   }
 
-  async #receive(s: ServerSession, hdr: SyncHdr, cmd: Command, responses: Draft[]): Promise<void> {
-    const reply = (code: number) => {
+  /** Handles one client command; a promise only when an application callback returned one. */
+  #receive(
+    s: ServerSession,
+    hdr: SyncHdr,
+    cmd: Command,
+    responses: Draft[],
+  ): undefined | Promise<void> {
+    const reply = (code: number): undefined => {
       if (wantsStatus(cmd)) responses.push(commandStatus(hdr.msgId, cmd, code));
+      return undefined;
     };
     switch (cmd.kind) {
       case "Status":
         return this.#onStatus(s, cmd);
       case "Results":
-        return this.#onResults(s, cmd);
+        this.#onResults(s, cmd);
+        return undefined;
       case "Alert": {
         const code = alertCode(cmd);
         if (SESSION_ALERTS.has(code)) {
@@ -326,25 +350,28 @@ export class DmServer {
         if (code >= AlertCode.DISPLAY && code <= AlertCode.MULTIPLE_CHOICE)
           return reply(StatusCode.OK);
         if (s.phase === "setup") s.pkg1Alerts.push(cmd);
-        const answer = await this.#opts.app.onAlert?.(s, {
+        const answer = this.#opts.app.onAlert?.(s, {
           code,
           correlator: cmd.correlator,
           items: cmd.items,
         });
+        if (isThenable(answer))
+          return Promise.resolve(answer).then((a) => reply(a ?? StatusCode.OK));
         return reply(answer ?? StatusCode.OK);
       }
       case "Replace": {
         // §2.3.3: the client's only tree-shaped command is the DevInfo Replace.
-        const uris = cmd.items.map((i) => i.source?.locUri ?? i.target?.locUri ?? "");
-        if (!uris.every((u) => u.startsWith("./DevInfo/")))
-          return reply(StatusCode.COMMAND_NOT_ALLOWED);
-        cmd.items.forEach((item, i) => {
+        const items = cmd.items;
+        for (const item of items) {
+          if (!itemUri(item).startsWith("./DevInfo/")) return reply(StatusCode.COMMAND_NOT_ALLOWED);
+        }
+        for (const item of items) {
           const d = item.data;
           s.devInfo.set(
-            uris[i]!,
+            itemUri(item),
             d === undefined ? "" : typeof d === "string" ? d : Buffer.from(d).toString("utf8"),
           );
-        });
+        }
         return reply(StatusCode.OK);
       }
       default:
@@ -353,7 +380,7 @@ export class DmServer {
     }
   }
 
-  async #onStatus(s: ServerSession, st: Status): Promise<void> {
+  #onStatus(s: ServerSession, st: Status): undefined | Promise<void> {
     if (st.cmdRef === "0") return this.#onHeaderStatus(s, st);
     const entry = s.sent.get(`${st.msgRef}:${st.cmdRef}`);
     if (!entry || entry.draft.kind === "Status" || entry.draft.kind === "Results") return;
@@ -377,9 +404,10 @@ export class DmServer {
     r.code = st.code;
     r.status = st;
     r.items = st.items;
+    return;
   }
 
-  async #onHeaderStatus(s: ServerSession, st: Status): Promise<void> {
+  #onHeaderStatus(s: ServerSession, st: Status): undefined | Promise<void> {
     const record = s.record;
     const nonce = st.chal?.meta.nextNonce;
     if (st.code === StatusCode.AUTHENTICATION_ACCEPTED || st.code === StatusCode.OK) {
@@ -403,8 +431,10 @@ export class DmServer {
     if (nonce !== undefined && record?.server) {
       const next = decodeNonce(nonce);
       s.serverNonce = next;
-      await this.#opts.app.saveNonce?.(record.client.name, "server", next);
+      const saved = this.#opts.app.saveNonce?.(record.client.name, "server", next);
+      if (isThenable(saved)) return Promise.resolve(saved).then(() => undefined);
     }
+    return;
   }
 
   #onResults(s: ServerSession, res: Results): void {
@@ -414,20 +444,49 @@ export class DmServer {
     s.responseFor(entry.draft).results.push(res);
   }
 
-  /** The client's package is complete: hand its responses over, take the next commands. */
-  async #packageComplete(s: ServerSession): Promise<readonly OutCommand[]> {
+  /**
+   * The client's package is complete: hand its responses over, take the next commands. A
+   * promise only when an application callback returned one (see settle.ts).
+   */
+  #packageComplete(s: ServerSession): Awaitable<readonly OutCommand[]> {
     const app = this.#opts.app;
-    const done = s.packageResponses.filter((r) => r.code !== 0 || r.results.length > 0);
+    const collected = s.packageResponses;
     s.packageResponses = [];
-    for (const r of done) s.open.delete(r.command);
-    const frozen = done.map(freezeResponse);
-    for (const r of frozen) await app.onResponse?.(s, r);
+    const frozen: CommandResponse[] = [];
+    for (const r of collected) {
+      if (r.code === 0 && r.results.length === 0) continue;
+      s.open.delete(r.command);
+      frozen.push(freezeResponse(r));
+    }
+    if (app.onResponse !== undefined && frozen.length > 0) return this.#respondThenNext(s, frozen);
+    return this.#nextCommands(s, frozen);
+  }
+
+  /** Each response to the application in turn, waiting for each, then the next commands. */
+  async #respondThenNext(
+    s: ServerSession,
+    frozen: readonly CommandResponse[],
+  ): Promise<readonly OutCommand[]> {
+    const app = this.#opts.app;
+    for (let i = 0; i < frozen.length; i++) await app.onResponse?.(s, frozen[i]!);
+    return this.#nextCommands(s, frozen);
+  }
+
+  #nextCommands(
+    s: ServerSession,
+    frozen: readonly CommandResponse[],
+  ): Awaitable<readonly OutCommand[]> {
+    const app = this.#opts.app;
+    let next: Awaitable<readonly OutCommand[] | undefined>;
     if (s.phase === "setup") {
       s.phase = "management";
       const start = { trigger: s.trigger, devInfo: s.devInfo, alerts: s.pkg1Alerts };
-      return (await app.onSessionStart?.(s, start)) ?? [];
+      next = app.onSessionStart?.(s, start);
+    } else {
+      next = app.onPackage?.(s, frozen);
     }
-    return (await app.onPackage?.(s, frozen)) ?? [];
+    if (isThenable(next)) return Promise.resolve(next).then((cmds) => cmds ?? []);
+    return next ?? [];
   }
 
   #serverCred(s: ServerSession): Cred | undefined {
@@ -436,7 +495,11 @@ export class DmServer {
     if (this.#opts.serverCredentials === "challenged" && !s.serverChallenged) return undefined;
     const scheme = s.serverScheme ?? server.scheme;
     if (scheme === "hmac") return undefined;
-    return makeCred(scheme, { ...server, nonce: s.serverNonce ?? server.nonce });
+    return makeCred(scheme, {
+      name: server.name,
+      secret: server.secret,
+      nonce: s.serverNonce ?? server.nonce,
+    });
   }
 
   #signs(s: ServerSession): boolean {
@@ -446,7 +509,7 @@ export class DmServer {
     return (s.serverScheme ?? server.scheme) === "hmac";
   }
 
-  async #send(
+  #send(
     s: ServerSession,
     hdr: SyncHdr,
     ctx: HandleContext,
@@ -458,7 +521,7 @@ export class DmServer {
      * keeps waiting, and never complete the session.
      */
     mode: "package" | "next-message" | "challenge" = "package",
-  ): Promise<EngineReply> {
+  ): EngineReply {
     let outcome = endWith;
     if (s.aborting && !outcome) {
       // §2.3.1: Alert 1223 with Final; statuses for what was received, no new commands.
@@ -477,14 +540,13 @@ export class DmServer {
     const server = s.record?.server;
     const cred = this.#serverCred(s);
     const respUri = outcome ? undefined : this.#opts.respUri?.(s);
+    const source: { locUri: string; locName?: string } = { locUri: this.#opts.serverUri };
+    if (server && (cred || this.#signs(s))) source.locName = server.name;
     const header = makeHeader({
       sessionId: hdr.sessionId,
       msgId,
       target: { locUri: hdr.source.locUri },
-      source: {
-        locUri: this.#opts.serverUri,
-        ...(server && (cred || this.#signs(s)) ? { locName: server.name } : {}),
-      },
+      source,
       respUri,
       cred,
       maxMsgSize: this.#opts.maxMsgSize,
@@ -537,6 +599,17 @@ export class DmServer {
 
 function toUnit(draft: Draft): Unit {
   return { draft };
+}
+
+function toUnits(drafts: readonly Draft[]): Unit[] {
+  const units: Unit[] = [];
+  for (let i = 0; i < drafts.length; i++) units.push({ draft: drafts[i]! });
+  return units;
+}
+
+/** The node a client's Replace item names: its Source, else its Target. */
+function itemUri(item: Item): string {
+  return item.source?.locUri ?? item.target?.locUri ?? "";
 }
 
 /** Alerts the engine itself sends (1222, 1223, 1225): their statuses are its own business. */

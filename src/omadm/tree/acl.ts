@@ -68,8 +68,26 @@ export function acl(text: string): Acl {
   return r.acl;
 }
 
+/**
+ * ACL text per parsed ACL. Parsed ACLs are frozen and shared by every copy of a node, and the
+ * tree compares a device's ACL option with the node's text on each update, so the text is built
+ * once per ACL; weakly held, it goes with the ACL.
+ */
+const aclText = new WeakMap<Acl, string>();
+
 export function formatAcl(value: Acl): string {
-  return value.map((e) => `${e.command}=${e.servers.join("+")}`).join("&");
+  let text = aclText.get(value);
+  if (text === undefined) {
+    text = value.map((e) => `${e.command}=${e.servers.join("+")}`).join("&");
+    // Only frozen ACLs (all the tree holds) can be remembered: another array may still change.
+    if (
+      Object.isFrozen(value) &&
+      value.every((e) => Object.isFrozen(e) && Object.isFrozen(e.servers))
+    ) {
+      aclText.set(value, text);
+    }
+  }
+  return text;
 }
 
 /**

@@ -67,6 +67,8 @@ export interface NodeInfo {
   readonly children: readonly string[];
 }
 
+type NodePatch = { -readonly [K in keyof TreeNode]?: TreeNode[K] };
+
 interface SnapshotState {
   readonly root: TreeNode;
   readonly nodeCount: number;
@@ -78,9 +80,26 @@ const ERROR_CODE: Readonly<Record<number, TreeErrorCode>> = {
   [StatusCode.URI_TOO_LONG]: "URI_TOO_LONG",
 };
 
+/** Set once by DmTree's static block, the one place that can reach its private state. */
+let rootOf: (tree: DmTree) => TreeNode;
+
+/**
+ * The tree's current root record, for the standard objects in `std/` that read many nodes of
+ * one subtree at once (DMAcc): walking the immutable records directly spares building and
+ * parsing a URI per node. Not part of the package API (the index does not export it); callers
+ * must never hand out a leaf's bytes without copying them.
+ */
+export function treeRoot(tree: DmTree): TreeNode {
+  return rootOf(tree);
+}
+
 export class DmTree implements ManagementTree {
   readonly #state: TreeState;
   readonly #snapshots = new WeakMap<object, SnapshotState>();
+
+  static {
+    rootOf = (tree) => tree.#state.root;
+  }
 
   constructor(options: TreeOptions = {}) {
     const limits = Object.freeze({ ...DEFAULT_TREE_LIMITS, ...options.limits });
@@ -233,7 +252,9 @@ export class DmTree implements ManagementTree {
       this.#fail("TOO_LARGE", StatusCode.REQUEST_ENTITY_TOO_LARGE, uri, "value too large");
     }
     if (existing && node) {
-      const patch = { ...this.#patch(uri, node, options), format, value: checked.value };
+      const patch = this.#patch(uri, node, options) ?? {};
+      patch.format = format;
+      patch.value = checked.value;
       this.#state.commit(segments, changed(node, patch, this.#state.now()));
       return;
     }
@@ -297,17 +318,28 @@ export class DmTree implements ManagementTree {
     return parsed.uri.segments;
   }
 
-  #patch(uri: string, node: TreeNode, o: LocalNodeOptions): Partial<TreeNode> | undefined {
-    const patch: { -readonly [K in keyof TreeNode]?: TreeNode[K] } = {};
+  #patch(uri: string, node: TreeNode, o: LocalNodeOptions): NodePatch | undefined {
+    const patch: NodePatch = {};
+    let any = false;
     if (o.acl !== undefined && o.acl !== formatAcl(node.acl)) {
       const parsed = parseAcl(o.acl);
       if (!parsed.ok) this.#fail("BAD_VALUE", StatusCode.BAD_REQUEST, uri, `ACL: ${parsed.reason}`);
       patch.acl = parsed.acl;
+      any = true;
     }
-    if (o.type !== undefined && o.type !== node.type) patch.type = o.type;
-    if (o.title !== undefined && o.title !== node.title) patch.title = o.title;
-    if (o.permanent !== undefined && o.permanent !== node.permanent) patch.permanent = o.permanent;
-    return Object.keys(patch).length > 0 ? patch : undefined;
+    if (o.type !== undefined && o.type !== node.type) {
+      patch.type = o.type;
+      any = true;
+    }
+    if (o.title !== undefined && o.title !== node.title) {
+      patch.title = o.title;
+      any = true;
+    }
+    if (o.permanent !== undefined && o.permanent !== node.permanent) {
+      patch.permanent = o.permanent;
+      any = true;
+    }
+    return any ? patch : undefined;
   }
 
   #create(

@@ -36,9 +36,13 @@ export const DEFAULT_TYPE = "text/plain";
 
 /** A format name as sent (case-insensitively: StdObj writes `Chr`, MetInf `chr`), or undefined. */
 export function parseFormat(raw: string): NodeFormat | undefined {
+  // Nearly every format arrives spelled exactly as the name: no trimming or case folding then.
+  if (FORMAT_NAMES.has(raw)) return raw as NodeFormat;
   const f = raw.trim().toLowerCase();
   return NODE_FORMATS.find((n) => n === f);
 }
+
+const FORMAT_NAMES: ReadonlySet<string> = new Set(NODE_FORMATS);
 
 export type ValueCheck =
   | { readonly ok: true; readonly value: LeafValue }

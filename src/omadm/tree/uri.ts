@@ -78,7 +78,11 @@ export function checkSegment(
   if (FORBIDDEN_IN_SEGMENT.test(name)) {
     return { status: StatusCode.BAD_REQUEST, reason: "segment holds a forbidden character" };
   }
-  if (limits.maxSegLen > 0 && name.length > limits.maxSegLen && codePoints(name) > limits.maxSegLen) {
+  if (
+    limits.maxSegLen > 0 &&
+    name.length > limits.maxSegLen &&
+    codePoints(name) > limits.maxSegLen
+  ) {
     return { status: StatusCode.URI_TOO_LONG, reason: `segment longer than ${limits.maxSegLen}` };
   }
   return undefined;

@@ -27,9 +27,20 @@ export function xmlTextFromBytes(bytes: Uint8Array): string {
   return decode(bytes, label);
 }
 
+/** The declaration this codec and most peers write: UTF-8, recognised without the regex. */
+const COMMON_DECLARATION = new TextEncoder().encode('<?xml version="1.0" encoding="UTF-8"?>');
+
+function startsWithCommonDeclaration(bytes: Uint8Array, at: number): boolean {
+  const n = COMMON_DECLARATION.length;
+  if (bytes.length - at < n) return false;
+  for (let k = 0; k < n; k++) if (bytes[at + k] !== COMMON_DECLARATION[k]) return false;
+  return true;
+}
+
 function declaredEncoding(bytes: Uint8Array): string | undefined {
   let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   if (bytes[i] !== 0x3c || bytes[i + 1] !== 0x3f) return undefined; // "<?"
+  if (startsWithCommonDeclaration(bytes, i)) return undefined; // UTF-8
   const end = Math.min(bytes.length, i + 256);
   let head = "";
   for (; i < end; i++) {

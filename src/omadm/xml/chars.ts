@@ -73,6 +73,29 @@ export function trimXmlSpace(s: string): string {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the forbidden controls is the point
 export const NON_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|\p{Cs}/u;
 
+/**
+ * The same characters as NON_XML_CHAR, but with every surrogate half a candidate: without the
+ * `u` flag the engine scans UTF-16 units, which is markedly faster, and the rare surrogate it
+ * stops at is then checked for its partner by hand.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the forbidden controls is the point
+const NON_XML_UNIT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/g;
+
+/** Offset of the first character NON_XML_CHAR would match, or -1 when the text is all Char. */
+export function findNonXmlChar(text: string): number {
+  NON_XML_UNIT.lastIndex = 0;
+  for (;;) {
+    const m = NON_XML_UNIT.exec(text);
+    if (m === null) return -1;
+    const i = m.index;
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff) return i; // a control, U+FFFE/FFFF, or a lone low half
+    const d = text.charCodeAt(i + 1);
+    if (!(d >= 0xdc00 && d <= 0xdfff)) return i; // a high half without its low half
+    NON_XML_UNIT.lastIndex = i + 2;
+  }
+}
+
 /** §2.2 Char for a single code point, e.g. the target of a character reference. */
 export function isXmlChar(cp: number): boolean {
   return (

@@ -20,7 +20,7 @@
 
 import { DEFAULT_LIMITS, type Limits, ProtocolError } from "../errors.js";
 import type { Content, Element, Namespace } from "../model/element.js";
-import { isAllSpace, isNameChar, isNameStart, isXmlSpace, NON_XML_CHAR } from "./chars.js";
+import { findNonXmlChar, isAllSpace, isNameChar, isNameStart, isXmlSpace } from "./chars.js";
 import { decodeEntities } from "./entities.js";
 import { locate, xmlError } from "./location.js";
 import { namespaceForUri } from "./namespaces.js";
@@ -62,10 +62,10 @@ export function parseXml(text: string, limits?: Partial<Limits>): Element {
       { offset: maxBytes },
     );
   }
-  const bad = NON_XML_CHAR.exec(text);
-  if (bad !== null) {
-    const cp = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-    throw xmlError("XML_MALFORMED", `character U+${cp} is not allowed in XML`, text, bad.index);
+  const bad = findNonXmlChar(text);
+  if (bad !== -1) {
+    const cp = text.charCodeAt(bad).toString(16).toUpperCase().padStart(4, "0");
+    throw xmlError("XML_MALFORMED", `character U+${cp} is not allowed in XML`, text, bad);
   }
   const reader = new Reader(
     text,
@@ -121,7 +121,7 @@ class Reader {
     const src = this.src;
     let pos = from;
     for (;;) {
-      while (isXmlSpace(src.charCodeAt(pos))) pos++;
+      while (pos < src.length && isXmlSpace(src.charCodeAt(pos))) pos++;
       if (pos >= src.length) return pos;
       if (src.charCodeAt(pos) !== LT) {
         throw this.fail(
@@ -230,6 +230,9 @@ class Reader {
     const qname = src.slice(pos + 1, p);
     let defaultUri: string | undefined;
     let declared: Array<[string, string]> | undefined;
+    // Duplicate attributes: the first name is kept as is, a set only from the second on (DM
+    // elements carry at most an xmlns, so the set is almost never needed).
+    let firstAttr: string | undefined;
     let seen: Set<string> | undefined;
     for (;;) {
       const wsStart = p;
@@ -270,9 +273,12 @@ class Reader {
       if (this.nextLt < close) throw this.fail("'<' in an attribute value", this.nextLt);
       let value = src.slice(p + 1, close);
       if (value.indexOf("&") !== -1) value = decodeEntities(value, p + 1, src);
-      if (seen === undefined) seen = new Set();
-      else if (seen.has(name)) throw this.fail(`duplicate attribute ${name}`, nameStart);
-      seen.add(name);
+      if (firstAttr === undefined) firstAttr = name;
+      else {
+        if (seen === undefined) seen = new Set([firstAttr]);
+        if (seen.has(name)) throw this.fail(`duplicate attribute ${name}`, nameStart);
+        seen.add(name);
+      }
       if (name === "xmlns") defaultUri = value;
       else if (name.startsWith("xmlns:")) {
         const prefix = name.slice(6);
@@ -441,6 +447,9 @@ function flushBeforeChild(f: Frame): void {
 /** A leaf keeps its text verbatim, whitespace included; after children, whitespace is layout. */
 function flushAtEnd(f: Frame): void {
   if (f.text !== "" && (!f.hasChild || f.keepText || !isAllSpace(f.text))) {
-    f.el.children.push(f.text);
+    // A leaf's only child: an array of exactly one, rather than the spare room a first push
+    // reserves (most elements of a message are leaves).
+    if (f.el.children.length === 0) f.el.children = [f.text];
+    else f.el.children.push(f.text);
   }
 }

@@ -32,24 +32,55 @@ export function writeXmlFragment(content: readonly Content[], context: Namespace
   return out;
 }
 
+/** ` xmlns="…"` per vocabulary, built once: every MetInf element in a Meta repeats one. */
+const XMLNS_ATTR: Readonly<Record<Namespace, string>> = {
+  syncml: ` xmlns="${attributeValue(NAMESPACE_URI.syncml)}"`,
+  metinf: ` xmlns="${attributeValue(NAMESPACE_URI.metinf)}"`,
+  devinf: ` xmlns="${attributeValue(NAMESPACE_URI.devinf)}"`,
+};
+
 /**
- * `<Name` and `</Name>` per element name, built once: the DM vocabulary is small and a message
- * repeats it. Bounded, since names in embedded documents come from the peer.
+ * The tags of one element name, whole: `<Name>`, `<Name/>` and `</Name>`, and the start and
+ * empty tags that declare each vocabulary. A message repeats a small vocabulary, and whole tags
+ * mean fewer pieces to join into the text (every join makes a piece the encoder must gather).
  */
-const tags = new Map<string, readonly [open: string, close: string]>();
+interface Tags {
+  readonly open: string;
+  readonly start: string;
+  readonly empty: string;
+  readonly close: string;
+  readonly startNs: Readonly<Record<Namespace, string>>;
+  readonly emptyNs: Readonly<Record<Namespace, string>>;
+}
+
+/** Built once per name; bounded, since names in embedded documents come from the peer. */
+const tags = new Map<string, Tags>();
 const MAX_CACHED_TAGS = 512;
 
-function tagsOf(name: string): readonly [string, string] {
+function tagsOf(name: string): Tags {
   let t = tags.get(name);
   if (t === undefined) {
-    t = [`<${name}`, `</${name}>`];
+    const open = `<${name}`;
+    const ns = (suffix: string): Record<Namespace, string> => ({
+      syncml: open + XMLNS_ATTR.syncml + suffix,
+      metinf: open + XMLNS_ATTR.metinf + suffix,
+      devinf: open + XMLNS_ATTR.devinf + suffix,
+    });
+    t = {
+      open,
+      start: `${open}>`,
+      empty: `${open}/>`,
+      close: `</${name}>`,
+      startNs: ns(">"),
+      emptyNs: ns("/>"),
+    };
     if (tags.size < MAX_CACHED_TAGS) tags.set(name, t);
   }
   return t;
 }
 
 function openTag(open: string, el: Element, parentNs: Namespace | undefined): string {
-  return el.ns === parentNs ? open : `${open} xmlns="${attributeValue(NAMESPACE_URI[el.ns])}"`;
+  return el.ns === parentNs ? open : open + XMLNS_ATTR[el.ns];
 }
 
 function child(c: Content, ns: Namespace, out: string): string {
@@ -59,20 +90,20 @@ function child(c: Content, ns: Namespace, out: string): string {
 }
 
 function compact(el: Element, parentNs: Namespace | undefined, out: string): string {
-  const [open, close] = tagsOf(el.name);
+  const t = tagsOf(el.name);
   const kids = el.children;
-  let s = out + openTag(open, el, parentNs);
-  if (kids.length === 0) return `${s}/>`;
-  s += ">";
+  const same = el.ns === parentNs;
+  if (kids.length === 0) return out + (same ? t.empty : t.emptyNs[el.ns]);
+  let s = out + (same ? t.start : t.startNs[el.ns]);
   for (let i = 0; i < kids.length; i++) s = child(kids[i]!, el.ns, s);
-  return s + close;
+  return s + t.close;
 }
 
 /** Indents only elements whose children are all elements: text is never reflowed. */
 function indented(el: Element, parentNs: Namespace | undefined, pad: string, out: string): string {
   const kids = el.children;
   if (kids.length === 0 || !kids.every(isElementContent)) return compact(el, parentNs, out + pad);
-  const [open, close] = tagsOf(el.name);
+  const { open, close } = tagsOf(el.name);
   let s = `${out}${pad}${openTag(open, el, parentNs)}>\n`;
   const inner = `${pad}  `;
   for (const k of kids) s = `${indented(k as Element, el.ns, inner, s)}\n`;

@@ -25,12 +25,14 @@
  */
 
 import { StatusCode } from "../../status.js";
-import { isServerId } from "../acl.js";
-import type { DmTree } from "../dm-tree.js";
+import { formatAcl, isServerId } from "../acl.js";
+import { type DmTree, treeRoot } from "../dm-tree.js";
+import { isInterior, type TreeNode } from "../node.js";
 import { TreeError } from "../tree-error.js";
 import { MO_ID } from "./mo-ids.js";
 
 export const DMACC_ROOT = "./DMAcc";
+const DMACC_SEGMENT = "DMAcc";
 
 export type DmAuthType = "BASIC" | "DIGEST" | "HMAC";
 const AUTH_TYPES: readonly DmAuthType[] = ["BASIC", "DIGEST", "HMAC"];
@@ -75,54 +77,91 @@ function invalid(uri: string, message: string): never {
 const utf8Decoder = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
-function text(tree: DmTree, uri: string): string | undefined {
-  const v = tree.read(uri);
-  if (v === undefined || typeof v === "string") return v;
-  return utf8Decoder.decode(v);
+// Reading walks the tree's immutable records (`treeRoot`) rather than calling `read` and
+// `children` with a URI per node: a session reads a dozen nodes of its account, and building
+// and parsing those URIs cost more than the reads themselves. The helpers answer exactly what
+// `read` (a leaf's value, text decoded as UTF-8) and `children` (an interior node's names) would.
+
+/** The child `name` of a node; undefined when either is missing (a leaf has no children). */
+function child(node: TreeNode | undefined, name: string): TreeNode | undefined {
+  return node?.children.get(name);
+}
+
+/** A leaf's value as text, as `tree.read` would give it; undefined for no node or an interior one. */
+function leafText(node: TreeNode | undefined): string | undefined {
+  if (node === undefined || isInterior(node)) return undefined;
+  const v = node.value;
+  return typeof v === "string" ? v : utf8Decoder.decode(v);
+}
+
+/** An interior node's children; undefined for no node or a leaf (as `tree.children`). */
+function childrenOf(node: TreeNode | undefined): ReadonlyMap<string, TreeNode> | undefined {
+  return node !== undefined && isInterior(node) ? node.children : undefined;
+}
+
+function dmAccRoot(tree: DmTree): TreeNode | undefined {
+  return child(treeRoot(tree), DMACC_SEGMENT);
+}
+
+/** The `<X>` node name of the account for `serverId`, if there is one. */
+function findAccountName(tree: DmTree, serverId: string): string | undefined {
+  const accounts = childrenOf(dmAccRoot(tree));
+  if (accounts === undefined) return undefined;
+  for (const [name, node] of accounts) {
+    if (leafText(child(node, "ServerID")) === serverId) return name;
+  }
+  return undefined;
+}
+
+/** The account node `<X>` as the tree holds it now. */
+function accountNode(tree: DmTree, name: string): TreeNode | undefined {
+  return child(dmAccRoot(tree), name);
 }
 
 /** The `./DMAcc/<X>` URI of the account for `serverId`, if there is one. */
 export function findDmAccount(tree: DmTree, serverId: string): string | undefined {
-  for (const name of tree.children(DMACC_ROOT) ?? []) {
-    const uri = `${DMACC_ROOT}/${name}`;
-    if (text(tree, `${uri}/ServerID`) === serverId) return uri;
-  }
-  return undefined;
+  const name = findAccountName(tree, serverId);
+  return name === undefined ? undefined : `${DMACC_ROOT}/${name}`;
 }
 
 /** The ServerIDs of all accounts in the tree. */
 export function listDmAccountServerIds(tree: DmTree): string[] {
   const ids: string[] = [];
-  for (const name of tree.children(DMACC_ROOT) ?? []) {
-    const id = text(tree, `${DMACC_ROOT}/${name}/ServerID`);
+  for (const node of childrenOf(dmAccRoot(tree))?.values() ?? []) {
+    const id = leafText(child(node, "ServerID"));
     if (id !== undefined) ids.push(id);
   }
   return ids;
 }
 
-/** The AppAuth/<X> URI whose AAuthLevel is `level`. */
-function findAppAuth(tree: DmTree, account: string, level: string): string | undefined {
-  for (const name of tree.children(`${account}/AppAuth`) ?? []) {
-    const uri = `${account}/AppAuth/${name}`;
-    if (text(tree, `${uri}/AAuthLevel`) === level) return uri;
+/** The AppAuth/<X> whose AAuthLevel is `level`: its node name and node. */
+function findAppAuth(
+  account: TreeNode | undefined,
+  level: string,
+): { name: string; node: TreeNode } | undefined {
+  const entries = childrenOf(child(account, "AppAuth"));
+  if (entries === undefined) return undefined;
+  for (const [name, node] of entries) {
+    if (leafText(child(node, "AAuthLevel")) === level) return { name, node };
   }
   return undefined;
 }
 
-function readNonce(tree: DmTree, uri: string): Uint8Array {
-  const info = tree.inspect(uri);
-  if (!info || info.value === undefined) return new Uint8Array(0);
+/** AAuthData as bytes, as stored or as its b64 text decodes (a copy either way). */
+function readNonce(node: TreeNode | undefined): Uint8Array {
+  if (node === undefined || isInterior(node)) return new Uint8Array(0);
+  const value = node.value;
   // A server may have replaced it through XML with Meta Format b64 (TND §8.3.7.2).
-  if (info.format === "b64") return new Uint8Array(Buffer.from(info.value as string, "base64"));
-  return typeof info.value === "string" ? utf8Encoder.encode(info.value) : info.value;
+  if (node.format === "b64") return new Uint8Array(Buffer.from(value as string, "base64"));
+  return typeof value === "string" ? utf8Encoder.encode(value) : value.slice();
 }
 
-function readCredentials(tree: DmTree, appAuth: string | undefined): DmCredentials {
+function readCredentials(appAuth: TreeNode | undefined): DmCredentials {
   if (!appAuth) return { name: "", secret: "", nonce: new Uint8Array(0) };
   return {
-    name: text(tree, `${appAuth}/AAuthName`) ?? "",
-    secret: text(tree, `${appAuth}/AAuthSecret`) ?? "",
-    nonce: readNonce(tree, `${appAuth}/AAuthData`),
+    name: leafText(child(appAuth, "AAuthName")) ?? "",
+    secret: leafText(child(appAuth, "AAuthSecret")) ?? "",
+    nonce: readNonce(child(appAuth, "AAuthData")),
   };
 }
 
@@ -137,24 +176,28 @@ function asAuthType(value: string | undefined): DmAuthType | undefined {
  * (an account bootstrapped without SRVCRED reads as empty ones).
  */
 export function readDmAccount(tree: DmTree, serverId: string): DmAccount | undefined {
-  const account = findDmAccount(tree, serverId);
-  if (!account) return undefined;
-  const addrNode = tree.children(`${account}/AppAddr`)?.[0];
+  const name = findAccountName(tree, serverId);
+  if (name === undefined) return undefined;
+  const account = accountNode(tree, name);
+  const uri = () => `${DMACC_ROOT}/${name}`;
+  const addresses = childrenOf(child(account, "AppAddr"));
+  const first = addresses?.values().next();
   const serverUri =
-    addrNode === undefined ? undefined : text(tree, `${account}/AppAddr/${addrNode}/Addr`);
-  if (!serverUri) invalid(account, "no AppAddr/<X>/Addr");
-  const clientAuth = findAppAuth(tree, account, AAUTH_LEVEL.client);
-  if (!clientAuth) invalid(account, "no AppAuth with AAuthLevel CLCRED");
-  const typeText = text(tree, `${account}/AAuthPref`) || text(tree, `${clientAuth}/AAuthType`);
+    first === undefined || first.done ? undefined : leafText(child(first.value, "Addr"));
+  if (!serverUri) invalid(uri(), "no AppAddr/<X>/Addr");
+  const clientAuth = findAppAuth(account, AAUTH_LEVEL.client);
+  if (!clientAuth) invalid(uri(), "no AppAuth with AAuthLevel CLCRED");
+  const typeText =
+    leafText(child(account, "AAuthPref")) || leafText(child(clientAuth.node, "AAuthType"));
   const authType = asAuthType(typeText);
-  if (!authType) invalid(account, `unsupported AAuthType ${typeText ?? "(none)"}`);
+  if (!authType) invalid(uri(), `unsupported AAuthType ${typeText ?? "(none)"}`);
   return {
     serverId,
-    name: text(tree, `${account}/Name`) ?? "",
+    name: leafText(child(account, "Name")) ?? "",
     serverUri,
     authType,
-    client: readCredentials(tree, clientAuth),
-    server: readCredentials(tree, findAppAuth(tree, account, AAUTH_LEVEL.server)),
+    client: readCredentials(clientAuth.node),
+    server: readCredentials(findAppAuth(account, AAUTH_LEVEL.server)?.node),
   };
 }
 
@@ -262,21 +305,23 @@ export function updateDmAccountNonces(
   serverId: string,
   nonces: { readonly client?: Uint8Array; readonly server?: Uint8Array },
 ): void {
-  const account = findDmAccount(tree, serverId);
-  if (!account)
+  const name = findAccountName(tree, serverId);
+  if (name === undefined)
     throw new TreeError(
       "NOT_FOUND",
       StatusCode.NOT_FOUND,
       DMACC_ROOT,
       `no account for ${serverId}`,
     );
+  const account = `${DMACC_ROOT}/${name}`;
   for (const side of ["client", "server"] as const) {
     const nonce = nonces[side];
     if (nonce === undefined) continue;
-    const appAuth = findAppAuth(tree, account, AAUTH_LEVEL[side]);
+    // Looked up in the tree as it is now: the other side's nonce may just have been written.
+    const appAuth = findAppAuth(accountNode(tree, name), AAUTH_LEVEL[side]);
     if (!appAuth) invalid(account, `no AppAuth with AAuthLevel ${AAUTH_LEVEL[side]}`);
-    const uri = `${appAuth}/AAuthData`;
-    const acl = tree.inspect(uri)?.acl || `Replace=${serverId}`;
-    tree.setLeaf(uri, nonce, { format: "bin", acl });
+    const data = child(appAuth.node, "AAuthData");
+    const acl = (data ? formatAcl(data.acl) : "") || `Replace=${serverId}`;
+    tree.setLeaf(`${account}/AppAuth/${appAuth.name}/AAuthData`, nonce, { format: "bin", acl });
   }
 }
