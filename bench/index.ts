@@ -3,16 +3,9 @@
  * printed with its target. Speed is judged here, never by a timed unit test.
  */
 import { benchCodec } from "./codec.js";
+import type { Figure } from "./figure.js";
 import { benchKeystore } from "./keystore.js";
 import { benchSession } from "./session.js";
-
-export interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  /** The issue's target, when it sets one: at least `min`. */
-  min?: number;
-}
 
 const suites: Array<[string, () => Promise<Figure[]>]> = [
   ["OMA DM codecs (2 KB message, one core)", benchCodec],

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateRecipientKeyPair, openWrappedKey } from "../src/keystore/hpke-recipient.js";
 import { openSoftwareKeystore } from "../src/keystore/index.js";
-import type { Figure } from "./index.js";
+import type { Figure } from "./figure.js";
 
 /** Runs `op` `total` times with `concurrency` in flight; returns operations per second. */
 async function rate(total: number, concurrency: number, op: () => Promise<unknown>) {

@@ -18,6 +18,7 @@ import {
   updateDmAccountNonces,
   writeDmAccount,
 } from "../src/omadm/tree/std/dmacc.js";
+import type { Figure } from "./figure.js";
 
 const SERVER_ID = "bench-server";
 const SERVER_URI = "http://127.0.0.1/dm";
@@ -120,8 +121,6 @@ async function measure(encoding: Encoding, seconds: number): Promise<Rate> {
 
 /** The target for full authenticated sessions. */
 const TARGET = 5000;
-
-type Figure = { name: string; value: number; unit: string; min?: number };
 
 export async function benchSession(): Promise<Figure[]> {
   const out: Figure[] = [];
