@@ -124,13 +124,12 @@ export function readChal(el: Element, up: Path): Chal {
  */
 export function readMeta(el: Element, up: Path): Meta {
   const meta: Mutable<Meta> = {};
-  const emi: string[] = [];
-  readMetInf(el, childPath(up, el), meta, emi);
-  if (emi.length > 0) meta.emi = emi;
+  readMetInf(el, childPath(up, el), meta);
   return meta;
 }
 
-function readMetInf(el: Element, path: Path, meta: Mutable<Meta>, emi: string[]): void {
+/** Adds `el`'s MetInf content to `meta`; EMI values go to `meta.emi`, made at the first one. */
+function readMetInf(el: Element, path: Path, meta: Mutable<Meta>): void {
   for (const c of el.children) {
     if (!isElement(c)) continue;
     switch (c.name) {
@@ -166,12 +165,15 @@ function readMetInf(el: Element, path: Path, meta: Mutable<Meta>, emi: string[])
         if (meta.maxObjSize !== undefined) throw duplicate(c, path);
         meta.maxObjSize = count(c, path);
         break;
-      case "EMI":
-        emi.push(value(c, path));
+      case "EMI": {
+        const v = value(c, path);
+        if (meta.emi === undefined) meta.emi = [v];
+        else (meta.emi as string[]).push(v);
         break;
+      }
       case "MetInf":
         // A few implementations wrap the MetInf elements in that DTD's root element; accept it.
-        readMetInf(c, childPath(path, c), meta, emi);
+        readMetInf(c, childPath(path, c), meta);
         break;
     }
   }

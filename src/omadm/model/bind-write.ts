@@ -25,11 +25,10 @@ import type {
 
 export function fromMessage(msg: SyncMLMessage): Element {
   const cmds = msg.body.commands;
-  const body: Content[] = [];
-  for (let i = 0; i < cmds.length; i++) {
-    body.push(command(cmds[i]!, { up: undefined, list: cmds, at: i }));
-  }
-  if (msg.body.final) body.push(el("Final", []));
+  const n = cmds.length;
+  const body: Content[] = new Array<Content>(msg.body.final ? n + 1 : n);
+  for (let i = 0; i < n; i++) body[i] = command(cmds[i]!, undefined, cmds, i);
+  if (msg.body.final) body[n] = el("Final", []);
   return el("SyncML", [header(msg.header), el("SyncBody", body)]);
 }
 
@@ -41,6 +40,11 @@ interface Where {
   readonly up: Where | undefined;
   readonly list: readonly Command[];
   readonly at: number;
+}
+
+/** The path of command `at` in `list`, inside `up`; only called on the way to an error. */
+function pathAt(up: Where | undefined, list: readonly Command[], at: number): string {
+  return pathOf({ up, list, at });
 }
 
 function pathOf(w: Where): string {
@@ -79,26 +83,30 @@ function header(h: SyncHdr): Element {
   return el("SyncHdr", kids);
 }
 
-function command(c: Command, where: Where): Element {
+/**
+ * Command `c`, which is `list[at]` inside the container `up` (undefined: SyncBody). The `Where`
+ * of a command is built only for a container's children, or when an error needs the path.
+ */
+function command(c: Command, up: Where | undefined, list: readonly Command[], at: number): Element {
   switch (c.kind) {
     case "Add":
     case "Copy":
     case "Delete":
     case "Replace":
-      return itemCommand(c, where);
+      return itemCommand(c, up, list, at);
     case "Get":
-      return get(c, where);
+      return get(c, up, list, at);
     case "Alert":
       return alert(c);
     case "Exec":
       return exec(c);
     case "Atomic":
     case "Sequence":
-      return container(c, where);
+      return container(c, { up, list, at });
     case "Status":
       return status(c);
     case "Results":
-      return results(c, where);
+      return results(c, up, list, at);
   }
 }
 
@@ -109,21 +117,26 @@ function start(c: { cmdId: string; noResp?: boolean }): Content[] {
 }
 
 /** Add, Copy, Delete, Replace: (CmdID, NoResp?, Cred?, Meta?, Item+). */
-function itemCommand(c: ItemCommand, where: Where): Element {
+function itemCommand(
+  c: ItemCommand,
+  up: Where | undefined,
+  list: readonly Command[],
+  at: number,
+): Element {
   const kids = start(c);
   if (c.cred !== undefined) kids.push(cred(c.cred));
   if (c.meta !== undefined) kids.push(meta(c.meta));
-  pushItems(kids, c.items, where, true);
+  pushItems(kids, c.items, up, list, at);
   return el(c.kind, kids);
 }
 
 /** Get: (CmdID, NoResp?, Lang?, Cred?, Meta?, Item+). */
-function get(c: Get, where: Where): Element {
+function get(c: Get, up: Where | undefined, list: readonly Command[], at: number): Element {
   const kids = start(c);
   if (c.lang !== undefined) kids.push(leaf("Lang", c.lang));
   if (c.cred !== undefined) kids.push(cred(c.cred));
   if (c.meta !== undefined) kids.push(meta(c.meta));
-  pushItems(kids, c.items, where, true);
+  pushItems(kids, c.items, up, list, at);
   return el("Get", kids);
 }
 
@@ -133,7 +146,8 @@ function alert(c: Alert): Element {
   if (c.cred !== undefined) kids.push(cred(c.cred));
   if (c.data !== undefined) kids.push(leaf("Data", c.data));
   if (c.correlator !== undefined) kids.push(leaf("Correlator", c.correlator));
-  for (const i of c.items) kids.push(item(i));
+  const items = c.items;
+  for (let i = 0; i < items.length; i++) kids.push(item(items[i]!));
   return el("Alert", kids);
 }
 
@@ -151,14 +165,16 @@ function exec(c: Exec): Element {
 function container(c: Container, where: Where): Element {
   const kids = start(c);
   if (c.meta !== undefined) kids.push(meta(c.meta));
-  c.commands.forEach((n, i) => {
+  const cmds = c.commands;
+  for (let i = 0; i < cmds.length; i++) {
+    const n = cmds[i]!;
     if (n.kind === "Status" || n.kind === "Results") {
       throw new ProtocolError("SYNCML_INVALID", `${n.kind} cannot be nested in ${c.kind}`, {
         path: pathOf(where),
       });
     }
-    kids.push(command(n, { up: where, list: c.commands, at: i }));
-  });
+    kids.push(command(n, where, cmds, i));
+  }
   return el(c.kind, kids);
 }
 
@@ -170,34 +186,44 @@ function status(s: Status): Element {
     leaf("CmdRef", s.cmdRef),
     leaf("Cmd", s.cmd),
   ];
-  for (const r of s.targetRefs) kids.push(leaf("TargetRef", r));
-  for (const r of s.sourceRefs) kids.push(leaf("SourceRef", r));
+  const targetRefs = s.targetRefs;
+  for (let i = 0; i < targetRefs.length; i++) kids.push(leaf("TargetRef", targetRefs[i]!));
+  const sourceRefs = s.sourceRefs;
+  for (let i = 0; i < sourceRefs.length; i++) kids.push(leaf("SourceRef", sourceRefs[i]!));
   if (s.cred !== undefined) kids.push(cred(s.cred));
   if (s.chal !== undefined) kids.push(el("Chal", [meta(s.chal.meta)]));
   kids.push(leaf("Data", String(s.code)));
-  for (const i of s.items) kids.push(item(i));
+  const items = s.items;
+  for (let i = 0; i < items.length; i++) kids.push(item(items[i]!));
   return el("Status", kids);
 }
 
 /** Results: (CmdID, MsgRef?, CmdRef, Meta?, TargetRef?, SourceRef?, Item+). */
-function results(r: Results, where: Where): Element {
+function results(r: Results, up: Where | undefined, list: readonly Command[], at: number): Element {
   const kids: Content[] = [leaf("CmdID", r.cmdId)];
   if (r.msgRef !== undefined) kids.push(leaf("MsgRef", r.msgRef));
   kids.push(leaf("CmdRef", r.cmdRef));
   if (r.meta !== undefined) kids.push(meta(r.meta));
   if (r.targetRef !== undefined) kids.push(leaf("TargetRef", r.targetRef));
   if (r.sourceRef !== undefined) kids.push(leaf("SourceRef", r.sourceRef));
-  pushItems(kids, r.items, where, true);
+  pushItems(kids, r.items, up, list, at);
   return el("Results", kids);
 }
 
-function pushItems(kids: Content[], items: readonly Item[], where: Where, required: boolean) {
-  if (required && items.length === 0) {
+/** The Items of a command that needs at least one (`list[at]` inside `up`). */
+function pushItems(
+  kids: Content[],
+  items: readonly Item[],
+  up: Where | undefined,
+  list: readonly Command[],
+  at: number,
+) {
+  if (items.length === 0) {
     throw new ProtocolError("SYNCML_INVALID", "the command needs at least one Item", {
-      path: pathOf(where),
+      path: pathAt(up, list, at),
     });
   }
-  for (const i of items) kids.push(item(i));
+  for (let i = 0; i < items.length; i++) kids.push(item(items[i]!));
 }
 
 /** Item: (Target?, Source?, Meta?, Data?, MoreData?). Bytes stay bytes: WBXML opaque, XML base64. */
@@ -234,15 +260,62 @@ function cred(c: Cred): Element {
  * NextNonce, MaxMsgSize, MaxObjSize, EMI*, (Mem).
  */
 function meta(m: Meta): Element {
+  // One pass over the fields present (a Meta holds two or three of its nine), then DTD order.
+  let format: string | undefined;
+  let type: string | undefined;
+  let mark: string | undefined;
+  let size: number | undefined;
+  let version: string | undefined;
+  let nextNonce: string | undefined;
+  let maxMsgSize: number | undefined;
+  let maxObjSize: number | undefined;
+  let emi: readonly string[] | undefined;
+  let n = 0;
+  for (const k in m) {
+    switch (k) {
+      case "format":
+        format = m.format;
+        break;
+      case "type":
+        type = m.type;
+        break;
+      case "mark":
+        mark = m.mark;
+        break;
+      case "size":
+        size = m.size;
+        break;
+      case "version":
+        version = m.version;
+        break;
+      case "nextNonce":
+        nextNonce = m.nextNonce;
+        break;
+      case "maxMsgSize":
+        maxMsgSize = m.maxMsgSize;
+        break;
+      case "maxObjSize":
+        maxObjSize = m.maxObjSize;
+        break;
+      case "emi":
+        emi = m.emi;
+        break;
+      default:
+        continue;
+    }
+    n++;
+  }
   const kids: Content[] = [];
-  if (m.format !== undefined) kids.push(leaf("Format", m.format, "metinf"));
-  if (m.type !== undefined) kids.push(leaf("Type", m.type, "metinf"));
-  if (m.mark !== undefined) kids.push(leaf("Mark", m.mark, "metinf"));
-  if (m.size !== undefined) kids.push(leaf("Size", String(m.size), "metinf"));
-  if (m.version !== undefined) kids.push(leaf("Version", m.version, "metinf"));
-  if (m.nextNonce !== undefined) kids.push(leaf("NextNonce", m.nextNonce, "metinf"));
-  if (m.maxMsgSize !== undefined) kids.push(leaf("MaxMsgSize", String(m.maxMsgSize), "metinf"));
-  if (m.maxObjSize !== undefined) kids.push(leaf("MaxObjSize", String(m.maxObjSize), "metinf"));
-  if (m.emi !== undefined) for (const e of m.emi) kids.push(leaf("EMI", e, "metinf"));
+  if (n === 0) return el("Meta", kids);
+  if (format !== undefined) kids.push(leaf("Format", format, "metinf"));
+  if (type !== undefined) kids.push(leaf("Type", type, "metinf"));
+  if (mark !== undefined) kids.push(leaf("Mark", mark, "metinf"));
+  if (size !== undefined) kids.push(leaf("Size", String(size), "metinf"));
+  if (version !== undefined) kids.push(leaf("Version", version, "metinf"));
+  if (nextNonce !== undefined) kids.push(leaf("NextNonce", nextNonce, "metinf"));
+  if (maxMsgSize !== undefined) kids.push(leaf("MaxMsgSize", String(maxMsgSize), "metinf"));
+  if (maxObjSize !== undefined) kids.push(leaf("MaxObjSize", String(maxObjSize), "metinf"));
+  if (emi !== undefined)
+    for (let i = 0; i < emi.length; i++) kids.push(leaf("EMI", emi[i]!, "metinf"));
   return el("Meta", kids);
 }

@@ -29,5 +29,6 @@ export function element(name: string, ns: Namespace, children: Content[] = []): 
 }
 
 export function isElement(c: Content): c is Element {
-  return typeof c === "object" && !(c instanceof Uint8Array);
+  // isView, not `instanceof Uint8Array`: instanceof walks an element's prototype chain each time.
+  return typeof c === "object" && !ArrayBuffer.isView(c);
 }
