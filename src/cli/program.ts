@@ -3,8 +3,6 @@
  * a stack trace only when DEBUG is set.
  */
 import { Command, CommanderError } from "commander";
-import { DeviceError } from "../device/index.js";
-import { ProtocolError } from "../omadm/errors.js";
 import { registerAudit } from "./commands/audit.js";
 import { registerCarrierCommands } from "./commands/carrier.js";
 import { registerDevice } from "./commands/device.js";
@@ -56,15 +54,7 @@ function report(err: unknown): number {
     process.stderr.write(`dmguard: ${err.message}\n`);
     return err.exitCode;
   }
-  if (err instanceof DeviceError) {
-    process.stderr.write(`dmguard: ${err.code}: ${err.message}\n`);
-    return ExitCode.RUNTIME;
-  }
   if (isPartError(err)) {
-    process.stderr.write(`dmguard: ${err.code}: ${err.message}\n`);
-    return ExitCode.RUNTIME;
-  }
-  if (err instanceof ProtocolError) {
     process.stderr.write(`dmguard: ${err.code}: ${err.message}\n`);
     return ExitCode.RUNTIME;
   }
@@ -74,7 +64,7 @@ function report(err: unknown): number {
 }
 
 /**
- * The parts' typed errors (StoreError, KeystoreError, ActivationError…): a class name and a
+ * The parts' typed errors (DeviceError, ProtocolError, StoreError, KeystoreError…): a class name and a
  * stable upper-case `code`, and a message safe to show. Recognised by shape, so this module
  * does not load every part just to name their classes; Node's own errors are named "Error".
  */
