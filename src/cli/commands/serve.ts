@@ -8,7 +8,7 @@ import { type Command, Option } from "commander";
 import { CliError, ExitCode } from "../exit.js";
 import { writeOutput } from "../io.js";
 import type { RunPartsOptions } from "../stack/compose.js";
-import type { StackPart } from "../stack/parts.js";
+import type { StackPart } from "../stack/part-types.js";
 import { parsePort } from "./parse.js";
 
 interface ServeOptions {

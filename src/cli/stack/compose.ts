@@ -24,7 +24,8 @@ import {
   writeStackInfo,
 } from "./files.js";
 import { KEYSTORE_DIR, STACK_FORMAT } from "./layout.js";
-import { type MountedPart, type StackEnv, type StackPart, stackParts } from "./parts.js";
+import type { MountedPart, StackEnv, StackPart } from "./part-types.js";
+import { stackParts } from "./parts.js";
 
 export interface RunPartsOptions {
   mode: StackInfo["mode"];

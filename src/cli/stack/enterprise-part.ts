@@ -11,7 +11,7 @@ import {
   registerEnterprise,
   type Upstream,
 } from "../../enterprise/index.js";
-import type { StackEnv, StackPart } from "./parts.js";
+import type { StackEnv, StackPart } from "./part-types.js";
 
 /** What an enterprise may be configured with beyond what the stack shares (serve's config). */
 export type EnterpriseExtras = Pick<

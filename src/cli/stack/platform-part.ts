@@ -15,7 +15,7 @@ import {
   type Scope,
 } from "../../platform/index.js";
 import { TENANT_TOKEN_TTL_MS } from "./layout.js";
-import type { StackPart, TenantToken } from "./parts.js";
+import type { StackPart, TenantToken } from "./part-types.js";
 
 export interface PlatformPartOptions {
   /** The platform's own keystore; absent: the stack's (`serve platform`, a process of its own). */
