@@ -1,5 +1,6 @@
-// A carrier on real HTTP (port 0), real SQLite in a temp dir, a real software keystore, and
-// real emulated devices manufactured with the carrier's slot-key API.
+// A carrier on real HTTP (port 0), a real store (SQLite in a temp dir, or a fresh schema on the
+// machine's PostgreSQL: test/store/backends.ts), a real software keystore, and real emulated
+// devices manufactured with the carrier's slot-key API.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,9 +16,14 @@ import {
   type OemCa,
 } from "../../src/device/index.js";
 import { type Keystore, openSoftwareKeystore, type WrappedKey } from "../../src/keystore/index.js";
-import { openStore, type Store, sqliteUrlFor } from "../../src/store/index.js";
+import type { Store } from "../../src/store/index.js";
+import { BACKENDS as STORE_BACKENDS, type TestBackend } from "../store/backends.js";
 
 export const CARRIER = "acme";
+
+/** The store backends every carrier suite runs on (each test file loops over them). */
+export const BACKENDS: readonly TestBackend["name"][] = STORE_BACKENDS.map((b) => b.name);
+export type BackendName = TestBackend["name"];
 
 export interface Clock {
   now: number | null;
@@ -26,6 +32,7 @@ export interface Clock {
 
 export interface Lab {
   root: string;
+  backend: BackendName;
   store: Store;
   keystore: Keystore;
   ca: OemCa;
@@ -41,27 +48,37 @@ export interface Lab {
 
 let labCa: Promise<OemCa> | undefined;
 
+/** One OEM CA per test process: making one costs a key generation. */
+export function sharedOemCa(): Promise<OemCa> {
+  labCa ??= createOemCa({ name: "Test OEM" });
+  return labCa;
+}
+
+/** One carrier on `backend` (default SQLite); `close()` drops its database (PostgreSQL schema). */
 export async function makeLab(
-  extra: Partial<CarrierOptions> & { http?: RootAppOptions } = {},
+  extra: Partial<CarrierOptions> & { http?: RootAppOptions; backend?: BackendName } = {},
 ): Promise<Lab> {
+  const { backend = "sqlite", ...options } = extra;
   const root = await mkdtemp(join(tmpdir(), "dmguard-carrier-"));
   const clock: Clock = { now: null, read: () => clock.now ?? Date.now() };
-  const store = await openStore(sqliteUrlFor(join(root, "data")), { now: clock.read });
+  const target = await STORE_BACKENDS.find((b) => b.name === backend)!.setup();
+  const store = await target.open({ now: clock.read });
   const keystore = await openSoftwareKeystore({ dir: join(root, "keystore") });
-  labCa ??= createOemCa({ name: "Test OEM" });
-  const ca = await labCa;
+  const ca = await sharedOemCa();
   const app = await createCarrierApp({
     carrierId: CARRIER,
     store,
     keystore,
     oemCaCertificatePems: [ca.certificatePem],
     clock: clock.read,
-    ...extra,
+    ...options,
   });
   const base = await app.listen({ port: 0, host: "127.0.0.1" });
   const token = await issueAdminToken(store, CARRIER);
+  const call = carrierCaller(base, token);
   const lab: Lab = {
     root,
+    backend,
     store,
     keystore,
     ca,
@@ -70,22 +87,12 @@ export async function makeLab(
     token,
     clock,
     verdictJwk: {},
-    call(path, init = {}) {
-      const { json, admin, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (json !== undefined) headers.set("content-type", "application/json");
-      if (admin) headers.set("authorization", `Bearer ${token}`);
-      return fetch(`${base}/carriers/${CARRIER}${path}`, {
-        method: json !== undefined ? "POST" : "GET",
-        ...rest,
-        headers,
-        ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
-      });
-    },
+    call,
     async close() {
       await app.close();
       await keystore.close();
       await store.close();
+      await target.cleanup();
       await rm(root, { recursive: true, force: true });
     },
   };
@@ -93,6 +100,25 @@ export async function makeLab(
   lab.verdictJwk = vk.jwk;
   return lab;
 }
+
+/** fetch against `/carriers/acme` + path on `base`; `admin: true` adds the bearer token. */
+export function carrierCaller(base: string, token: string): Lab["call"] {
+  return (path, init = {}) => {
+    const { json, admin, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (json !== undefined) headers.set("content-type", "application/json");
+    if (admin) headers.set("authorization", `Bearer ${token}`);
+    return fetch(`${base}/carriers/${CARRIER}${path}`, {
+      method: json !== undefined ? "POST" : "GET",
+      ...rest,
+      headers,
+      ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
+    });
+  };
+}
+
+/** What the factory line needs of a carrier: a lab, or a carrier server run elsewhere. */
+export type Factory = Pick<Lab, "root" | "ca" | "verdictJwk" | "base" | "call">;
 
 export interface MadeDevice {
   device: Device;
@@ -108,7 +134,7 @@ let serial = 0;
  * registered in the inventory with its attestation certificate (unless `register: false`).
  */
 export async function manufacture(
-  lab: Lab,
+  lab: Factory,
   opts: {
     model?: string;
     imei?: string;

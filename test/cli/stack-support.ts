@@ -19,23 +19,41 @@ export interface UpProcess {
   stop(): Promise<number | null>;
   /** Resolves with the exit code when the process ends by itself. */
   exited: Promise<number | null>;
+  /** The signal that ended it (SIGKILL: a crash point fired), once it has exited. */
+  signal(): NodeJS.Signals | null;
 }
 
-export function startUp(args: string[], timeoutMs = 20_000): Promise<UpProcess> {
-  return startServer(["up", "--port", "0", ...args], timeoutMs);
+/** `env` is added to the environment (e.g. DMGUARD_CRASH_AT); `--port` in args overrides 0. */
+export function startUp(
+  args: string[],
+  timeoutMs = 20_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<UpProcess> {
+  return startServer(["up", "--port", "0", ...args], timeoutMs, env);
 }
 
 /** Any long-running command (`up`, `serve …`) that prints a `ready <url>` line. */
-export async function startServer(args: string[], timeoutMs = 20_000): Promise<UpProcess> {
+export async function startServer(
+  args: string[],
+  timeoutMs = 20_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<UpProcess> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run "npm run build" first`);
   const child: ChildProcess = spawn(process.execPath, [BIN, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    ...(env ? { env: { ...process.env, ...env } } : {}),
   });
   let out = "";
   let err = "";
   child.stdout!.setEncoding("utf8");
   child.stderr!.setEncoding("utf8");
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let signal: NodeJS.Signals | null = null;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code, sig) => {
+      signal = sig;
+      resolve(code);
+    }),
+  );
   const baseUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -62,6 +80,7 @@ export async function startServer(args: string[], timeoutMs = 20_000): Promise<U
     stdout: () => out,
     stderr: () => err,
     exited,
+    signal: () => signal,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;

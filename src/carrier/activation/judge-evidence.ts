@@ -6,6 +6,7 @@ import {
   orderReasons,
   type ReasonCode,
 } from "../../evidence/index.js";
+import { crashPoint } from "../../fault/crash-point.js";
 import type { PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import {
@@ -55,6 +56,7 @@ export async function judgeEvidence(
   const attestationProblem = await checkAttestation(j, ctx.anchors, now);
   await checkInventory(j, ctx.part);
   await checkKeyProof(j, ctx.keys, ctx.id, j.inventory);
+  crashPoint("carrier.activation.evidence-checked");
 
   const settled = await ctx.part.transaction(async (tx) => {
     await checkNonce(j, tx, now);
@@ -65,6 +67,7 @@ export async function judgeEvidence(
     addDeviceReasons(j);
     return settle(ctx, tx, j, now, attestationProblem);
   });
+  crashPoint("carrier.activation.committed");
 
   const dmAccount = settled.account
     ? await issuedAccount(ctx.keys, settled.account, dmServerUri)
@@ -124,6 +127,7 @@ async function settle(
     : null;
   const change = stateChangeFor(j);
   const account = verdictId ? await applyChange(ctx, tx, j, change, verdictId, now) : null;
+  crashPoint("carrier.activation.verdict-recorded");
   // Last: the audit append holds the chain's lock until commit.
   await tx.audit.append(
     {

@@ -1,3 +1,4 @@
+import { crashPoint } from "../../fault/crash-point.js";
 import type { CommandResponse, DmServerApp } from "../../omadm/session/index.js";
 import { dmAccountHooks, imeiFromClientName, provisioningOutcome } from "../../server-kit/index.js";
 import type { JsonObject } from "../../store/index.js";
@@ -54,7 +55,9 @@ export function carrierDmApp(ctx: CarrierContext): DmServerApp {
       const plan = session.locals.get("plan") as SessionPlan | undefined;
       if (!plan || session.locals.get("recorded")) return [];
       session.locals.set("recorded", true);
+      crashPoint("carrier.dm.statuses-received");
       session.locals.set("applied", await recordOutcome(ctx, plan, responses));
+      crashPoint("carrier.dm.provisioning-recorded");
       return [];
     },
 

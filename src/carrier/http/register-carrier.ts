@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { crashPoint } from "../../fault/crash-point.js";
 import { judgeEvidence } from "../activation/judge-evidence.js";
 import { requireAdmin } from "../admin/auth.js";
 import {
@@ -80,6 +81,7 @@ export async function registerCarrier(
             subject: body.imei ?? null,
             now: ctx.now(),
           });
+          crashPoint("carrier.activation.nonce-issued");
           return { nonce: n.nonce, expiresAt: new Date(n.expiresAt).toISOString() };
         },
       );

@@ -1,3 +1,4 @@
+import { crashPoint } from "../../fault/crash-point.js";
 import type { Encoding } from "../../omadm/model/message.js";
 import type { DmTransport } from "../../omadm/session/index.js";
 import type { Device, LastVerdict } from "../device.js";
@@ -99,9 +100,11 @@ export async function activateDevice(
   // Steps 1–4: nothing on disk changes until the verdict is in.
   const nonce = await api.nonce();
   const { evidence } = await device.verify(nonce, { carrier });
+  crashPoint("device.activation.evidence-signed");
   const answer = await api.submitEvidence(evidence);
   // Step 6: the TSZ accepts only a verdict signed by a key pinned for that carrier.
   const outcome = await device.acceptVerdict(answer.verdict);
+  crashPoint("device.activation.verdict-accepted");
 
   // Step 7.
   let dm: DmSessionResult | null = null;

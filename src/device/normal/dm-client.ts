@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { crashPoint } from "../../fault/crash-point.js";
 import { ProtocolError } from "../../omadm/errors.js";
 import { DmHttpError, fetchTransport } from "../../omadm/http/index.js";
 import type { Encoding } from "../../omadm/model/message.js";
@@ -152,6 +153,7 @@ export class DeviceDmClient {
         beforeCommand: async (cmd, item) => {
           if (!writesGatedContent(cmd, item, tree)) return undefined;
           allowed ??= await this.#gate.mayProvision();
+          crashPoint("device.dm.profile-received");
           if (allowed) return undefined;
           refused++;
           return StatusCode.PERMISSION_DENIED;
