@@ -3,7 +3,9 @@ import type { SigningPublicJwk, TenantKeystore } from "../keystore/index.js";
 import type { PartStore } from "../store/index.js";
 import { type ProfileConfig, resolveProfileConfig } from "./dm/profile-config.js";
 import type { CarrierMetrics } from "./metrics.js";
+import type { CarrierMigrationOptions } from "./migration/options.js";
 import { type CarrierOptions, DEFAULT_NONCE_TTL_MS } from "./options.js";
+import { PlatformSync } from "./platform-sync/deliver.js";
 
 /** Carrier ids as CONTRACT.md uses them; also a valid keystore owner and store part suffix. */
 export const CARRIER_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -27,6 +29,10 @@ export interface CarrierContext {
   readonly metrics: CarrierMetrics;
   /** The DM server's id (DMAcc ServerID), also its principal in the device's ACLs. */
   readonly dmServerId: string;
+  /** Carrier → platform custody sync, when the carrier is configured with the platform. */
+  readonly platformSync: PlatformSync | null;
+  /** Where migration questions and notices go (src/carrier/migration/options.ts). */
+  readonly migration: CarrierMigrationOptions;
 }
 
 export async function carrierContext(
@@ -38,6 +44,7 @@ export async function carrierContext(
   }
   if (opts.oemCaCertificatePems.length === 0) throw new TypeError("no OEM CA certificate given");
   const owner = `carrier:${opts.carrierId}`;
+  const part = opts.store.part(owner);
   const keys = opts.keystore.forOwner(owner);
   const [verdictKey] = await Promise.all([
     keys.ensureSigningKey(VERDICT_KEY_LABEL),
@@ -46,7 +53,7 @@ export async function carrierContext(
   return Object.freeze({
     id: opts.carrierId,
     owner,
-    part: opts.store.part(owner),
+    part,
     keys,
     anchors: loadTrustAnchors(opts.oemCaCertificatePems),
     profile: resolveProfileConfig(opts.carrierId, opts.profile),
@@ -56,5 +63,9 @@ export async function carrierContext(
     verdictKey,
     metrics,
     dmServerId: `${opts.carrierId}-dm`,
+    migration: opts.migration ?? {},
+    platformSync: opts.platformSync
+      ? new PlatformSync(opts.carrierId, part, opts.platformSync, opts.clock ?? opts.store.now)
+      : null,
   });
 }

@@ -27,5 +27,7 @@ export { CARRIER_ERRORS, CarrierError, type CarrierErrorCode, isCarrierError } f
 export { createCarrierApp } from "./http/create-carrier-app.js";
 export { registerCarrier } from "./http/register-carrier.js";
 export { createRootApp, type RootAppOptions, type RootState } from "./http/root.js";
+export { issueMigrationPeerToken } from "./migration/answer-question.js";
+export type { CarrierMigrationOptions } from "./migration/options.js";
 export type { CarrierOptions } from "./options.js";
 export { VERDICT_TYP } from "./verdict/sign-verdict.js";

@@ -1,6 +1,8 @@
 import type { Keystore } from "../keystore/index.js";
 import type { Store } from "../store/index.js";
 import type { ProfileConfig } from "./dm/profile-config.js";
+import type { CarrierMigrationOptions } from "./migration/options.js";
+import type { PlatformSyncOptions } from "./platform-sync/options.js";
 
 /** What one carrier server needs; `createCarrierApp` and `registerCarrier` take it. */
 export interface CarrierOptions {
@@ -23,6 +25,13 @@ export interface CarrierOptions {
    * (`<publicUrl>/carriers/<id>/dm`); default: taken from the request's Host header.
    */
   publicUrl?: string;
+  /**
+   * The common platform holding this carrier's custody records: block, unblock, terminate and
+   * first approvals are delivered there through an outbox (src/carrier/README.md). Absent: none.
+   */
+  platformSync?: PlatformSyncOptions;
+  /** Migration to this carrier (src/carrier/migration/options.ts); absent: refused (503). */
+  migration?: CarrierMigrationOptions;
 }
 
 export const DEFAULT_NONCE_TTL_MS = 5 * 60_000;

@@ -15,7 +15,9 @@ import { HPKE_SUITE, importRecipientPublicKey, sealDeviceKey } from "../keystore
 import { DeviceError } from "./errors.js";
 import {
   type DeviceConfig,
+  type EnterpriseDecision,
   readDeviceConfig,
+  readEnterpriseDecision,
   readProfile,
   readReportedIdentity,
 } from "./normal/device-files.js";
@@ -140,6 +142,8 @@ export interface DeviceStatus {
 export interface VerifyOptions {
   /** The carrier whose slot proves possession (migration: the old carrier's); default slot 0's. */
   carrier?: string;
+  /** Migration evidence for this carrier (claims `migrateTo` and the TSZ's HPKE key). */
+  migrateTo?: string;
 }
 
 export class Device {
@@ -162,7 +166,7 @@ export class Device {
     opts: VerifyOptions = {},
   ): Promise<{ evidence: string; reasons: DeviceReason[] }> {
     const reported = (await readReportedIdentity(this.dir)) ?? { imei: "", meid: null };
-    return this.tsz.verify(nonce, reported, opts.carrier ?? null);
+    return this.tsz.verify(nonce, reported, opts.carrier ?? null, opts.migrateTo ?? null);
   }
 
   /** Hands a server verdict to the TSZ; it sets the toggle key only if the verdict checks out. */
@@ -201,11 +205,16 @@ export class Device {
     await this.tsz.factoryReset();
     await rm(within(this.dir, DEVICE_PATHS.profile), { force: true });
     await rm(within(this.dir, DEVICE_PATHS.dmTree), { force: true });
+    await rm(within(this.dir, DEVICE_PATHS.enterpriseDecision), { force: true });
   }
 
   async status(): Promise<DeviceStatus> {
-    const [t, profile] = await Promise.all([this.tsz.status(), readProfile(this.dir)]);
-    return statusFrom(t, profile);
+    const [t, profile, enterprise] = await Promise.all([
+      this.tsz.status(),
+      readProfile(this.dir),
+      readEnterpriseDecision(this.dir),
+    ]);
+    return statusFrom(t, profile, enterprise);
   }
 
   /**
@@ -244,8 +253,38 @@ export class Device {
   }
 }
 
-export function statusFrom(t: TszStatus, profile: Record<string, unknown> | null): DeviceStatus {
+/**
+ * The device's state for `device status`. After an activation through an enterprise (`decision`
+ * bound to the TSZ's last verdict) it shows the MDAS's answer — decision, reasons, network
+ * access, via, the group content — as `activate` did; the toggle key stays the TSZ's (integrity).
+ */
+export function statusFrom(
+  t: TszStatus,
+  profile: Record<string, unknown> | null,
+  decision: EnterpriseDecision | null = null,
+): DeviceStatus {
   const v = t.lastVerdict;
+  if (v && decision && decision.tszAcceptedAt === v.acceptedAt && decision.carrier === v.carrier) {
+    return {
+      imei: t.imei,
+      meid: t.meid,
+      model: t.model,
+      toggleKey: t.toggleKey,
+      slots: t.slots,
+      activeCarrier: decision.verdict === "approved" ? v.carrier : null,
+      networkAccess: decision.networkAccess,
+      profile: decision.profile,
+      lastVerdict: {
+        verdict: decision.verdict,
+        reasons: decision.reasons,
+        toggleKey: t.toggleKey,
+        networkAccess: decision.networkAccess,
+        carrier: v.carrier,
+        via: decision.via,
+        profile: decision.profile,
+      },
+    };
+  }
   return {
     imei: t.imei,
     meid: t.meid,

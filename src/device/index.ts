@@ -39,6 +39,11 @@ export {
   type ActivationErrorCode,
   isActivationError,
 } from "./activation/errors.js";
+export {
+  type MigrateOptions,
+  type MigrationResult,
+  migrateDevice,
+} from "./activation/migrate.js";
 export { formatVia, parseVia, type Via } from "./activation/via.js";
 export { crc32 } from "./crc32.js";
 export {

@@ -4,6 +4,7 @@ import type { PartStore } from "../store/index.js";
 import type { EnterpriseOptions, Upstream } from "./options.js";
 import { checkGroups, DEFAULT_GROUPS } from "./policy/content.js";
 import type { EligibilityPolicy } from "./policy/eligibility.js";
+import { VerdictKeys } from "./upstream/verdict-key.js";
 
 export const ENTERPRISE_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
@@ -23,6 +24,8 @@ export interface EnterpriseContext {
   readonly upstreamTimeoutMs: number;
   /** The DM server's id (DMAcc ServerID). */
   readonly dmServerId: string;
+  /** Each upstream's verdict key per carrier (pinned, or fetched once). */
+  readonly verdictKeys: VerdictKeys;
 }
 
 export async function enterpriseContext(opts: EnterpriseOptions): Promise<EnterpriseContext> {
@@ -48,5 +51,6 @@ export async function enterpriseContext(opts: EnterpriseOptions): Promise<Enterp
     fetch: opts.fetch ?? fetch,
     upstreamTimeoutMs: opts.upstreamTimeoutMs ?? 15_000,
     dmServerId: `${opts.enterpriseId}-mdas`,
+    verdictKeys: new VerdictKeys(),
   });
 }

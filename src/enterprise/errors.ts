@@ -26,6 +26,12 @@ export const ENTERPRISE_ERRORS = {
   INTERNAL: 500,
   /** The carrier server or the platform refused the MDAS itself (`details.code`: theirs). */
   UPSTREAM_REFUSED: 502,
+  /**
+   * The upstream's signed verdict does not verify under its verdict key, or does not bind the
+   * nonce, IMEI, carrier, decision and reasons of this activation (`details.why`). Audited;
+   * nothing changed.
+   */
+  VERDICT_INVALID: 502,
   /** The carrier server or the platform could not be reached or answered nonsense. */
   UPSTREAM_UNAVAILABLE: 502,
   UNAVAILABLE: 503,

@@ -1,3 +1,4 @@
+import type { JWK } from "jose";
 import type { Keystore } from "../keystore/index.js";
 import type { Store } from "../store/index.js";
 import type { GroupContent } from "./policy/content.js";
@@ -8,10 +9,12 @@ export type Lazy<T> = T | (() => T);
 /**
  * Where the MDAS forwards a device's evidence, per carrier (issue 5: "configurable per
  * carrier"): the carrier's own server, or the common platform with the enterprise's token.
+ * `verdictKey`: the public JWK the upstream signs that carrier's verdicts with, pinned; absent,
+ * it is fetched from the upstream's verdict-key route on first use (src/enterprise/README.md).
  */
 export type Upstream =
-  | { kind: "carrier"; baseUrl: Lazy<string> }
-  | { kind: "platform"; baseUrl: Lazy<string>; token: Lazy<string> };
+  | { kind: "carrier"; baseUrl: Lazy<string>; verdictKey?: JWK }
+  | { kind: "platform"; baseUrl: Lazy<string>; token: Lazy<string>; verdictKey?: JWK };
 
 export interface EnterpriseOptions {
   /** The enterprise id (`initech`): routes live under `/enterprises/{enterpriseId}/`. */

@@ -55,6 +55,13 @@ export interface EvidenceClaims {
   slot: number | null;
   /** What the verification application found; empty = clean. */
   reasons: DeviceReason[];
+  /**
+   * Migration evidence only (EVIDENCE.md "Migration"): the carrier the device asks to move to,
+   * and the TSZ's HPKE public key (RFC 9180 P-256 KEM serialization, 65 bytes, base64url) the
+   * new carrier wraps its key to. Signed with the rest, so the key is the attested TSZ's.
+   */
+  migrateTo?: string;
+  hpke?: string;
 }
 
 /**
@@ -108,6 +115,8 @@ export function decodeMeasurements(claim: unknown): MeasurementDocument | null {
 
 const B64URL = /^[A-Za-z0-9_-]{1,128}$/;
 const PRINTABLE = /^[\x21-\x7e]{1,64}$/;
+/** A P-256 uncompressed point (65 bytes, 0x04 first) in unpadded base64url: 87 characters. */
+const HPKE_POINT = /^B[A-Za-z0-9_-]{86}$/;
 
 function nullableString(v: unknown, max: number): boolean {
   return v === null || (typeof v === "string" && v.length <= max);
@@ -144,5 +153,15 @@ export function parseEvidenceClaims(v: unknown): EvidenceClaims | string {
   if (!Array.isArray(v.reasons) || v.reasons.length > 32 || !v.reasons.every(isDeviceReason)) {
     return "reasons";
   }
+  if (
+    v.migrateTo !== undefined &&
+    (typeof v.migrateTo !== "string" || !CARRIER_ID.test(v.migrateTo))
+  ) {
+    return "migrateTo";
+  }
+  if (v.hpke !== undefined && (typeof v.hpke !== "string" || !HPKE_POINT.test(v.hpke))) {
+    return "hpke";
+  }
+  if ((v.migrateTo === undefined) !== (v.hpke === undefined)) return "hpke";
   return v as unknown as EvidenceClaims;
 }

@@ -15,6 +15,8 @@ import { CARRIER_ID, isRecord } from "./shapes.js";
  * | `iat` | issue time, seconds |
  * | `networkAccess` | optional: `"full"` or `"limited"` (default: full if approved) |
  * | `via` | optional: `carrier:ID` or `enterprise:ID` (default `carrier:<carrier>`) |
+ * | `purpose` | optional: `"migration"` — a new carrier's answer to migration evidence; the TSZ
+ *   applies an approval only together with the deposit of that carrier's key (EVIDENCE.md) |
  */
 export interface VerdictClaims {
   eat_nonce: string;
@@ -25,6 +27,7 @@ export interface VerdictClaims {
   iat: number;
   networkAccess?: "full" | "limited";
   via?: string;
+  purpose?: "migration";
 }
 
 const REASON = /^[A-Z][A-Z_]{0,39}$/;
@@ -53,5 +56,6 @@ export function parseVerdictClaims(v: unknown): VerdictClaims | string {
     return "networkAccess";
   }
   if (v.via !== undefined && (typeof v.via !== "string" || !VIA.test(v.via))) return "via";
+  if (v.purpose !== undefined && v.purpose !== "migration") return "purpose";
   return v as unknown as VerdictClaims;
 }

@@ -10,7 +10,8 @@
  */
 export type { PlatformContext } from "./context.js";
 export type { DepositInput } from "./custody/deposit.js";
-export type { CustodyStatus } from "./custody/records.js";
+export type { CustodyEvent, CustodyEventResult } from "./custody/events.js";
+export type { CustodyRecord, CustodyStatus } from "./custody/records.js";
 export {
   isPlatformError,
   PLATFORM_ERRORS,

@@ -1,4 +1,5 @@
 import type { Keystore } from "../keystore/index.js";
+import type { MigrationPolicyInput } from "../server-kit/migration-policy.js";
 import type { Store } from "../store/index.js";
 
 /** An enterprise tenant and the carriers whose devices it may ask the platform about. */
@@ -26,6 +27,11 @@ export interface PlatformOptions {
   clock?: () => number;
   /** Lifetime of a verification nonce (default 5 minutes). */
   nonceTtlMs?: number;
+  /**
+   * Each carrier's rules for its devices leaving it (src/server-kit/migration-policy.ts), by
+   * carrier id; one not named gets `until-contract-end`, terminated devices may not port out.
+   */
+  migrationPolicies?: Readonly<Record<string, MigrationPolicyInput>>;
 }
 
 export const DEFAULT_NONCE_TTL_MS = 5 * 60_000;

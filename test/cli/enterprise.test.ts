@@ -136,6 +136,76 @@ describe("activation through enterprise initech (CLI, up)", { concurrency: true 
     assert.match(oneLine(r.stderr), /not approved via enterprise:initech: NOT_ENROLLED/);
   });
 
+  test("device status after --via enterprise shows what activate showed", async () => {
+    for (const [name, extra, code] of [
+      ["status-denied", [] as string[], 3],
+      ["status-approved", ["--enterprise", "initech", "--user-group", "worker"], 0],
+    ] as const) {
+      const dir = join(devices.path, name);
+      await manufacture(data.path, dir, ["--carrier", "acme", ...extra]);
+      const r = await activate(dir);
+      assert.equal(r.code, code, r.stderr);
+      const st = await runCli(["device", "status", dir, "--json"]);
+      assert.equal(st.code, 0, st.stderr);
+      const status = JSON.parse(st.stdout.toString()) as {
+        toggleKey: number;
+        networkAccess: string;
+        activeCarrier: string | null;
+        profile: unknown;
+        lastVerdict: Activation;
+      };
+      const { verdict, reasons, toggleKey, networkAccess, carrier, via, profile } = r.out;
+      assert.deepEqual(status.lastVerdict, {
+        verdict,
+        reasons,
+        toggleKey,
+        networkAccess,
+        carrier,
+        via,
+        profile,
+      });
+      assert.equal(status.networkAccess, networkAccess);
+      assert.deepEqual(status.profile, profile);
+      assert.equal(status.activeCarrier, verdict === "approved" ? "acme" : null);
+      // The TSZ's toggle key reflects integrity only: 0 for a genuine device either way.
+      assert.equal(status.toggleKey, 0);
+      if (code === 3) assert.deepEqual(status.lastVerdict.reasons, ["NOT_ENROLLED"]);
+      else assert.equal(status.lastVerdict.profile?.userGroup, "worker");
+    }
+  });
+
+  test("carrier block|unblock|terminate reach the platform's custody (globex via initech)", async () => {
+    const dir = join(devices.path, "synced");
+    const m = await manufacture(data.path, dir, [
+      "--carrier",
+      "globex",
+      "--enterprise",
+      "initech",
+      "--user-group",
+      "worker",
+    ]);
+    const carrier = (action: string) =>
+      runCli(["carrier", action, m.imei, "--stack", data.path, "--carrier", "globex"]);
+    // The platform judges globex's devices for initech: its answer shows the carrier's marks
+    // once the carrier's outbox delivered them (moments after the command; retried until then).
+    const judged = async (want: string[]) => {
+      let last: Activation | null = null;
+      for (let i = 0; i < 20; i++) {
+        last = (await activate(dir)).out;
+        if (JSON.stringify(last.reasons) === JSON.stringify(want)) return last;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.fail(`wanted ${want.join(",") || "no reasons"}, got ${JSON.stringify(last)}`);
+    };
+    assert.equal((await judged([])).verdict, "approved");
+    assert.equal((await carrier("block")).code, 0);
+    assert.equal((await judged(["DEVICE_BLOCKED"])).networkAccess, "limited");
+    assert.equal((await carrier("unblock")).code, 0);
+    assert.equal((await judged([])).verdict, "approved");
+    assert.equal((await carrier("terminate")).code, 0);
+    await judged(["DEVICE_TERMINATED"]);
+  });
+
   test("the same device still activates with its carrier directly", async () => {
     const dir = join(devices.path, "direct");
     await manufacture(data.path, dir, ["--carrier", "globex"]);

@@ -173,6 +173,21 @@ describe("activation through the enterprise", () => {
     assert.equal(decisions.length, 8);
     assert.ok(decisions.some((e) => (e.details.reasons as string[]).includes("NOT_ENROLLED")));
     assert.ok(entries.some((e) => e.action === "dm-session" && e.details.applied === true));
+    // Each decision names its upstream, and that upstream audited its own judgement of the same
+    // IMEI: acme's server its verdict, the platform its verification for initech.
+    for (const d of decisions) {
+      const by = (d.details.integrity as { by: string }).by;
+      const upstream = by === "platform" ? "platform" : by;
+      const theirs = await s.store.part(upstream).audit.list({ limit: 10_000 });
+      const action = by === "platform" ? "verification" : "verdict";
+      const match = theirs.filter((e) => e.subject === d.subject && e.action === action);
+      assert.ok(match.length > 0, `${upstream} has no ${action} for ${d.subject}`);
+      if (by === "platform") assert.equal(match[0]!.actor, `enterprise:${ENTERPRISE}`);
+      assert.deepEqual(
+        (match.at(-1)!.details as { reasons: string[] }).reasons,
+        (d.details.integrity as { reasons: string[] }).reasons,
+      );
+    }
     for (const part of [`enterprise:${ENTERPRISE}`, "platform", "carrier:acme"]) {
       const v = await s.store.verifyAudit(part);
       assert.equal(v.ok, true, `${part}: ${JSON.stringify(v)}`);

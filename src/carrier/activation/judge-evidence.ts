@@ -73,6 +73,8 @@ export async function judgeEvidence(
     ? await issuedAccount(ctx.keys, settled.account, dmServerUri)
     : null;
   const decision = settled.reasons.length === 0 ? "approved" : "denied";
+  // The activation date was queued in the transaction; deliver it now (src/carrier/README.md).
+  if (settled.account && decision === "approved") ctx.platformSync?.kick();
   ctx.metrics.activations.inc({ carrier: ctx.id, verdict: decision });
   for (const r of settled.reasons) ctx.metrics.reasons.inc({ carrier: ctx.id, reason: r });
   ctx.metrics.activationSeconds.observe(
@@ -172,5 +174,6 @@ async function applyChange(
   else await tx.devices.create({ imei, ...patch }, now);
   // Approved: full access once the profile is provisioned (dm/); until then, limited.
   await tx.access.set(imei, "limited", now);
+  if (change.kind === "approve") await ctx.platformSync?.queueActivated(tx, imei, now);
   return account;
 }

@@ -1,15 +1,19 @@
+import { crashPoint } from "../../fault/crash-point.js";
 import type { InventoryStatus, JsonObject, PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { DM_ACCOUNTS_NS } from "../dm/credentials.js";
 import { CarrierError } from "../errors.js";
+import { portOutOf } from "../migration/port-out.js";
+import type { StatusEvent } from "../platform-sync/outbox.js";
 
 /** What the admin API shows about one device: its inventory record, state, access, verdicts. */
 export async function lookupDevice(ctx: CarrierContext, imei: string): Promise<JsonObject> {
-  const [inv, dev, access, verdicts] = await Promise.all([
+  const [inv, dev, access, verdicts, portedOut] = await Promise.all([
     ctx.part.inventory.get(imei),
     ctx.part.devices.get(imei),
     ctx.part.access.get(imei),
     ctx.part.verdicts.forImei(imei, 5),
+    portOutOf(ctx, imei),
   ]);
   if (!inv) throw new CarrierError("DEVICE_NOT_FOUND", "no device with this IMEI in the inventory");
   return {
@@ -26,6 +30,8 @@ export async function lookupDevice(ctx: CarrierContext, imei: string): Promise<J
     state: dev?.state ?? null,
     networkAccess: access?.access ?? null,
     profile: dev?.profile ?? null,
+    // Migration: the carrier the device moved to (src/carrier/README.md "Migration"), or null.
+    portedOutTo: portedOut?.to ?? null,
     verdicts: verdicts.map((v) => ({
       id: v.id,
       verdict: v.verdict,
@@ -35,28 +41,45 @@ export async function lookupDevice(ctx: CarrierContext, imei: string): Promise<J
   };
 }
 
+/**
+ * One status change in one transaction: the inventory mark, what goes with it, the audit entry
+ * and, when the carrier syncs with the platform, the event in its outbox (so the platform's
+ * custody copy learns of the change exactly when it commits; delivered afterwards).
+ */
 async function mark(
   ctx: CarrierContext,
   imei: string,
   status: InventoryStatus,
-  action: string,
+  action: StatusEvent,
   more: (tx: PartStore, now: number) => Promise<JsonObject>,
 ): Promise<JsonObject> {
   const now = ctx.now();
-  return ctx.part.transaction(async (tx) => {
+  const sync = ctx.platformSync;
+  const result = await ctx.part.transaction(async (tx) => {
     const rec = await tx.inventory.setStatus(imei, status, now);
     if (!rec)
       throw new CarrierError("DEVICE_NOT_FOUND", "no device with this IMEI in the inventory");
     const details = await more(tx, now);
-    await tx.audit.append({ actor: ctx.owner, action, subject: imei, details }, now);
+    if (sync) details.platformSyncVersion = await sync.queueStatus(tx, imei, action, now);
+    await tx.audit.append(
+      { actor: ctx.owner, action: verbOf[action], subject: imei, details },
+      now,
+    );
     const access = await tx.access.get(imei);
     return { imei, status, networkAccess: access?.access ?? null };
   });
+  // Committed, nothing delivered yet: after a crash here the outbox row is delivered on restart.
+  crashPoint("carrier.admin.status-committed");
+  sync?.kick();
+  return result;
 }
+
+/** The audit log's action names (as before the sync existed). */
+const verbOf = { blocked: "block", unblocked: "unblock", terminated: "terminate" } as const;
 
 /** Lost or stolen: the device is refused at activation and keeps only emergency access. */
 export function blockDevice(ctx: CarrierContext, imei: string): Promise<JsonObject> {
-  return mark(ctx, imei, "blocked", "block", async (tx, now) => {
+  return mark(ctx, imei, "blocked", "blocked", async (tx, now) => {
     const had = await tx.access.get(imei);
     if (had) await tx.access.set(imei, "limited", now);
     return { accessBefore: had?.access ?? null };
@@ -65,7 +88,7 @@ export function blockDevice(ctx: CarrierContext, imei: string): Promise<JsonObje
 
 /** Clears the lost/stolen mark; a provisioned device gets its full access back. */
 export function unblockDevice(ctx: CarrierContext, imei: string): Promise<JsonObject> {
-  return mark(ctx, imei, "active", "unblock", async (tx, now) => {
+  return mark(ctx, imei, "active", "unblocked", async (tx, now) => {
     const dev = await tx.devices.get(imei);
     if (dev?.state === "provisioned") await tx.access.set(imei, "full", now);
     return { state: dev?.state ?? null };
@@ -77,7 +100,7 @@ export function unblockDevice(ctx: CarrierContext, imei: string): Promise<JsonOb
  * list"): off the list, its DM account withdrawn, refused at any later activation.
  */
 export function terminateDevice(ctx: CarrierContext, imei: string): Promise<JsonObject> {
-  return mark(ctx, imei, "terminated", "terminate", async (tx, now) => {
+  return mark(ctx, imei, "terminated", "terminated", async (tx, now) => {
     const removed = await tx.access.remove(imei);
     await tx.kv.delete(DM_ACCOUNTS_NS, imei);
     const dev = await tx.devices.get(imei);

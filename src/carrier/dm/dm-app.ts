@@ -3,6 +3,7 @@ import type { CommandResponse, DmServerApp } from "../../omadm/session/index.js"
 import { dmAccountHooks, imeiFromClientName, provisioningOutcome } from "../../server-kit/index.js";
 import type { JsonObject } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
+import { continueMigrationSession, startMigrationSession } from "../migration/dm-migration.js";
 import { CARRIER_DM_LABEL } from "./credentials.js";
 import { buildProfile, type Profile } from "./profile.js";
 import { PROFILE_ROOT, profileCommands } from "./profile-tree.js";
@@ -30,6 +31,9 @@ export function carrierDmApp(ctx: CarrierContext): DmServerApp {
     async onSessionStart(session) {
       const imei = imeiFromClientName(session.clientName);
       if (!imei) return [];
+      // A device migrating here first receives its key (src/carrier/migration/dm-migration.ts).
+      const migrating = await startMigrationSession(ctx, session, imei);
+      if (migrating) return migrating;
       const [dev, inv] = await Promise.all([
         ctx.part.devices.get(imei),
         ctx.part.inventory.get(imei),
@@ -52,6 +56,8 @@ export function carrierDmApp(ctx: CarrierContext): DmServerApp {
     },
 
     async onPackage(session, responses) {
+      const migrating = await continueMigrationSession(ctx, session, responses);
+      if (migrating) return migrating;
       const plan = session.locals.get("plan") as SessionPlan | undefined;
       if (!plan || session.locals.get("recorded")) return [];
       session.locals.set("recorded", true);

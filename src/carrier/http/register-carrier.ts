@@ -13,7 +13,9 @@ import { issueSlotKey } from "../admin/slot-keys.js";
 import { type CarrierContext, carrierContext } from "../context.js";
 import { registerDmRoute } from "../dm/route.js";
 import { carrierMetrics } from "../metrics.js";
+import { addMigrationPaths, registerMigrationRoutes } from "../migration/routes.js";
 import type { CarrierOptions } from "../options.js";
+import { startPlatformSync } from "../platform-sync/start.js";
 import { addCarrierPaths } from "./openapi.js";
 import * as s from "./schemas.js";
 
@@ -39,6 +41,7 @@ export async function registerCarrier(
   const root = app.dmguard;
   const ctx = await carrierContext(opts, carrierMetrics(root.registry));
   addCarrierPaths(root.openapi, ctx.id);
+  addMigrationPaths(root.openapi);
   root.healthChecks.push({
     name: `store (${ctx.owner})`,
     check: async () => {
@@ -52,6 +55,7 @@ export async function registerCarrier(
   }, NONCE_SWEEP_MS);
   sweeper.unref();
   app.addHook("onClose", async () => clearInterval(sweeper));
+  startPlatformSync(app, ctx);
   const admin = { onRequest: (req: FastifyRequest) => requireAdmin(ctx, req) };
   const imeiOf = (req: FastifyRequest) => (req.params as { imei: string }).imei;
 
@@ -143,6 +147,7 @@ export async function registerCarrier(
         terminateDevice(ctx, imeiOf(req)),
       );
 
+      registerMigrationRoutes(scope, ctx, (req) => `${baseUrl(ctx, req)}/carriers/${ctx.id}/dm`);
       registerDmRoute(scope, ctx);
     },
     { prefix: `/carriers/${ctx.id}` },

@@ -19,6 +19,8 @@ export async function signVerdict(
     approved: boolean;
     reasons: readonly ReasonCode[];
     now: number;
+    /** A migration verdict (EVIDENCE.md "Migration"): the TSZ applies it with the key deposit. */
+    purpose?: "migration";
   },
 ): Promise<{ jws: string; claims: VerdictClaims }> {
   const claims: VerdictClaims = {
@@ -30,6 +32,7 @@ export async function signVerdict(
     iat: Math.floor(v.now / 1000),
     networkAccess: v.approved ? "full" : "limited",
     via: `carrier:${v.carrierId}`,
+    ...(v.purpose ? { purpose: v.purpose } : {}),
   };
   const jws = await keys.signJws(VERDICT_KEY_LABEL, JSON.stringify(claims), { typ: VERDICT_TYP });
   return { jws, claims };

@@ -19,9 +19,11 @@ import {
 } from "../../device/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import { writeOutput } from "../io.js";
+import { registerDeviceMigrate } from "./device-migrate.js";
 
 export function registerDevice(program: Command): void {
   const device = program.command("device").description("the emulated mobile device");
+  registerDeviceMigrate(device);
 
   device
     .command("tamper")

@@ -121,6 +121,10 @@ export function serveCommand(program: Command): Command {
       part: carrierPart(cfg.carrier, {
         ...(cfg.profile === undefined ? {} : { profile: cfg.profile }),
         ...(cfg.publicUrl === undefined ? {} : { publicUrl: cfg.publicUrl }),
+        // The same platform and token answer its migration questions (src/carrier/README.md).
+        ...(cfg.platform === undefined
+          ? {}
+          : { platformSync: cfg.platform, migration: { platform: cfg.platform } }),
       }),
       lines: [`  admin     bearer token in ${cfg.dataDir}/credentials.json (mode 0600)`],
     });
@@ -138,7 +142,11 @@ export function serveCommand(program: Command): Command {
     await runServed(opts, {
       ...cfg,
       // Served alone, the process's keystore is the platform's own.
-      part: platformPart({ carriers: cfg.carriers, enterprises: cfg.enterprises }),
+      part: platformPart({
+        carriers: cfg.carriers,
+        enterprises: cfg.enterprises,
+        migrationPolicies: cfg.migrationPolicies,
+      }),
       lines: [
         `  tenants   ${[...cfg.carriers, ...cfg.enterprises.map((e) => e.id)].join(", ") || "none"}`,
         `  tokens    operator and tenants' tokens in ${cfg.dataDir}/credentials.json (mode 0600)`,

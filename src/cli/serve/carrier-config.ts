@@ -13,6 +13,11 @@
  *   db                sqlite:<dataDir>/dmguard.sqlite   or postgres://…; --db overrides
  *   publicUrl         from each request's Host header   the URL devices reach this server at
  *   profile           defaults from the carrier id      ProfileConfig fields (PROFILE_MO.md)
+ *   platform          none                              { "url": the platform's base URL
+ *                                                       (…/platform), "token": T | "tokenFile":
+ *                                                       FILE (the carrier's custody token) }:
+ *                                                       block, unblock, terminate and first
+ *                                                       approvals are synced to its custody
  */
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
@@ -31,6 +36,7 @@ export interface CarrierServeConfig {
   db: string;
   publicUrl?: string;
   profile?: Partial<ProfileConfig>;
+  platform?: { url: string; token: string };
 }
 
 const FIELDS = [
@@ -43,6 +49,7 @@ const FIELDS = [
   "db",
   "publicUrl",
   "profile",
+  "platform",
 ] as const;
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g;
@@ -119,6 +126,7 @@ export async function readCarrierConfig(file: string): Promise<CarrierServeConfi
   if (profile !== undefined && (typeof profile !== "object" || profile === null)) {
     throw bad(file, "profile must be an object");
   }
+  const platform = await platformOf(c.platform, file, path);
   return {
     carrier,
     dataDir,
@@ -135,5 +143,36 @@ export async function readCarrierConfig(file: string): Promise<CarrierServeConfi
           : db,
     ...(publicUrl === undefined ? {} : { publicUrl }),
     ...(profile === undefined ? {} : { profile: profile as Partial<ProfileConfig> }),
+    ...(platform === undefined ? {} : { platform }),
   };
+}
+
+/** The platform this carrier syncs its custody records to, with its token (inline or a file). */
+async function platformOf(
+  v: unknown,
+  file: string,
+  path: (p: string) => string,
+): Promise<{ url: string; token: string } | undefined> {
+  if (v === undefined) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o !== "object" || o === null || Array.isArray(o)) {
+    throw bad(file, 'platform must be an object: { "url": …, "token" | "tokenFile": … }');
+  }
+  const extra = Object.keys(o).find((k) => !["url", "token", "tokenFile"].includes(k));
+  if (extra !== undefined) throw bad(file, `platform: unknown field "${extra.slice(0, 40)}"`);
+  if (typeof o.url !== "string" || !/^https?:\/\/[^\s]+$/.test(o.url)) {
+    throw bad(file, "platform.url must be the platform's http(s) base URL (…/platform)");
+  }
+  let token = o.token;
+  if (token === undefined && typeof o.tokenFile === "string") {
+    try {
+      token = (await readFile(path(o.tokenFile), "utf8")).trim();
+    } catch (err) {
+      throw bad(file, `platform.tokenFile: ${(err as NodeJS.ErrnoException).code}`);
+    }
+  }
+  if (typeof token !== "string" || token === "") {
+    throw bad(file, 'platform needs the carrier\'s custody token: "token" or "tokenFile"');
+  }
+  return { url: o.url, token };
 }

@@ -5,13 +5,16 @@
  *   enterprise      required  the enterprise id: routes under /enterprises/<id>/
  *   upstreams       required  per carrier id: { "kind": "carrier", "url": BASE } (that carrier's
  *                             server) or { "kind": "platform", "url": BASE, "token": T |
- *                             "tokenFile": FILE } (the platform, with the enterprise's token)
+ *                             "tokenFile": FILE } (the platform, with the enterprise's token);
+ *                             either may pin "verdictKey": the upstream's public verdict JWK
+ *                             (else fetched from its verdict-key route on first use)
  *   defaultCarrier  first     the carrier a nonce is for when the device names none
  *   publicUrl       Host      the URL devices reach this server at (its DM account)
  *   groups          defaults  user groups and their content (src/enterprise/ENTERPRISE_MO.md)
  *   allowedModels   any       models the enterprise supports
  */
 import { readFile } from "node:fs/promises";
+import type { JWK } from "jose";
 import { CARRIER_ID_PATTERN } from "../../carrier/index.js";
 import type { GroupContent, Upstream } from "../../enterprise/index.js";
 import { COMMON_FIELDS, type CommonConfig, ConfigFile } from "./config-file.js";
@@ -43,7 +46,15 @@ async function upstream(cfg: ConfigFile, carrier: string, v: unknown): Promise<U
   if (typeof url !== "string" || !/^https?:\/\/[^\s]+$/.test(url)) {
     throw cfg.bad(`${where}.url must be the http(s) base URL of the server`);
   }
-  if (o.kind === "carrier") return { kind: "carrier", baseUrl: url };
+  const vk = o.verdictKey;
+  if (
+    vk !== undefined &&
+    (typeof vk !== "object" || vk === null || Array.isArray(vk) || "d" in vk)
+  ) {
+    throw cfg.bad(`${where}.verdictKey must be the upstream's public verdict JWK`);
+  }
+  const pinned = vk === undefined ? {} : { verdictKey: vk as JWK };
+  if (o.kind === "carrier") return { kind: "carrier", baseUrl: url, ...pinned };
   if (o.kind !== "platform") throw cfg.bad(`${where}.kind must be "carrier" or "platform"`);
   let token = o.token;
   if (token === undefined && typeof o.tokenFile === "string") {
@@ -56,7 +67,7 @@ async function upstream(cfg: ConfigFile, carrier: string, v: unknown): Promise<U
   if (typeof token !== "string" || token === "") {
     throw cfg.bad(`${where} needs the enterprise's platform token: "token" or "tokenFile"`);
   }
-  return { kind: "platform", baseUrl: url, token };
+  return { kind: "platform", baseUrl: url, token, ...pinned };
 }
 
 export async function readEnterpriseConfig(file: string): Promise<EnterpriseServeConfig> {

@@ -6,9 +6,12 @@
  *   carriers          []        carrier tenants; each gets a platform token (custody, verify,
  *                               migrate) in <dataDir>/credentials.json `platformTokens`
  *   enterprises       []        [{ "id": "initech", "carriers": ["acme"] }]; token: verify
+ *   migrationPolicies {}        { "acme": { "subsidyLock": "days-after-activation:60",
+ *                               "terminatedMayPortOut": false } } (src/platform/README.md)
  */
 import { CARRIER_ID_PATTERN } from "../../carrier/index.js";
 import type { EnterpriseTenant } from "../../platform/index.js";
+import { type MigrationPolicyInput, resolvePolicy } from "../../server-kit/migration-policy.js";
 import { certificates } from "./carrier-config.js";
 import { COMMON_FIELDS, type CommonConfig, ConfigFile } from "./config-file.js";
 
@@ -16,9 +19,50 @@ export interface PlatformServeConfig extends CommonConfig {
   oemCaCertificatePems: string[];
   carriers: string[];
   enterprises: EnterpriseTenant[];
+  migrationPolicies: Record<string, MigrationPolicyInput>;
 }
 
-const FIELDS = [...COMMON_FIELDS, "oemCaCertificate", "carriers", "enterprises"];
+const FIELDS = [
+  ...COMMON_FIELDS,
+  "oemCaCertificate",
+  "carriers",
+  "enterprises",
+  "migrationPolicies",
+];
+
+/** Each carrier's migration policy, checked now (a bad one stops the start with its field). */
+function policies(cfg: ConfigFile, v: unknown): Record<string, MigrationPolicyInput> {
+  if (v === undefined) return {};
+  if (typeof v !== "object" || v === null || Array.isArray(v)) {
+    throw cfg.bad("migrationPolicies must be an object of carrier id → policy");
+  }
+  const out: Record<string, MigrationPolicyInput> = {};
+  for (const [id, p] of Object.entries(v)) {
+    ids(cfg, [id], "migrationPolicies keys");
+    const o = p as Record<string, unknown>;
+    const extra =
+      typeof o === "object" && o !== null && !Array.isArray(o)
+        ? Object.keys(o).find((k) => k !== "subsidyLock" && k !== "terminatedMayPortOut")
+        : "(not an object)";
+    if (
+      extra !== undefined ||
+      (o.subsidyLock !== undefined && typeof o.subsidyLock !== "string") ||
+      (o.terminatedMayPortOut !== undefined && typeof o.terminatedMayPortOut !== "boolean")
+    ) {
+      throw cfg.bad(
+        `migrationPolicies.${id} must be { "subsidyLock": "…", "terminatedMayPortOut": true|false }`,
+      );
+    }
+    const policy = o as MigrationPolicyInput;
+    try {
+      resolvePolicy(policy);
+    } catch (err) {
+      throw cfg.bad(`migrationPolicies.${id}: ${(err as Error).message}`);
+    }
+    out[id] = policy;
+  }
+  return out;
+}
 
 function ids(cfg: ConfigFile, v: unknown, what: string): string[] {
   if (v === undefined) return [];
@@ -47,5 +91,6 @@ export async function readPlatformConfig(file: string): Promise<PlatformServeCon
     oemCaCertificatePems: await certificates(cfg.path(cfg.str("oemCaCertificate", true)), file),
     carriers,
     enterprises,
+    migrationPolicies: policies(cfg, cfg.c.migrationPolicies),
   };
 }

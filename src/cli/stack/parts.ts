@@ -18,9 +18,20 @@ import type { StackPart } from "./part-types.js";
 import { platformPart } from "./platform-part.js";
 
 /** What a carrier may be configured with beyond what the stack shares (serve's config file). */
-export type CarrierExtras = Pick<CarrierOptions, "profile" | "publicUrl">;
+export type CarrierExtras = Pick<
+  CarrierOptions,
+  "profile" | "publicUrl" | "platformSync" | "migration"
+>;
 
-export function carrierPart(id: string, extras: CarrierExtras = {}): StackPart {
+/**
+ * One carrier. `stackPlatform`: it keeps its custody records at the platform on the same app
+ * up to date (src/carrier/README.md, "Platform sync") with its tenant token from the stack.
+ */
+export function carrierPart(
+  id: string,
+  extras: CarrierExtras = {},
+  opts: { stackPlatform?: boolean } = {},
+): StackPart {
   return {
     kind: "carrier",
     id,
@@ -30,6 +41,23 @@ export function carrierPart(id: string, extras: CarrierExtras = {}): StackPart {
         store: env.store,
         keystore: env.keystore,
         oemCaCertificatePems: env.oemCaCertificatePems,
+        ...(opts.stackPlatform
+          ? {
+              platformSync: {
+                url: () => (env.baseUrl() === "" ? "" : `${env.baseUrl()}/platform`),
+                token: () => env.platformTokens.get(`carrier:${id}`) ?? "",
+              },
+              // Migration to this carrier: questions to the platform, notices to the old
+              // carrier on the same app (src/carrier/README.md "Migration").
+              migration: {
+                platform: {
+                  url: () => `${env.baseUrl()}/platform`,
+                  token: () => env.platformTokens.get(`carrier:${id}`) ?? "",
+                },
+                peers: Object.fromEntries(STACK_CARRIERS.map((c) => [c, () => env.baseUrl()])),
+              },
+            }
+          : {}),
         ...extras,
       });
       return {
@@ -49,7 +77,7 @@ export function carrierPart(id: string, extras: CarrierExtras = {}): StackPart {
  */
 export function stackParts(dataDir: string): StackPart[] {
   return [
-    ...STACK_CARRIERS.map((id) => carrierPart(id)),
+    ...STACK_CARRIERS.map((id) => carrierPart(id, {}, { stackPlatform: true })),
     platformPart({
       keystoreDir: join(dataDir, PLATFORM_KEYSTORE_DIR),
       carriers: [...STACK_CARRIERS],

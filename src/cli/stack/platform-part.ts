@@ -11,6 +11,7 @@ import {
   issuePlatformToken,
   OPERATOR_HOLDER,
   PLATFORM_PART,
+  type PlatformOptions,
   registerPlatform,
   type Scope,
 } from "../../platform/index.js";
@@ -22,6 +23,8 @@ export interface PlatformPartOptions {
   keystoreDir?: string;
   carriers: readonly string[];
   enterprises: readonly EnterpriseTenant[];
+  /** Each carrier's migration policy (src/platform/README.md "Migration"); default for all. */
+  migrationPolicies?: PlatformOptions["migrationPolicies"];
 }
 
 /** What each tenant's token may ask (src/platform/README.md, "Tenants and tokens"). */
@@ -44,6 +47,7 @@ export function platformPart(opts: PlatformPartOptions): StackPart {
           oemCaCertificatePems: env.oemCaCertificatePems,
           carriers: opts.carriers,
           enterprises: opts.enterprises,
+          ...(opts.migrationPolicies ? { migrationPolicies: opts.migrationPolicies } : {}),
         });
       } catch (err) {
         await own?.close();

@@ -2,6 +2,7 @@ import { crashPoint } from "../../fault/crash-point.js";
 import type { Encoding } from "../../omadm/model/message.js";
 import type { DmTransport } from "../../omadm/session/index.js";
 import type { Device, LastVerdict } from "../device.js";
+import { writeEnterpriseDecision } from "../normal/device-files.js";
 import { DeviceDmClient, type DmSessionResult } from "../normal/dm-client.js";
 import { DmClientError } from "../normal/dm-errors.js";
 import { DM_TRIGGERS, type DmTrigger, isDmTrigger } from "../normal/dm-triggers.js";
@@ -137,14 +138,30 @@ export async function activateDevice(
     if (answer.decision !== "approved") {
       await (await DeviceDmClient.open(device.dir, device)).withdrawEnterprise(via.id);
     }
-    return {
+    const decided = {
       verdict: answer.decision,
       reasons: answer.reasons,
-      toggleKey: outcome.toggleKey,
       networkAccess: answer.networkAccess,
-      carrier: outcome.carrier,
       via: formatVia(via),
       profile: dm?.enterprise ? { ...dm.enterprise } : null,
+    };
+    // `device status` shows this answer while the TSZ's last verdict is the one it came with.
+    const accepted = (await device.tsz.status()).lastVerdict;
+    if (accepted) {
+      await writeEnterpriseDecision(device.dir, {
+        tszAcceptedAt: accepted.acceptedAt,
+        carrier: accepted.carrier,
+        ...decided,
+      });
+    }
+    return {
+      verdict: decided.verdict,
+      reasons: decided.reasons,
+      toggleKey: outcome.toggleKey,
+      networkAccess: decided.networkAccess,
+      carrier: outcome.carrier,
+      via: decided.via,
+      profile: decided.profile,
       trigger,
       dmSession: session,
     };

@@ -19,6 +19,8 @@ export interface CarrierApiOptions {
   /** Per request, default 30 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** `migration`: the carrier's `/migration/nonce` and `/migration/evidence` (same shapes). */
+  flow?: "activation" | "migration";
 }
 
 /** The answer to the evidence (`verdictResponse` in the carrier's OpenAPI document). */
@@ -63,6 +65,7 @@ export class CarrierActivationApi {
   readonly #enterprise: boolean;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #flow: "activation" | "migration";
 
   constructor(opts: CarrierApiOptions) {
     const e = opts.enterprise;
@@ -75,23 +78,25 @@ export class CarrierActivationApi {
     this.#enterprise = e !== undefined;
     this.#timeoutMs = opts.timeoutMs ?? 30_000;
     this.#fetch = opts.fetch ?? fetch;
+    this.#flow = opts.flow ?? "activation";
   }
 
   /** A fresh one-time nonce (DESIGN.md step 4); `imei` only labels the request in the log. */
   async nonce(imei?: string): Promise<string> {
-    const body = await this.#post("/activation/nonce", {
+    const path = `/${this.#flow}/nonce`;
+    const body = await this.#post(path, {
       ...(this.#enterprise ? { carrier: this.#carrier } : {}),
       ...(imei ? { imei } : {}),
     });
     if (!isRecord(body) || typeof body.nonce !== "string" || !NONCE.test(body.nonce)) {
-      throw this.#invalid("/activation/nonce", "no nonce");
+      throw this.#invalid(path, "no nonce");
     }
     return body.nonce;
   }
 
   /** Submits signed evidence; the server's verdict (DESIGN.md step 5). */
   async submitEvidence(evidence: string): Promise<VerdictResponse> {
-    const path = "/activation/evidence";
+    const path = `/${this.#flow}/evidence`;
     const b = await this.#post(path, { evidence });
     if (
       !isRecord(b) ||

@@ -16,7 +16,13 @@ export type ActivationErrorCode =
   /** The server answered with an HTTP status other than 2xx. */
   | "SERVER_REFUSED"
   /** The server answered 2xx with a body that is not the documented JSON. */
-  | "SERVER_RESPONSE_INVALID";
+  | "SERVER_RESPONSE_INVALID"
+  /** `device migrate`: the target is not a carrier this device may move to (not pinned, its own). */
+  | "MIGRATION_TARGET_INVALID"
+  /** `device migrate`: every key slot is taken; nothing was asked of the new carrier. */
+  | "SLOTS_FULL"
+  /** `device migrate`: approved, but the new carrier's key was not deposited (TSZ's reason). */
+  | "KEY_DEPOSIT_FAILED";
 
 export class ActivationError extends Error {
   override readonly name = "ActivationError";

@@ -82,3 +82,44 @@ export async function readProfile(dir: string): Promise<Record<string, unknown> 
   const v = await readJson(dir, DEVICE_PATHS.profile);
   return isRecord(v) ? v : null;
 }
+
+/**
+ * The MDAS's final answer to an activation through an enterprise (`device status` shows it, not
+ * the TSZ's integrity verdict that came inside it), bound to that TSZ verdict by its acceptance
+ * time and carrier: once the TSZ records another verdict, the record no longer applies.
+ */
+export interface EnterpriseDecision {
+  tszAcceptedAt: string;
+  carrier: string;
+  verdict: "approved" | "denied";
+  reasons: string[];
+  networkAccess: "full" | "limited";
+  via: string;
+  profile: Record<string, unknown> | null;
+}
+
+export async function readEnterpriseDecision(dir: string): Promise<EnterpriseDecision | null> {
+  const v = await readJson(dir, DEVICE_PATHS.enterpriseDecision);
+  if (
+    !isRecord(v) ||
+    typeof v.tszAcceptedAt !== "string" ||
+    typeof v.carrier !== "string" ||
+    (v.verdict !== "approved" && v.verdict !== "denied") ||
+    !Array.isArray(v.reasons) ||
+    !v.reasons.every((r) => typeof r === "string") ||
+    (v.networkAccess !== "full" && v.networkAccess !== "limited") ||
+    typeof v.via !== "string" ||
+    !(v.profile === null || isRecord(v.profile))
+  ) {
+    return null;
+  }
+  return v as unknown as EnterpriseDecision;
+}
+
+export async function writeEnterpriseDecision(dir: string, d: EnterpriseDecision): Promise<void> {
+  await writeFileAtomic(
+    within(dir, DEVICE_PATHS.enterpriseDecision),
+    `${JSON.stringify(d, null, 2)}\n`,
+    0o644,
+  );
+}

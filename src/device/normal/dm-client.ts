@@ -11,6 +11,12 @@ import { fromTreeAccount, installDmAccount, readTreeAccount } from "./dm-account
 import { bootstrapDmTree, grantVendor } from "./dm-bootstrap.js";
 import { ENTERPRISE_ROOT, type EnterpriseProfile, enterpriseFromTree } from "./dm-enterprise.js";
 import { DmClientError } from "./dm-errors.js";
+import {
+  depositFromItem,
+  isMigrationKeyWrite,
+  type KeyDepositor,
+  type MigrationDeposit,
+} from "./dm-migration.js";
 import { networkCause } from "./dm-net.js";
 import {
   PROFILE_ROOT,
@@ -31,8 +37,11 @@ import type { DmAccount } from "./payload-schema.js";
  * answered as usual.
  */
 
-/** The only thing the DM client may ask the TSZ (Device and TszClient both answer it). */
-export interface ProvisioningGate {
+/**
+ * What the DM client may ask the TSZ (Device and TszClient both answer it): whether to provision,
+ * and (migration, dm-migration.ts) to deposit a key a carrier's DM server sent wrapped to it.
+ */
+export interface ProvisioningGate extends Partial<KeyDepositor> {
   mayProvision(): Promise<boolean>;
 }
 
@@ -64,6 +73,8 @@ export interface DmSessionResult {
   profile: ProvisionedProfile | null;
   /** The enterprise MO (an MDAS's group content) the tree holds after the session. */
   enterprise: EnterpriseProfile | null;
+  /** Keys a carrier sent in this session (migration), and what the TSZ made of each. */
+  deposits: MigrationDeposit[];
 }
 
 function isGenericAlert(cmd: OutCommand): boolean {
@@ -140,6 +151,7 @@ export class DeviceDmClient {
     let allowed: boolean | undefined;
     let refused = 0;
     let alertStatus: number | null = null;
+    const deposits: MigrationDeposit[] = [];
     const client = new DmClient({
       tree,
       account,
@@ -151,7 +163,21 @@ export class DeviceDmClient {
           await saveDmTree(dir, tree);
         },
         beforeCommand: async (cmd, item) => {
+          if (isMigrationKeyWrite(cmd, item)) {
+            const gate = this.#gate;
+            const d = gate.depositKey
+              ? await depositFromItem(item, sid, gate as KeyDepositor)
+              : null;
+            if (!d) return StatusCode.PERMISSION_DENIED;
+            deposits.push(d);
+            return d.status;
+          }
           if (!writesGatedContent(cmd, item, tree)) return undefined;
+          // A carrier whose key was refused in this session provisions nothing either.
+          if (deposits.some((d) => d.error !== null)) {
+            refused++;
+            return StatusCode.PERMISSION_DENIED;
+          }
           allowed ??= await this.#gate.mayProvision();
           crashPoint("device.dm.profile-received");
           if (allowed) return undefined;
@@ -199,6 +225,7 @@ export class DeviceDmClient {
       refused,
       profile,
       enterprise: enterpriseFromTree(tree),
+      deposits,
     };
   }
 }

@@ -18,6 +18,8 @@ export const DEVICE_PATHS = Object.freeze({
   profile: "data/omadm/profile.json",
   /** The DM client's tree (`./DMAcc`, `./DevInfo`…), removed by a factory reset. */
   dmTree: "data/omadm/dmtree.json",
+  /** The MDAS's answer to the last activation through an enterprise; removed by a factory reset. */
+  enterpriseDecision: "data/dmguard/enterprise-decision.json",
   tszDir: "tsz",
 });
 

@@ -87,8 +87,16 @@ export class TszClient {
     nonce: string,
     reported: ReportedIdentityMessage,
     carrier: string | null = null,
+    migrateTo: string | null = null,
   ): Promise<{ evidence: string; reasons: DeviceReason[] }> {
-    return this.#call({ op: "verify", session: this.session, nonce, reported, carrier });
+    return this.#call({
+      op: "verify",
+      session: this.session,
+      nonce,
+      reported,
+      carrier,
+      ...(migrateTo === null ? {} : { migrateTo }),
+    });
   }
 
   acceptVerdict(jws: string): Promise<VerdictOutcome> {

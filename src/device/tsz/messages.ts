@@ -66,6 +66,8 @@ export type TszRequest =
       nonce: string;
       reported: ReportedIdentityMessage;
       carrier: string | null;
+      /** Migration evidence for this carrier: adds `migrateTo` and the TSZ's HPKE key. */
+      migrateTo?: string | null;
     }
   | { op: "acceptVerdict"; session: string; jws: string }
   | { op: "mayProvision"; session: string }
@@ -324,7 +326,7 @@ export function parseRequest(body: unknown): TszRequest {
       fields(body, ["op", "dir"], op);
       return { op, dir: dir(body.dir) };
     case "verify":
-      fields(body, ["op", "session", "nonce", "reported", "carrier"], op);
+      fields(body, ["op", "session", "nonce", "reported", "carrier", "migrateTo"], op);
       session(body);
       if (typeof body.nonce !== "string" || !NONCE.test(body.nonce)) {
         throw new DeviceError(
@@ -338,6 +340,7 @@ export function parseRequest(body: unknown): TszRequest {
         nonce: body.nonce,
         reported: reported(body.reported),
         carrier: nullable(body.carrier ?? null, CARRIER_ID, "carrier"),
+        migrateTo: nullable(body.migrateTo ?? null, CARRIER_ID, "migrateTo"),
       };
     case "acceptVerdict":
       fields(body, ["op", "session", "jws"], op);

@@ -37,7 +37,7 @@ import {
   sealedStateExists,
   storeSealedState,
 } from "./sealed-store.js";
-import { HPKE_SEED_BYTES, type SlotState, type TszState } from "./state.js";
+import { HPKE_SEED_BYTES, type SlotState, type TszState, type VerdictRecord } from "./state.js";
 import { checkVerdict, pinKey } from "./verdict.js";
 import { readPayloadFile, runVerification } from "./verification.js";
 
@@ -56,6 +56,12 @@ interface OpenDevice {
   pendingNonce: string | null;
   /** The HPKE key pair, derived from the sealed seed on first use (not on every open). */
   hpke: Promise<RecipientKeyPair> | null;
+  /**
+   * A new carrier's approved migration verdict, checked and waiting for that carrier's key
+   * (in memory only: a crash forgets it, and the device starts the migration again). It takes
+   * effect — toggle key 0, last verdict — in the same sealed commit as the key's deposit.
+   */
+  pendingMigration: VerdictRecord | null;
   refs: number;
   tail: Promise<unknown>;
 }
@@ -161,6 +167,7 @@ export class TszService {
       case "factoryReset":
         await this.#commit(d, { ...d.state, toggle: 1, lastVerdict: null });
         d.pendingNonce = null;
+        d.pendingMigration = null;
         return { toggleKey: 1 } satisfies TszResults["factoryReset"];
       case "hpkePublicKey": {
         const { publicKey } = await hpkeKeys(d);
@@ -272,6 +279,7 @@ export class TszService {
       certificateDer: der,
       pendingNonce: null,
       hpke: null,
+      pendingMigration: null,
       refs: 1,
       tail: Promise.resolve(),
     };
@@ -318,6 +326,10 @@ export class TszService {
     const result = await runVerification(d.dir, d.state, req.reported);
     const slot = chooseProofSlot(d.state, req.carrier, result.matchedSlot);
     const claims = buildEvidenceClaims(d.state, result, req.nonce, slot);
+    if (req.migrateTo) {
+      claims.migrateTo = req.migrateTo;
+      claims.hpke = Buffer.from((await hpkeKeys(d)).publicKey).toString("base64url");
+    }
     const slotKey = slot >= 0 ? (d.state.slots[slot]?.key ?? null) : null;
     const evidence = await signEvidence(claims, d.signingKey, d.certificateDer, slotKey);
     d.pendingNonce = req.nonce;
@@ -325,7 +337,21 @@ export class TszService {
   }
 
   async #acceptVerdict(d: OpenDevice, jws: string): Promise<TszResults["acceptVerdict"]> {
-    const record = await checkVerdict(jws, d.state, d.pendingNonce);
+    const { migration, ...record } = await checkVerdict(jws, d.state, d.pendingNonce);
+    if (migration) {
+      // A migration verdict changes nothing here: a denial leaves the device as it was, and an
+      // approval waits for the new carrier's key (#depositKey applies both in one commit).
+      d.pendingNonce = null;
+      d.pendingMigration = record.verdict === "approved" ? record : null;
+      return {
+        verdict: record.verdict,
+        reasons: record.reasons,
+        carrier: record.carrier,
+        networkAccess: record.networkAccess,
+        via: record.via,
+        toggleKey: d.state.toggle,
+      };
+    }
     const toggle = record.verdict === "approved" ? 0 : 1;
     await this.#commit(d, { ...d.state, toggle, lastVerdict: record });
     d.pendingNonce = null;
@@ -376,10 +402,19 @@ export class TszService {
     try {
       if (key.length !== SLOT_KEY_BYTES) throw new Error("unwrapped key of the wrong size");
       const slots = d.state.slots;
+      // The new carrier's approved migration verdict, if one waits for this key: it becomes the
+      // last verdict (toggle key 0) in the same commit that deposits the key.
+      const pending = d.pendingMigration?.carrier === req.carrier ? d.pendingMigration : null;
+      const migrated = pending ? { toggle: 0 as const, lastVerdict: pending } : {};
       const same = slots.findIndex((s) => s?.carrier === req.carrier && s.kid === wrapped.kid);
       if (same >= 0) {
         const held = (slots[same] as SlotState).key;
         if (held.length === key.length && timingSafeEqual(held, key)) {
+          // A retried migration whose key landed before a crash: done, not a second slot.
+          if (pending) {
+            await this.#commit(d, { ...d.state, ...migrated });
+            d.pendingMigration = null;
+          }
           return { slot: same, carrier: req.carrier, kid: wrapped.kid, alreadyPresent: true };
         }
         throw new DeviceError(
@@ -396,7 +431,8 @@ export class TszService {
       }
       const next = slots.slice();
       next[free] = { carrier: req.carrier, kid: wrapped.kid, key: new Uint8Array(key) };
-      await this.#commit(d, { ...d.state, slots: next });
+      await this.#commit(d, { ...d.state, slots: next, ...migrated });
+      if (pending) d.pendingMigration = null;
       return { slot: free, carrier: req.carrier, kid: wrapped.kid, alreadyPresent: false };
     } finally {
       key.fill(0);
@@ -468,6 +504,7 @@ async function loadDevice(dir: string): Promise<OpenDevice> {
     certificateDer: certificateDer(state.attestation.certificatePem),
     pendingNonce: null,
     hpke: null,
+    pendingMigration: null,
     refs: 0,
     tail: Promise.resolve(),
   };

@@ -45,6 +45,23 @@ export async function pinKey(carrier: string, jwk: JWK, kid?: string): Promise<P
   return { carrier, kid: kid ?? (await calculateJwkThumbprint(pub)), jwk: pub };
 }
 
+/**
+ * Pinned keys imported once per key object: the TSZ keeps its state's pinned keys for as long
+ * as the device is open, and importing costs more than verifying.
+ */
+const imported = new WeakMap<JWK, ReturnType<typeof importJWK>>();
+
+function verdictKey(jwk: JWK, alg: "ES256" | "EdDSA"): ReturnType<typeof importJWK> {
+  let key = imported.get(jwk);
+  if (!key) {
+    key = importJWK(jwk, alg);
+    // A failed import is not kept: the next verdict tries again.
+    key.catch(() => imported.delete(jwk));
+    imported.set(jwk, key);
+  }
+  return key;
+}
+
 function malformed(what: string): DeviceError {
   return new DeviceError("VERDICT_MALFORMED", `verdict is malformed: ${what}`);
 }
@@ -54,7 +71,7 @@ export async function checkVerdict(
   state: TszState,
   pendingNonce: string | null,
   now: Date = new Date(),
-): Promise<VerdictRecord> {
+): Promise<VerdictRecord & { migration: boolean }> {
   if (jws.length > MAX_VERDICT_CHARS || !COMPACT.test(jws)) throw malformed("not a compact JWS");
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -76,7 +93,7 @@ export async function checkVerdict(
   for (const p of candidates) {
     const alg = algorithmFor(p.jwk)!;
     try {
-      const r = await compactVerify(jws, await importJWK(p.jwk, alg), { algorithms: [alg] });
+      const r = await compactVerify(jws, await verdictKey(p.jwk, alg), { algorithms: [alg] });
       signer = p;
       payload = r.payload;
       break;
@@ -121,5 +138,6 @@ export async function checkVerdict(
     networkAccess: claims.networkAccess ?? (claims.verdict === "approved" ? "full" : "limited"),
     via: claims.via ?? `carrier:${claims.carrier}`,
     acceptedAt: now.toISOString(),
+    migration: claims.purpose === "migration",
   };
 }

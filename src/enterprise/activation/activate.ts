@@ -10,7 +10,8 @@ import {
 } from "../dm/credentials.js";
 import { EnterpriseError } from "../errors.js";
 import { eligibilityReasons } from "../policy/eligibility.js";
-import { type IntegrityAnswer, upstreamVerify } from "../upstream/forward.js";
+import { checkUpstreamVerdict } from "../upstream/check-verdict.js";
+import { type IntegrityAnswer, upstreamFor, upstreamVerify } from "../upstream/forward.js";
 
 /** The answer to `POST /enterprises/{id}/activation/evidence` (the carrier's shape, plus). */
 export interface EnterpriseActivation {
@@ -77,6 +78,7 @@ export async function activateViaEnterprise(
   const claims = claimsOf(evidence);
   const carrier = claims.carrier ?? ctx.defaultCarrier;
   const integrity = await upstreamVerify(ctx, carrier ?? "", evidence);
+  await believeVerdict(ctx, carrier!, claims, integrity, evidence);
   const imei = integrity.imei;
   const enrolment = await ctx.part.enrolment.get(imei);
   const eligibility = eligibilityReasons(ctx.policy, enrolment, claims.model);
@@ -112,6 +114,47 @@ export async function activateViaEnterprise(
     integrity: { by: integrity.by, decision: integrity.decision, reasons: integrity.reasons },
     dmAccount: account ? await issue(ctx, account, dmServerUri) : null,
   };
+}
+
+/**
+ * Acts on the upstream's answer only when its signed verdict is the upstream's and answers this
+ * evidence (check-verdict.ts); otherwise VERDICT_INVALID, audited, and no state changes.
+ */
+async function believeVerdict(
+  ctx: EnterpriseContext,
+  carrier: string,
+  claims: { eat_nonce: string; imei: string },
+  integrity: IntegrityAnswer,
+  evidence: string,
+): Promise<void> {
+  const forwarded = { nonce: claims.eat_nonce, imei: claims.imei };
+  const problem = await checkUpstreamVerdict(
+    ctx,
+    upstreamFor(ctx, carrier),
+    carrier,
+    forwarded,
+    integrity,
+  );
+  if (problem === null) return;
+  await ctx.part.audit.append(
+    {
+      actor: ctx.owner,
+      action: "activation-refused",
+      subject: claims.imei,
+      details: {
+        why: `upstream verdict: ${problem}`,
+        by: integrity.by,
+        nonce: forwarded.nonce,
+        evidenceHash: createHash("sha256").update(evidence).digest("base64url"),
+      },
+    },
+    ctx.now(),
+  );
+  throw new EnterpriseError(
+    "VERDICT_INVALID",
+    `the ${integrity.by} verdict is not valid for this activation (${problem})`,
+    { why: problem },
+  );
 }
 
 async function settle(

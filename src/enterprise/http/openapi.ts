@@ -26,7 +26,9 @@ export function addEnterprisePaths(doc: PathsDocument, id: string): void {
     },
     [`${p}/activation/evidence`]: {
       post: {
-        summary: "Activation through the enterprise: integrity verdict forwarded, then eligibility",
+        summary:
+          "Activation through the enterprise: integrity verdict forwarded (its signature checked " +
+          "under the upstream's verdict key; 502 VERDICT_INVALID otherwise), then eligibility",
         requestBody: { required: true, content: json(s.evidenceRequest) },
         responses: { ...ok(s.activationResponse), ...errs(400, 502) },
       },

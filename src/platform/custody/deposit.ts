@@ -74,6 +74,9 @@ export async function depositDevice(
     contractEnd: input.contractEnd ?? null,
     // A re-deposit never clears a block or a termination (as inventory re-imports do not).
     status: input.status ?? prior?.status ?? "active",
+    // Nor forgets the activation date or the sync version (a late event must stay late).
+    activatedAt: prior?.activatedAt ?? null,
+    ...(prior?.syncVersion === undefined ? {} : { syncVersion: prior.syncVersion }),
     updatedAt: ctx.now(),
   };
   await putRecord(ctx, carrierId, rec);

@@ -18,6 +18,16 @@ export interface CustodyRecord {
   /** Subsidy/contract end, `YYYY-MM-DD`, or null. */
   contractEnd: string | null;
   status: CustodyStatus;
+  /**
+   * When the carrier first approved the device (epoch ms), or null when it never has; for a
+   * "N days after activation" subsidy policy. Absent in records sealed before it existed.
+   */
+  activatedAt?: number | null;
+  /**
+   * The highest carrier event version applied to this record (carrier → platform sync): an
+   * event with a version at or below it is a repeat or arrived late and changes nothing.
+   */
+  syncVersion?: number;
   updatedAt: number;
 }
 
@@ -30,26 +40,32 @@ function keysOf(ctx: PlatformContext, carrierId: string) {
   return ctx.keystore.forOwner(`carrier:${carrierId}`);
 }
 
-/** Seals and stores `rec` in `carrierId`'s custody (replacing any earlier record of the IMEI). */
+/**
+ * Seals and stores `rec` in `carrierId`'s custody (replacing any earlier record of the IMEI).
+ * With `expectedVersion` (from getRecordEntry) the write happens only if nobody wrote the row
+ * since it was read (the store's VERSION_CONFLICT otherwise).
+ */
 export async function putRecord(
   ctx: PlatformContext,
   carrierId: string,
   rec: CustodyRecord,
+  expectedVersion?: number,
 ): Promise<void> {
   const keys = keysOf(ctx, carrierId);
   const rowId = await rowIdFor(keys, rec.imei);
   const sealed = await seal(keys, rec.imei, rowId, rec);
   await ctx.part.kv.put(custodyNs(carrierId), rowId, sealed as unknown as JsonObject, {
     now: ctx.now(),
+    ...(expectedVersion === undefined ? {} : { expectedVersion }),
   });
 }
 
-/** The record of `imei` in `carrierId`'s custody, or null. Only platform code calls this. */
-export async function getRecord(
+/** The record of `imei` and its row's version (for a conditional putRecord), or null. */
+export async function getRecordEntry(
   ctx: PlatformContext,
   carrierId: string,
   imei: string,
-): Promise<CustodyRecord | null> {
+): Promise<{ record: CustodyRecord; rowVersion: number } | null> {
   const keys = keysOf(ctx, carrierId);
   const rowId = await rowIdFor(keys, imei);
   const e = await ctx.part.kv.get(custodyNs(carrierId), rowId);
@@ -60,7 +76,16 @@ export async function getRecord(
     rowId,
     e.value as unknown as SealedRecord,
   )) as CustodyRecord | null;
-  return rec && rec.imei === imei ? rec : null;
+  return rec && rec.imei === imei ? { record: rec, rowVersion: e.version } : null;
+}
+
+/** The record of `imei` in `carrierId`'s custody, or null. Only platform code calls this. */
+export async function getRecord(
+  ctx: PlatformContext,
+  carrierId: string,
+  imei: string,
+): Promise<CustodyRecord | null> {
+  return (await getRecordEntry(ctx, carrierId, imei))?.record ?? null;
 }
 
 /** Makes sure a carrier's custody secret exists (at registration). */

@@ -52,6 +52,18 @@ export function addPlatformPaths(doc: PathsDocument): void {
         errs: [400, 401, 404],
       }),
     },
+    [`${p}/custody/{carrier}/devices/{imei}/events`]: {
+      post: op(
+        "A carrier's device event (blocked, unblocked, terminated with its version; activated " +
+          "with its date); a repeat or late event changes nothing (scope custody)",
+        {
+          body: s.custodyEventRequest,
+          ok: s.custodyEventResponse,
+          auth: true,
+          errs: [400, 401, 404],
+        },
+      ),
+    },
     [`${p}/verifications/nonce`]: {
       post: op("A one-time nonce for a device's evidence (scope verify)", {
         ok: s.nonceResponse,

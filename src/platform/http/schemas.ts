@@ -47,6 +47,39 @@ export const statusRequest = {
   },
 } as const;
 
+/** A carrier's device event (platform sync): status events with a version, or `activated`. */
+export const custodyEventRequest = {
+  type: "object",
+  required: ["event"],
+  additionalProperties: false,
+  properties: {
+    event: { enum: ["blocked", "unblocked", "terminated", "activated"] },
+    version: {
+      type: "integer",
+      minimum: 1,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: "the carrier's per-device event version; required for status events",
+    },
+    activatedAt: {
+      type: "string",
+      pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,3})?Z$",
+      description: "the first approval's time (UTC); required for `activated`",
+    },
+  },
+} as const;
+
+export const custodyEventResponse = {
+  type: "object",
+  required: ["imei", "status", "activatedAt", "version", "applied"],
+  properties: {
+    imei: { type: "string" },
+    status: { enum: ["active", "blocked", "terminated"] },
+    activatedAt: { type: ["string", "null"] },
+    version: { type: "integer" },
+    applied: { type: "boolean", description: "false: a repeat or late event, nothing changed" },
+  },
+} as const;
+
 export const tenantRequest = {
   type: "object",
   required: ["kind", "id"],

@@ -5,6 +5,8 @@ import {
   checkKeyProof,
   orderReasons,
 } from "../../evidence/index.js";
+import { crashPoint } from "../../fault/crash-point.js";
+import { subsidyLocked } from "../../server-kit/migration-policy.js";
 import type { PlatformContext } from "../context.js";
 import { getRecord } from "../custody/records.js";
 import { tokenInvalid } from "../errors.js";
@@ -24,11 +26,6 @@ export interface MigrationAnswer {
   reasons: ReasonCode[];
 }
 
-/** `YYYY-MM-DD` of `now`, UTC: a contract ending today no longer locks. */
-function today(now: number): string {
-  return new Date(now).toISOString().slice(0, 10);
-}
-
 /**
  * A carrier's migration question (DESIGN.md "Migration"): evidence carrying the current
  * carrier's slot proof, which the asker cannot check. The platform checks it in that carrier's
@@ -44,6 +41,7 @@ export async function answerMigration(
   const j = decodeEvidence(evidence);
   const carrier = j.claims.carrier;
   const now = ctx.now();
+  let terminated = false;
   if (carrier === null || !(await ctx.tenants.isCarrier(carrier))) {
     j.reasons.add("UNKNOWN_DEVICE");
   } else {
@@ -54,15 +52,20 @@ export async function answerMigration(
     checkClone(j);
     checkStatus(j);
     addDeviceReasons(j);
-    const end = j.record?.contractEnd;
-    if (end && end > today(now)) j.reasons.add("SUBSIDY_LOCKED");
+    const policy = ctx.migrationPolicy(carrier);
+    if (j.record && subsidyLocked(policy.subsidyLock, j.record, now)) {
+      j.reasons.add("SUBSIDY_LOCKED");
+    }
+    terminated = j.reasons.has("DEVICE_TERMINATED");
+    // The old carrier's policy may let a device whose service it ended move on.
+    if (terminated && policy.terminatedMayPortOut) j.reasons.delete("DEVICE_TERMINATED");
   }
   const reasons = orderReasons(j.reasons);
   const answer: MigrationAnswer = {
     genuine: j.attested && reasons.every((r) => MARKS.has(r)),
     blocked: reasons.includes("DEVICE_BLOCKED"),
     subsidyLocked: reasons.includes("SUBSIDY_LOCKED"),
-    terminated: reasons.includes("DEVICE_TERMINATED"),
+    terminated,
     reasons,
   };
   await ctx.part.audit.append(
@@ -74,5 +77,7 @@ export async function answerMigration(
     },
     now,
   );
+  // Audited, not yet answered (the crash matrix of issue 6).
+  crashPoint("platform.migration.question-answered");
   return answer;
 }

@@ -1,0 +1,120 @@
+import type { FastifyRequest } from "fastify";
+import {
+  addDeviceReasons,
+  checkAttestation,
+  checkKeyProof,
+  orderReasons,
+  type ReasonCode,
+} from "../../evidence/index.js";
+import { resolvePolicy, subsidyLocked } from "../../server-kit/migration-policy.js";
+import type { Store } from "../../store/index.js";
+import type { CarrierContext } from "../context.js";
+import { CarrierError } from "../errors.js";
+import { checkInventory } from "../verify/steps/check-inventory.js";
+import { checkStatus } from "../verify/steps/check-status.js";
+import { decodeEvidence } from "../verify/steps/decode-evidence.js";
+import type { MigrationAnswer } from "./platform-client.js";
+
+/**
+ * The old carrier A answering a migration question itself (`migration.direct` on the asking
+ * carrier; the platform's answer otherwise, src/platform/README.md "Migration"): the same
+ * answer the platform gives — genuine (A's key proof, checked in A's keystore), blocked,
+ * terminated, subsidy-locked under A's own policy (`migration.policy`) — from A's inventory.
+ * Only a carrier holding a peer token A issued (`issueMigrationPeerToken`, scope
+ * `migration-peer`) may ask; the answer carries no record and no key.
+ */
+export const PEER_SCOPE = "migration-peer";
+const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/;
+const MARKS = new Set<ReasonCode>(["DEVICE_BLOCKED", "DEVICE_TERMINATED", "SUBSIDY_LOCKED"]);
+
+/** A token for carrier `peer` to ask carrier `carrierId` about its devices (shown once). */
+export async function issueMigrationPeerToken(
+  store: Store,
+  carrierId: string,
+  peer: string,
+  opts: { ttlMs?: number | null } = {},
+): Promise<string> {
+  const { token } = await store.part(`carrier:${carrierId}`).tokens.issue({
+    holders: [`carrier:${peer}`],
+    scopes: [PEER_SCOPE],
+    ttlMs: opts.ttlMs ?? null,
+    label: `migration peer ${peer}`,
+  });
+  return token;
+}
+
+/** The asking carrier's id, from its peer token; 401 otherwise. */
+export async function requirePeer(ctx: CarrierContext, req: FastifyRequest): Promise<string> {
+  const m = BEARER.exec(req.headers.authorization ?? "");
+  const check = m ? await ctx.part.tokens.check(m[1]!, ctx.now()) : null;
+  const holder = check?.status === "ok" ? check.token.holders[0] : undefined;
+  if (
+    check?.status !== "ok" ||
+    !check.token.scopes.includes(PEER_SCOPE) ||
+    holder === undefined ||
+    !holder.startsWith("carrier:") ||
+    holder === ctx.owner
+  ) {
+    throw new CarrierError("UNAUTHORIZED", "a migration peer token of this carrier is required");
+  }
+  return holder;
+}
+
+export async function answerQuestion(
+  ctx: CarrierContext,
+  asker: string,
+  evidence: string,
+): Promise<MigrationAnswer> {
+  const j = decodeEvidence(evidence);
+  if (j.claims.carrier !== ctx.id) {
+    throw new CarrierError(
+      "EVIDENCE_MALFORMED",
+      `the evidence proves a key of ${j.claims.carrier ?? "no carrier"}, not of ${ctx.id}`,
+    );
+  }
+  const now = ctx.now();
+  await checkAttestation(j, ctx.anchors, now);
+  await checkInventory(j, ctx.part);
+  await checkKeyProof(j, ctx.keys, ctx.id, j.inventory);
+  j.device = await ctx.part.devices.get(j.claims.imei);
+  const bound = j.inventory?.attestationThumbprint ?? j.device?.attestationThumbprint ?? null;
+  if (j.attested && bound !== null && bound !== j.attestationThumbprint) {
+    j.reasons.add("CLONE_SUSPECTED");
+  }
+  checkStatus(j);
+  addDeviceReasons(j);
+  const policy = resolvePolicy(ctx.migration.policy);
+  if (j.inventory) {
+    const activatedAt = await firstApproval(ctx, j.claims.imei);
+    if (subsidyLocked(policy.subsidyLock, { ...j.inventory, activatedAt }, now)) {
+      j.reasons.add("SUBSIDY_LOCKED");
+    }
+  }
+  const terminated = j.reasons.has("DEVICE_TERMINATED");
+  if (terminated && policy.terminatedMayPortOut) j.reasons.delete("DEVICE_TERMINATED");
+  const reasons = orderReasons(j.reasons);
+  const answer: MigrationAnswer = {
+    genuine: j.attested && reasons.every((r) => MARKS.has(r)),
+    blocked: reasons.includes("DEVICE_BLOCKED"),
+    subsidyLocked: reasons.includes("SUBSIDY_LOCKED"),
+    terminated,
+    reasons,
+  };
+  await ctx.part.audit.append(
+    {
+      actor: asker,
+      action: "migration-question",
+      subject: j.claims.imei,
+      details: { ...answer, evidenceHash: j.evidenceHash },
+    },
+    now,
+  );
+  return answer;
+}
+
+/** When this carrier first approved the device: its earliest approved verdict, or null. */
+async function firstApproval(ctx: CarrierContext, imei: string): Promise<number | null> {
+  const verdicts = await ctx.part.verdicts.forImei(imei, 1000);
+  const approved = verdicts.filter((v) => v.verdict === "approved").map((v) => v.createdAt);
+  return approved.length > 0 ? Math.min(...approved) : null;
+}
