@@ -3,12 +3,20 @@
  * A DM message travels as XML (`application/vnd.syncml.dm+xml`) or WBXML
  * (`application/vnd.syncml.dm+wbxml`), OMA-TS-DM_RepPro-V1_2 §5 and Appendix C; both meet at the
  * neutral element tree, which `model/bind` maps to the message model.
+ *
+ * WBXML also has a direct path that builds no tree: wbxml/decode-message.ts reads tokens into the
+ * model through the same binding, and wbxml/encode-message.ts writes tokens from the model
+ * through the same binding and byte writer. The tree path stays the reference: the direct
+ * decoder leaves to it whatever it does not take, and every error is reported by it, so both
+ * paths answer alike (src/omadm/README.md).
  */
 import { DEFAULT_LIMITS, type Limits, ProtocolError } from "./errors.js";
 import { fromMessage, toMessage } from "./model/bind.js";
 import type { Encoding, SyncMLMessage } from "./model/message.js";
 import { decodeWbxml } from "./wbxml/decode.js";
+import { decodeMessageWbxml } from "./wbxml/decode-message.js";
 import { encodeWbxml } from "./wbxml/encode.js";
+import { encodeMessageWbxml } from "./wbxml/encode-message.js";
 import { xmlTextFromBytes } from "./xml/bytes.js";
 import { parseXml } from "./xml/reader.js";
 import { writeXml } from "./xml/writer.js";
@@ -47,7 +55,15 @@ export function decodeMessage(input: Uint8Array | string, opts?: DecodeOptions):
   }
   const encoding = detectEncoding(input);
   if (encoding === "wbxml") {
-    return { message: toMessage(decodeWbxml(input, limits)), encoding };
+    let message: SyncMLMessage;
+    try {
+      message = decodeMessageWbxml(input, limits);
+    } catch {
+      // Whatever the direct path does not take (or finds wrong), the tree path decodes or
+      // reports with its byte offset or element path.
+      message = toMessage(decodeWbxml(input, limits));
+    }
+    return { message, encoding };
   }
   if (encoding === "xml") {
     return { message: toMessage(parseXml(xmlTextFromBytes(input), limits)), encoding };
@@ -61,11 +77,21 @@ export function decodeMessage(input: Uint8Array | string, opts?: DecodeOptions):
 
 const utf8 = new TextEncoder();
 
-/** Encodes a message for the wire: UTF-8 XML with its declaration, or WBXML 1.2. */
+/**
+ * Encodes a message for the wire: UTF-8 XML with its declaration, or WBXML 1.2. WBXML is written
+ * straight from the model; a model that path refuses is encoded again through the element tree,
+ * whose error says where (and which the direct path's bytes always equal where both succeed).
+ */
 export function encodeMessage(message: SyncMLMessage, encoding: Encoding): Uint8Array {
+  if (encoding === "wbxml") {
+    try {
+      return encodeMessageWbxml(message);
+    } catch {
+      return encodeWbxml(fromMessage(message));
+    }
+  }
   const root = fromMessage(message);
   if (encoding === "xml") return utf8.encode(writeXml(root, { declaration: true }));
-  if (encoding === "wbxml") return encodeWbxml(root);
   throw new ProtocolError("ENCODING_UNKNOWN", `unknown encoding ${String(encoding)}`);
 }
 

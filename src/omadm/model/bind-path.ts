@@ -16,8 +16,9 @@ export function rootPath(el: Element): Path {
   return { up: undefined, el, within: undefined };
 }
 
-export function childPath(up: Path, el: Element, repeatable = false): Path {
-  return { up, el, within: repeatable ? up.el : undefined };
+/** The path of `el` below `up` (undefined: `el` is the root). */
+export function childPath(up: Path | undefined, el: Element, repeatable = false): Path {
+  return { up, el, within: repeatable && up !== undefined ? up.el : undefined };
 }
 
 export function formatPath(path: Path): string {

@@ -1,7 +1,9 @@
 /**
- * Element tree → typed message: the reading half of the binding (OMA-TS-DM_RepPro-V1_2 §5–6,
- * OMA-TS-SyncML_MetInf-V1_2). Reading is tolerant where deployed peers differ from the DTD and
- * strict where a wrong guess would change meaning:
+ * Elements → typed message: the reading half of the binding (OMA-TS-DM_RepPro-V1_2 §5–6,
+ * OMA-TS-SyncML_MetInf-V1_2), read through a cursor (cursor.ts) over an element tree
+ * (`toMessage`) or over WBXML tokens (wbxml/decode-message.ts, `readMessage`). Reading is
+ * tolerant where deployed peers differ from the DTD and strict where a wrong guess would change
+ * meaning:
  * - child order is free (the DM Protocol §2.6 examples write Status as MsgRef, CmdRef, CmdID);
  * - leaf values are trimmed of XML whitespace, except Item Data, which is kept verbatim;
  * - a SyncHdr Status without CmdRef refers to command "0", the header (RepPro §6.6.10 / §2.6);
@@ -11,7 +13,7 @@
  * Data holding child elements (an XML document such as DevInf carried inline) becomes the XML
  * text of that content, so it survives whichever codec carried it.
  */
-import { childPath, invalid, type Path, rootPath } from "./bind-path.js";
+import { invalid, type Path, rootPath } from "./bind-path.js";
 import {
   count,
   duplicate,
@@ -23,7 +25,8 @@ import {
   readMeta,
   value,
 } from "./bind-read-parts.js";
-import { type Element, isElement } from "./element.js";
+import { ElementCursor } from "./cursor.js";
+import type { Element } from "./element.js";
 import type {
   Alert,
   Chal,
@@ -46,20 +49,30 @@ import type {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export function toMessage(root: Element): SyncMLMessage {
-  const path = rootPath(root);
   if (root.name !== "SyncML" || root.ns !== "syncml") {
-    throw invalid(`root element is ${root.name}, not SyncML (SYNCML:SYNCML1.2)`, path);
+    throw invalid(`root element is ${root.name}, not SyncML (SYNCML:SYNCML1.2)`, rootPath(root));
   }
+  const cur = new ElementCursor(root);
+  cur.next();
+  return readMessage(cur);
+}
+
+/**
+ * The message whose root element the cursor is at; the caller has checked that it is SyncML in
+ * the SyncML namespace.
+ */
+export function readMessage(cur: ElementCursor): SyncMLMessage {
+  const path = cur.enter(undefined);
   let header: SyncHdr | undefined;
   let body: SyncBody | undefined;
-  for (const c of root.children) {
-    if (!isElement(c)) continue;
-    if (c.name === "SyncHdr") {
-      if (header !== undefined) throw duplicate(c, path);
-      header = readHeader(c, childPath(path, c));
-    } else if (c.name === "SyncBody") {
-      if (body !== undefined) throw duplicate(c, path);
-      body = readBody(c, childPath(path, c));
+  while (cur.next()) {
+    const name = cur.name;
+    if (name === "SyncHdr") {
+      if (header !== undefined) throw duplicate(cur, path);
+      header = readHeader(cur, cur.enter(path));
+    } else if (name === "SyncBody") {
+      if (body !== undefined) throw duplicate(cur, path);
+      body = readBody(cur, cur.enter(path));
     }
   }
   if (header === undefined) throw missing("SyncHdr", path);
@@ -68,7 +81,7 @@ export function toMessage(root: Element): SyncMLMessage {
 }
 
 /** SyncHdr (VerDTD, VerProto, SessionID, MsgID, Target, Source, RespURI?, NoResp?, Cred?, Meta?). */
-function readHeader(el: Element, path: Path): SyncHdr {
+function readHeader(cur: ElementCursor, path: Path): SyncHdr {
   let verDTD: string | undefined;
   let verProto: string | undefined;
   let sessionId: string | undefined;
@@ -79,47 +92,46 @@ function readHeader(el: Element, path: Path): SyncHdr {
   let noResp = false;
   let cred: Cred | undefined;
   let meta: Meta | undefined;
-  for (const c of el.children) {
-    if (!isElement(c)) continue;
-    switch (c.name) {
+  while (cur.next()) {
+    switch (cur.name) {
       case "VerDTD":
-        if (verDTD !== undefined) throw duplicate(c, path);
-        verDTD = value(c, path);
+        if (verDTD !== undefined) throw duplicate(cur, path);
+        verDTD = value(cur, path);
         break;
       case "VerProto":
-        if (verProto !== undefined) throw duplicate(c, path);
-        verProto = value(c, path);
+        if (verProto !== undefined) throw duplicate(cur, path);
+        verProto = value(cur, path);
         break;
       case "SessionID":
-        if (sessionId !== undefined) throw duplicate(c, path);
-        sessionId = value(c, path);
+        if (sessionId !== undefined) throw duplicate(cur, path);
+        sessionId = value(cur, path);
         break;
       case "MsgID":
-        if (msgId !== undefined) throw duplicate(c, path);
-        msgId = value(c, path);
+        if (msgId !== undefined) throw duplicate(cur, path);
+        msgId = value(cur, path);
         break;
       case "Target":
-        if (target !== undefined) throw duplicate(c, path);
-        target = readLocation(c, path);
+        if (target !== undefined) throw duplicate(cur, path);
+        target = readLocation(cur, path);
         break;
       case "Source":
-        if (source !== undefined) throw duplicate(c, path);
-        source = readLocation(c, path);
+        if (source !== undefined) throw duplicate(cur, path);
+        source = readLocation(cur, path);
         break;
       case "RespURI":
-        if (respUri !== undefined) throw duplicate(c, path);
-        respUri = value(c, path);
+        if (respUri !== undefined) throw duplicate(cur, path);
+        respUri = value(cur, path);
         break;
       case "NoResp":
         noResp = true;
         break;
       case "Cred":
-        if (cred !== undefined) throw duplicate(c, path);
-        cred = readCred(c, path);
+        if (cred !== undefined) throw duplicate(cur, path);
+        cred = readCred(cur, path);
         break;
       case "Meta":
-        if (meta !== undefined) throw duplicate(c, path);
-        meta = readMeta(c, path);
+        if (meta !== undefined) throw duplicate(cur, path);
+        meta = readMeta(cur, path);
         break;
     }
   }
@@ -137,42 +149,43 @@ function readHeader(el: Element, path: Path): SyncHdr {
   return hdr;
 }
 
-function readBody(el: Element, path: Path): SyncBody {
+function readBody(cur: ElementCursor, path: Path): SyncBody {
   const commands: Command[] = [];
   let final = false;
-  for (const c of el.children) {
-    if (!isElement(c)) continue;
-    if (c.name === "Final") final = true;
-    else commands.push(readCommand(c, childPath(path, c, true), false));
+  while (cur.next()) {
+    const name = cur.name;
+    if (name === "Final") final = true;
+    else commands.push(readCommand(cur, name, cur.enter(path, true), false));
   }
   return { commands, final };
 }
 
-function readCommand(el: Element, path: Path, nested: boolean): Command {
-  switch (el.name) {
+/** Command `name`, entered at `path`. */
+function readCommand(cur: ElementCursor, name: string, path: Path, nested: boolean): Command {
+  switch (name) {
     case "Add":
     case "Copy":
     case "Delete":
     case "Replace":
-      return readItemCommand(el, el.name, path);
+      return readItemCommand(cur, name, path);
     case "Get":
-      return readGet(el, path);
+      return readGet(cur, path);
     case "Alert":
-      return readAlert(el, path);
+      return readAlert(cur, path);
     case "Exec":
-      return readExec(el, path);
+      return readExec(cur, path);
     case "Atomic":
     case "Sequence":
-      return readContainer(el, el.name, path);
+      return readContainer(cur, name, path);
     case "Status":
       if (nested) break;
-      return readStatus(el, path);
+      return readStatus(cur, path);
     case "Results":
       if (nested) break;
-      return readResults(el, path);
+      return readResults(cur, path);
   }
   const where = nested ? `in ${path.up!.el.name}` : "in SyncBody";
-  throw invalid(`${el.name} is not an OMA DM 1.2 command ${where}`, path);
+  throw invalid(`${name} is not an OMA DM 1.2 command ${where}`, path);
 }
 
 /** Fields every command may carry first: CmdID, NoResp? (RepPro §6.6). */
@@ -182,13 +195,14 @@ interface Common {
 }
 
 /** Reads CmdID and NoResp; returns false for any other child, for the caller to handle. */
-function common(c: Element, acc: Common, path: Path): boolean {
-  if (c.name === "CmdID") {
-    if (acc.cmdId !== undefined) throw duplicate(c, path);
-    acc.cmdId = value(c, path);
+function common(cur: ElementCursor, acc: Common, path: Path): boolean {
+  const name = cur.name;
+  if (name === "CmdID") {
+    if (acc.cmdId !== undefined) throw duplicate(cur, path);
+    acc.cmdId = value(cur, path);
     return true;
   }
-  if (c.name === "NoResp") {
+  if (name === "NoResp") {
     acc.noResp = true;
     return true;
   }
@@ -201,24 +215,24 @@ function cmdIdOf(acc: Common, path: Path): string {
 }
 
 /** Add, Copy, Delete, Replace: (CmdID, NoResp?, Cred?, Meta?, Item+); Delete's Archive/SftDel are not DM. */
-function readItemCommand(el: Element, kind: ItemCommand["kind"], path: Path): ItemCommand {
+function readItemCommand(cur: ElementCursor, kind: ItemCommand["kind"], path: Path): ItemCommand {
   const acc: Common = {};
   let cred: Cred | undefined;
   let meta: Meta | undefined;
   const items: Item[] = [];
-  for (const c of el.children) {
-    if (!isElement(c) || common(c, acc, path)) continue;
-    switch (c.name) {
+  while (cur.next()) {
+    if (common(cur, acc, path)) continue;
+    switch (cur.name) {
       case "Cred":
-        if (cred !== undefined) throw duplicate(c, path);
-        cred = readCred(c, path);
+        if (cred !== undefined) throw duplicate(cur, path);
+        cred = readCred(cur, path);
         break;
       case "Meta":
-        if (meta !== undefined) throw duplicate(c, path);
-        meta = readMeta(c, path);
+        if (meta !== undefined) throw duplicate(cur, path);
+        meta = readMeta(cur, path);
         break;
       case "Item":
-        items.push(readItem(c, path));
+        items.push(readItem(cur, path));
         break;
     }
   }
@@ -231,29 +245,29 @@ function readItemCommand(el: Element, kind: ItemCommand["kind"], path: Path): It
 }
 
 /** Get: (CmdID, NoResp?, Lang?, Cred?, Meta?, Item+). */
-function readGet(el: Element, path: Path): Get {
+function readGet(cur: ElementCursor, path: Path): Get {
   const acc: Common = {};
   let lang: string | undefined;
   let cred: Cred | undefined;
   let meta: Meta | undefined;
   const items: Item[] = [];
-  for (const c of el.children) {
-    if (!isElement(c) || common(c, acc, path)) continue;
-    switch (c.name) {
+  while (cur.next()) {
+    if (common(cur, acc, path)) continue;
+    switch (cur.name) {
       case "Lang":
-        if (lang !== undefined) throw duplicate(c, path);
-        lang = value(c, path);
+        if (lang !== undefined) throw duplicate(cur, path);
+        lang = value(cur, path);
         break;
       case "Cred":
-        if (cred !== undefined) throw duplicate(c, path);
-        cred = readCred(c, path);
+        if (cred !== undefined) throw duplicate(cur, path);
+        cred = readCred(cur, path);
         break;
       case "Meta":
-        if (meta !== undefined) throw duplicate(c, path);
-        meta = readMeta(c, path);
+        if (meta !== undefined) throw duplicate(cur, path);
+        meta = readMeta(cur, path);
         break;
       case "Item":
-        items.push(readItem(c, path));
+        items.push(readItem(cur, path));
         break;
     }
   }
@@ -267,29 +281,29 @@ function readGet(el: Element, path: Path): Get {
 }
 
 /** Alert: (CmdID, NoResp?, Cred?, Data?, Correlator?, Item*). */
-function readAlert(el: Element, path: Path): Alert {
+function readAlert(cur: ElementCursor, path: Path): Alert {
   const acc: Common = {};
   let cred: Cred | undefined;
   let data: string | undefined;
   let correlator: string | undefined;
   const items: Item[] = [];
-  for (const c of el.children) {
-    if (!isElement(c) || common(c, acc, path)) continue;
-    switch (c.name) {
+  while (cur.next()) {
+    if (common(cur, acc, path)) continue;
+    switch (cur.name) {
       case "Cred":
-        if (cred !== undefined) throw duplicate(c, path);
-        cred = readCred(c, path);
+        if (cred !== undefined) throw duplicate(cur, path);
+        cred = readCred(cur, path);
         break;
       case "Data":
-        if (data !== undefined) throw duplicate(c, path);
-        data = value(c, path);
+        if (data !== undefined) throw duplicate(cur, path);
+        data = value(cur, path);
         break;
       case "Correlator":
-        if (correlator !== undefined) throw duplicate(c, path);
-        correlator = value(c, path);
+        if (correlator !== undefined) throw duplicate(cur, path);
+        correlator = value(cur, path);
         break;
       case "Item":
-        items.push(readItem(c, path));
+        items.push(readItem(cur, path));
         break;
     }
   }
@@ -302,30 +316,30 @@ function readAlert(el: Element, path: Path): Alert {
 }
 
 /** Exec: (CmdID, NoResp?, Cred?, Meta?, Correlator?, Item) — exactly one Item. */
-function readExec(el: Element, path: Path): Exec {
+function readExec(cur: ElementCursor, path: Path): Exec {
   const acc: Common = {};
   let cred: Cred | undefined;
   let meta: Meta | undefined;
   let correlator: string | undefined;
   let item: Item | undefined;
-  for (const c of el.children) {
-    if (!isElement(c) || common(c, acc, path)) continue;
-    switch (c.name) {
+  while (cur.next()) {
+    if (common(cur, acc, path)) continue;
+    switch (cur.name) {
       case "Cred":
-        if (cred !== undefined) throw duplicate(c, path);
-        cred = readCred(c, path);
+        if (cred !== undefined) throw duplicate(cur, path);
+        cred = readCred(cur, path);
         break;
       case "Meta":
-        if (meta !== undefined) throw duplicate(c, path);
-        meta = readMeta(c, path);
+        if (meta !== undefined) throw duplicate(cur, path);
+        meta = readMeta(cur, path);
         break;
       case "Correlator":
-        if (correlator !== undefined) throw duplicate(c, path);
-        correlator = value(c, path);
+        if (correlator !== undefined) throw duplicate(cur, path);
+        correlator = value(cur, path);
         break;
       case "Item":
-        if (item !== undefined) throw duplicate(c, path);
-        item = readItem(c, path);
+        if (item !== undefined) throw duplicate(cur, path);
+        item = readItem(cur, path);
         break;
     }
   }
@@ -344,16 +358,17 @@ function readExec(el: Element, path: Path): Exec {
  * Replace | Sequence)+). Whether a nested command is allowed to run (Get inside Atomic, say) is
  * the session engine's decision; the binding only refuses what cannot be nested at all.
  */
-function readContainer(el: Element, kind: Container["kind"], path: Path): Container {
+function readContainer(cur: ElementCursor, kind: Container["kind"], path: Path): Container {
   const acc: Common = {};
   let meta: Meta | undefined;
   const commands: Command[] = [];
-  for (const c of el.children) {
-    if (!isElement(c) || common(c, acc, path)) continue;
-    if (c.name === "Meta") {
-      if (meta !== undefined) throw duplicate(c, path);
-      meta = readMeta(c, path);
-    } else commands.push(readCommand(c, childPath(path, c, true), true));
+  while (cur.next()) {
+    if (common(cur, acc, path)) continue;
+    const name = cur.name;
+    if (name === "Meta") {
+      if (meta !== undefined) throw duplicate(cur, path);
+      meta = readMeta(cur, path);
+    } else commands.push(readCommand(cur, name, cur.enter(path, true), true));
   }
   const cmd: Mutable<Container> = { kind, cmdId: cmdIdOf(acc, path), commands };
   if (acc.noResp) cmd.noResp = true;
@@ -362,7 +377,7 @@ function readContainer(el: Element, kind: Container["kind"], path: Path): Contai
 }
 
 /** Status: (CmdID, MsgRef, CmdRef, Cmd, TargetRef*, SourceRef*, Cred?, Chal?, Data, Item*). */
-function readStatus(el: Element, path: Path): Status {
+function readStatus(cur: ElementCursor, path: Path): Status {
   let cmdId: string | undefined;
   let msgRef: string | undefined;
   let cmdRef: string | undefined;
@@ -373,45 +388,44 @@ function readStatus(el: Element, path: Path): Status {
   let chal: Chal | undefined;
   let code: number | undefined;
   const items: Item[] = [];
-  for (const c of el.children) {
-    if (!isElement(c)) continue;
-    switch (c.name) {
+  while (cur.next()) {
+    switch (cur.name) {
       case "CmdID":
-        if (cmdId !== undefined) throw duplicate(c, path);
-        cmdId = value(c, path);
+        if (cmdId !== undefined) throw duplicate(cur, path);
+        cmdId = value(cur, path);
         break;
       case "MsgRef":
-        if (msgRef !== undefined) throw duplicate(c, path);
-        msgRef = value(c, path);
+        if (msgRef !== undefined) throw duplicate(cur, path);
+        msgRef = value(cur, path);
         break;
       case "CmdRef":
-        if (cmdRef !== undefined) throw duplicate(c, path);
-        cmdRef = value(c, path);
+        if (cmdRef !== undefined) throw duplicate(cur, path);
+        cmdRef = value(cur, path);
         break;
       case "Cmd":
-        if (cmd !== undefined) throw duplicate(c, path);
-        cmd = value(c, path);
+        if (cmd !== undefined) throw duplicate(cur, path);
+        cmd = value(cur, path);
         break;
       case "TargetRef":
-        targetRefs.push(value(c, path));
+        targetRefs.push(value(cur, path));
         break;
       case "SourceRef":
-        sourceRefs.push(value(c, path));
+        sourceRefs.push(value(cur, path));
         break;
       case "Cred":
-        if (cred !== undefined) throw duplicate(c, path);
-        cred = readCred(c, path);
+        if (cred !== undefined) throw duplicate(cur, path);
+        cred = readCred(cur, path);
         break;
       case "Chal":
-        if (chal !== undefined) throw duplicate(c, path);
-        chal = readChal(c, path);
+        if (chal !== undefined) throw duplicate(cur, path);
+        chal = readChal(cur, path);
         break;
       case "Data":
-        if (code !== undefined) throw duplicate(c, path);
-        code = count(c, path);
+        if (code !== undefined) throw duplicate(cur, path);
+        code = count(cur, path);
         break;
       case "Item":
-        items.push(readItem(c, path));
+        items.push(readItem(cur, path));
         break;
     }
   }
@@ -441,7 +455,7 @@ function readStatus(el: Element, path: Path): Status {
 }
 
 /** Results: (CmdID, MsgRef?, CmdRef, Meta?, TargetRef?, SourceRef?, Item+). */
-function readResults(el: Element, path: Path): Results {
+function readResults(cur: ElementCursor, path: Path): Results {
   let cmdId: string | undefined;
   let msgRef: string | undefined;
   let cmdRef: string | undefined;
@@ -449,35 +463,34 @@ function readResults(el: Element, path: Path): Results {
   let targetRef: string | undefined;
   let sourceRef: string | undefined;
   const items: Item[] = [];
-  for (const c of el.children) {
-    if (!isElement(c)) continue;
-    switch (c.name) {
+  while (cur.next()) {
+    switch (cur.name) {
       case "CmdID":
-        if (cmdId !== undefined) throw duplicate(c, path);
-        cmdId = value(c, path);
+        if (cmdId !== undefined) throw duplicate(cur, path);
+        cmdId = value(cur, path);
         break;
       case "MsgRef":
-        if (msgRef !== undefined) throw duplicate(c, path);
-        msgRef = value(c, path);
+        if (msgRef !== undefined) throw duplicate(cur, path);
+        msgRef = value(cur, path);
         break;
       case "CmdRef":
-        if (cmdRef !== undefined) throw duplicate(c, path);
-        cmdRef = value(c, path);
+        if (cmdRef !== undefined) throw duplicate(cur, path);
+        cmdRef = value(cur, path);
         break;
       case "Meta":
-        if (meta !== undefined) throw duplicate(c, path);
-        meta = readMeta(c, path);
+        if (meta !== undefined) throw duplicate(cur, path);
+        meta = readMeta(cur, path);
         break;
       case "TargetRef":
-        if (targetRef !== undefined) throw duplicate(c, path);
-        targetRef = value(c, path);
+        if (targetRef !== undefined) throw duplicate(cur, path);
+        targetRef = value(cur, path);
         break;
       case "SourceRef":
-        if (sourceRef !== undefined) throw duplicate(c, path);
-        sourceRef = value(c, path);
+        if (sourceRef !== undefined) throw duplicate(cur, path);
+        sourceRef = value(cur, path);
         break;
       case "Item":
-        items.push(readItem(c, path));
+        items.push(readItem(cur, path));
         break;
     }
   }

@@ -1,11 +1,15 @@
 /**
- * Typed message → element tree: the writing half of the binding. Emits the strict DTD order of
- * OMA-TS-DM_RepPro-V1_2 §6 (and OMA-TS-SyncML_MetInf-V1_2 for Meta content, whose elements go in
- * the `syncml:metinf` namespace), so any DTD-validating peer accepts what we send. A model the
- * DTD cannot express (an Add without Item, say) is refused here rather than sent.
+ * Typed message → element tree or wire tokens: the writing half of the binding. Emits the strict
+ * DTD order of OMA-TS-DM_RepPro-V1_2 §6 (and OMA-TS-SyncML_MetInf-V1_2 for Meta content, whose
+ * elements go in the `syncml:metinf` namespace), so any DTD-validating peer accepts what we send.
+ * A model the DTD cannot express (an Add without Item, say) is refused here rather than sent.
+ *
+ * The order is written once, to a `MessageSink`: `fromMessage` gives it a sink that builds the
+ * element tree (what the XML writer and the CLI print), and the WBXML encoder gives it one that
+ * writes tokens directly (wbxml/encode-message.ts), so the hot WBXML path builds no tree.
  */
 import { ProtocolError } from "../errors.js";
-import type { Content, Element, Namespace } from "./element.js";
+import { type Content, childrenOf, type Element } from "./element.js";
 import type {
   Alert,
   Command,
@@ -22,14 +26,139 @@ import type {
   SyncHdr,
   SyncMLMessage,
 } from "./message.js";
+import { TAG_NAMES, TAG_NS, Tag } from "./tags.js";
 
+/**
+ * Elements written elsewhere than into a tree, in document order; tags are `Tag` numbers
+ * (wbxml/encode-message.ts writes them as WBXML tokens).
+ */
+export interface SinkTarget {
+  /** Starts element `tag`; what is written until the matching `close` is its content. */
+  open(tag: number): void;
+  close(): void;
+  /** Element `tag` holding `text`; an empty text leaves it without content. */
+  leaf(tag: number, text: string): void;
+  /** Element `tag` holding bytes (WBXML opaque data; base64 in XML). */
+  bytes(tag: number, data: Uint8Array): void;
+  /** Element `tag` without content (`<NoResp/>`). */
+  empty(tag: number): void;
+}
+
+/** The message as an element tree. */
 export function fromMessage(msg: SyncMLMessage): Element {
+  const sink = new MessageSink();
+  writeMessage(msg, sink);
+  return sink.root();
+}
+
+/** Writes the message to `out` in DTD order; throws SYNCML_INVALID where the DTD cannot carry it. */
+export function writeMessage(msg: SyncMLMessage, out: MessageSink): void {
+  out.open(Tag.SyncML);
+  header(msg.header, out);
+  out.open(Tag.SyncBody);
   const cmds = msg.body.commands;
-  const n = cmds.length;
-  const body: Content[] = new Array<Content>(msg.body.final ? n + 1 : n);
-  for (let i = 0; i < n; i++) body[i] = command(cmds[i]!, undefined, cmds, i);
-  if (msg.body.final) body[n] = el("Final", []);
-  return el("SyncML", [header(msg.header), el("SyncBody", body)]);
+  for (let i = 0; i < cmds.length; i++) command(cmds[i]!, undefined, cmds, i, out);
+  if (msg.body.final) out.empty(Tag.Final);
+  out.close();
+  out.close();
+}
+
+/**
+ * Where the writer's elements go: into an element tree, or to a `SinkTarget`. One class serves
+ * both, rather than one class each behind an interface, so that the writer's many calls meet a
+ * single receiver shape (see model/cursor.ts for why that matters).
+ *
+ * The tree's children wait on one content stack until their element closes, and leave it as an
+ * array of exactly their number (`childrenOf`): growing a fresh array child by child would
+ * allocate several times the memory the tree keeps.
+ */
+/** What a sink with a target keeps of a tree: nothing (shared, never written). */
+const NOTHING: never[] = [];
+
+export class MessageSink {
+  private readonly target: SinkTarget | undefined;
+  private readonly content: Content[];
+  /** Tag and first child of each open element. */
+  private readonly tags: number[];
+  private readonly starts: number[];
+  private depth = 0;
+  private sp = 0;
+
+  /** A sink that builds the tree, or that hands every element to `target`. */
+  constructor(target?: SinkTarget) {
+    this.target = target;
+    if (target === undefined) {
+      this.content = [];
+      this.tags = [];
+      this.starts = [];
+    } else {
+      this.content = this.tags = this.starts = NOTHING;
+    }
+  }
+
+  open(tag: number): void {
+    const t = this.target;
+    if (t !== undefined) {
+      t.open(tag);
+      return;
+    }
+    this.tags[this.depth] = tag;
+    this.starts[this.depth++] = this.sp;
+  }
+
+  close(): void {
+    const t = this.target;
+    if (t !== undefined) {
+      t.close();
+      return;
+    }
+    this.treeClose();
+  }
+
+  /** `close` in the tree; kept apart so that `close` stays small where it is inlined. */
+  private treeClose(): void {
+    const tag = this.tags[--this.depth]!;
+    const start = this.starts[this.depth]!;
+    const children = childrenOf(this.content, start, this.sp);
+    this.sp = start;
+    this.content[this.sp++] = { name: TAG_NAMES[tag]!, ns: TAG_NS[tag]!, children };
+  }
+
+  leaf(tag: number, text: string): void {
+    const t = this.target;
+    if (t !== undefined) {
+      t.leaf(tag, text);
+      return;
+    }
+    this.content[this.sp++] = {
+      name: TAG_NAMES[tag]!,
+      ns: TAG_NS[tag]!,
+      children: text === "" ? [] : [text],
+    };
+  }
+
+  bytes(tag: number, data: Uint8Array): void {
+    const t = this.target;
+    if (t !== undefined) {
+      t.bytes(tag, data);
+      return;
+    }
+    this.content[this.sp++] = { name: TAG_NAMES[tag]!, ns: TAG_NS[tag]!, children: [data] };
+  }
+
+  empty(tag: number): void {
+    const t = this.target;
+    if (t !== undefined) {
+      t.empty(tag);
+      return;
+    }
+    this.content[this.sp++] = { name: TAG_NAMES[tag]!, ns: TAG_NS[tag]!, children: [] };
+  }
+
+  /** The tree built. */
+  root(): Element {
+    return this.content[0] as Element;
+  }
 }
 
 /**
@@ -58,113 +187,132 @@ function pathOf(w: Where): string {
   return `SyncML/SyncBody${s}`;
 }
 
-function el(name: string, children: Content[], ns: Namespace = "syncml"): Element {
-  return { name, ns, children };
-}
-
-function leaf(name: string, value: string, ns: Namespace = "syncml"): Element {
-  return { name, ns, children: value === "" ? [] : [value] };
-}
-
 /** SyncHdr (VerDTD, VerProto, SessionID, MsgID, Target, Source, RespURI?, NoResp?, Cred?, Meta?). */
-function header(h: SyncHdr): Element {
-  const kids: Content[] = [
-    leaf("VerDTD", h.verDTD),
-    leaf("VerProto", h.verProto),
-    leaf("SessionID", h.sessionId),
-    leaf("MsgID", h.msgId),
-    location("Target", h.target),
-    location("Source", h.source),
-  ];
-  if (h.respUri !== undefined) kids.push(leaf("RespURI", h.respUri));
-  if (h.noResp) kids.push(el("NoResp", []));
-  if (h.cred !== undefined) kids.push(cred(h.cred));
-  if (h.meta !== undefined) kids.push(meta(h.meta));
-  return el("SyncHdr", kids);
+function header(h: SyncHdr, out: MessageSink): void {
+  out.open(Tag.SyncHdr);
+  out.leaf(Tag.VerDTD, h.verDTD);
+  out.leaf(Tag.VerProto, h.verProto);
+  out.leaf(Tag.SessionID, h.sessionId);
+  out.leaf(Tag.MsgID, h.msgId);
+  location(Tag.Target, h.target, out);
+  location(Tag.Source, h.source, out);
+  if (h.respUri !== undefined) out.leaf(Tag.RespURI, h.respUri);
+  if (h.noResp) out.empty(Tag.NoResp);
+  if (h.cred !== undefined) cred(h.cred, out);
+  if (h.meta !== undefined) meta(h.meta, out);
+  out.close();
 }
 
 /**
  * Command `c`, which is `list[at]` inside the container `up` (undefined: SyncBody). The `Where`
  * of a command is built only for a container's children, or when an error needs the path.
  */
-function command(c: Command, up: Where | undefined, list: readonly Command[], at: number): Element {
+function command(
+  c: Command,
+  up: Where | undefined,
+  list: readonly Command[],
+  at: number,
+  out: MessageSink,
+): void {
   switch (c.kind) {
     case "Add":
+      itemCommand(Tag.Add, c, up, list, at, out);
+      return;
     case "Copy":
+      itemCommand(Tag.Copy, c, up, list, at, out);
+      return;
     case "Delete":
+      itemCommand(Tag.Delete, c, up, list, at, out);
+      return;
     case "Replace":
-      return itemCommand(c, up, list, at);
+      itemCommand(Tag.Replace, c, up, list, at, out);
+      return;
     case "Get":
-      return get(c, up, list, at);
+      get(c, up, list, at, out);
+      return;
     case "Alert":
-      return alert(c);
+      alert(c, out);
+      return;
     case "Exec":
-      return exec(c);
+      exec(c, out);
+      return;
     case "Atomic":
     case "Sequence":
-      return container(c, { up, list, at });
+      container(c, { up, list, at }, out);
+      return;
     case "Status":
-      return status(c);
+      status(c, out);
+      return;
     case "Results":
-      return results(c, up, list, at);
+      results(c, up, list, at, out);
+      return;
   }
 }
 
-function start(c: { cmdId: string; noResp?: boolean }): Content[] {
-  const kids: Content[] = [leaf("CmdID", c.cmdId)];
-  if (c.noResp) kids.push(el("NoResp", []));
-  return kids;
+/** Opens command `tag` and writes what every command starts with: CmdID, NoResp?. */
+function start(tag: number, c: { cmdId: string; noResp?: boolean }, out: MessageSink): void {
+  out.open(tag);
+  out.leaf(Tag.CmdID, c.cmdId);
+  if (c.noResp) out.empty(Tag.NoResp);
 }
 
 /** Add, Copy, Delete, Replace: (CmdID, NoResp?, Cred?, Meta?, Item+). */
 function itemCommand(
+  tag: number,
   c: ItemCommand,
   up: Where | undefined,
   list: readonly Command[],
   at: number,
-): Element {
-  const kids = start(c);
-  if (c.cred !== undefined) kids.push(cred(c.cred));
-  if (c.meta !== undefined) kids.push(meta(c.meta));
-  pushItems(kids, c.items, up, list, at);
-  return el(c.kind, kids);
+  out: MessageSink,
+): void {
+  start(tag, c, out);
+  if (c.cred !== undefined) cred(c.cred, out);
+  if (c.meta !== undefined) meta(c.meta, out);
+  items(c.items, up, list, at, out);
+  out.close();
 }
 
 /** Get: (CmdID, NoResp?, Lang?, Cred?, Meta?, Item+). */
-function get(c: Get, up: Where | undefined, list: readonly Command[], at: number): Element {
-  const kids = start(c);
-  if (c.lang !== undefined) kids.push(leaf("Lang", c.lang));
-  if (c.cred !== undefined) kids.push(cred(c.cred));
-  if (c.meta !== undefined) kids.push(meta(c.meta));
-  pushItems(kids, c.items, up, list, at);
-  return el("Get", kids);
+function get(
+  c: Get,
+  up: Where | undefined,
+  list: readonly Command[],
+  at: number,
+  out: MessageSink,
+): void {
+  start(Tag.Get, c, out);
+  if (c.lang !== undefined) out.leaf(Tag.Lang, c.lang);
+  if (c.cred !== undefined) cred(c.cred, out);
+  if (c.meta !== undefined) meta(c.meta, out);
+  items(c.items, up, list, at, out);
+  out.close();
 }
 
 /** Alert: (CmdID, NoResp?, Cred?, Data?, Correlator?, Item*). */
-function alert(c: Alert): Element {
-  const kids = start(c);
-  if (c.cred !== undefined) kids.push(cred(c.cred));
-  if (c.data !== undefined) kids.push(leaf("Data", c.data));
-  if (c.correlator !== undefined) kids.push(leaf("Correlator", c.correlator));
-  const items = c.items;
-  for (let i = 0; i < items.length; i++) kids.push(item(items[i]!));
-  return el("Alert", kids);
+function alert(c: Alert, out: MessageSink): void {
+  start(Tag.Alert, c, out);
+  if (c.cred !== undefined) cred(c.cred, out);
+  if (c.data !== undefined) out.leaf(Tag.Data, c.data);
+  if (c.correlator !== undefined) out.leaf(Tag.Correlator, c.correlator);
+  const list = c.items;
+  for (let i = 0; i < list.length; i++) item(list[i]!, out);
+  out.close();
 }
 
 /** Exec: (CmdID, NoResp?, Cred?, Meta?, Correlator?, Item). */
-function exec(c: Exec): Element {
-  const kids = start(c);
-  if (c.cred !== undefined) kids.push(cred(c.cred));
-  if (c.meta !== undefined) kids.push(meta(c.meta));
-  if (c.correlator !== undefined) kids.push(leaf("Correlator", c.correlator));
-  kids.push(item(c.item));
-  return el("Exec", kids);
+function exec(c: Exec, out: MessageSink): void {
+  start(Tag.Exec, c, out);
+  if (c.cred !== undefined) cred(c.cred, out);
+  if (c.meta !== undefined) meta(c.meta, out);
+  if (c.correlator !== undefined) out.leaf(Tag.Correlator, c.correlator);
+  item(c.item, out);
+  out.close();
 }
 
 /** Atomic, Sequence: (CmdID, NoResp?, Meta?, commands+). */
-function container(c: Container, where: Where): Element {
-  const kids = start(c);
-  if (c.meta !== undefined) kids.push(meta(c.meta));
+function container(c: Container, where: Where, out: MessageSink): void {
+  start(c.kind === "Atomic" ? Tag.Atomic : Tag.Sequence, c, out);
+  if (c.meta !== undefined) meta(c.meta, out);
   const cmds = c.commands;
   for (let i = 0; i < cmds.length; i++) {
     const n = cmds[i]!;
@@ -173,93 +321,105 @@ function container(c: Container, where: Where): Element {
         path: pathOf(where),
       });
     }
-    kids.push(command(n, where, cmds, i));
+    command(n, where, cmds, i, out);
   }
-  return el(c.kind, kids);
+  out.close();
 }
 
 /** Status: (CmdID, MsgRef, CmdRef, Cmd, TargetRef*, SourceRef*, Cred?, Chal?, Data, Item*). */
-function status(s: Status): Element {
-  const kids: Content[] = [
-    leaf("CmdID", s.cmdId),
-    leaf("MsgRef", s.msgRef),
-    leaf("CmdRef", s.cmdRef),
-    leaf("Cmd", s.cmd),
-  ];
+function status(s: Status, out: MessageSink): void {
+  out.open(Tag.Status);
+  out.leaf(Tag.CmdID, s.cmdId);
+  out.leaf(Tag.MsgRef, s.msgRef);
+  out.leaf(Tag.CmdRef, s.cmdRef);
+  out.leaf(Tag.Cmd, s.cmd);
   const targetRefs = s.targetRefs;
-  for (let i = 0; i < targetRefs.length; i++) kids.push(leaf("TargetRef", targetRefs[i]!));
+  for (let i = 0; i < targetRefs.length; i++) out.leaf(Tag.TargetRef, targetRefs[i]!);
   const sourceRefs = s.sourceRefs;
-  for (let i = 0; i < sourceRefs.length; i++) kids.push(leaf("SourceRef", sourceRefs[i]!));
-  if (s.cred !== undefined) kids.push(cred(s.cred));
-  if (s.chal !== undefined) kids.push(el("Chal", [meta(s.chal.meta)]));
-  kids.push(leaf("Data", String(s.code)));
-  const items = s.items;
-  for (let i = 0; i < items.length; i++) kids.push(item(items[i]!));
-  return el("Status", kids);
+  for (let i = 0; i < sourceRefs.length; i++) out.leaf(Tag.SourceRef, sourceRefs[i]!);
+  if (s.cred !== undefined) cred(s.cred, out);
+  if (s.chal !== undefined) {
+    out.open(Tag.Chal);
+    meta(s.chal.meta, out);
+    out.close();
+  }
+  out.leaf(Tag.Data, String(s.code));
+  const list = s.items;
+  for (let i = 0; i < list.length; i++) item(list[i]!, out);
+  out.close();
 }
 
 /** Results: (CmdID, MsgRef?, CmdRef, Meta?, TargetRef?, SourceRef?, Item+). */
-function results(r: Results, up: Where | undefined, list: readonly Command[], at: number): Element {
-  const kids: Content[] = [leaf("CmdID", r.cmdId)];
-  if (r.msgRef !== undefined) kids.push(leaf("MsgRef", r.msgRef));
-  kids.push(leaf("CmdRef", r.cmdRef));
-  if (r.meta !== undefined) kids.push(meta(r.meta));
-  if (r.targetRef !== undefined) kids.push(leaf("TargetRef", r.targetRef));
-  if (r.sourceRef !== undefined) kids.push(leaf("SourceRef", r.sourceRef));
-  pushItems(kids, r.items, up, list, at);
-  return el("Results", kids);
-}
-
-/** The Items of a command that needs at least one (`list[at]` inside `up`). */
-function pushItems(
-  kids: Content[],
-  items: readonly Item[],
+function results(
+  r: Results,
   up: Where | undefined,
   list: readonly Command[],
   at: number,
-) {
-  if (items.length === 0) {
+  out: MessageSink,
+): void {
+  out.open(Tag.Results);
+  out.leaf(Tag.CmdID, r.cmdId);
+  if (r.msgRef !== undefined) out.leaf(Tag.MsgRef, r.msgRef);
+  out.leaf(Tag.CmdRef, r.cmdRef);
+  if (r.meta !== undefined) meta(r.meta, out);
+  if (r.targetRef !== undefined) out.leaf(Tag.TargetRef, r.targetRef);
+  if (r.sourceRef !== undefined) out.leaf(Tag.SourceRef, r.sourceRef);
+  items(r.items, up, list, at, out);
+  out.close();
+}
+
+/** The Items of a command that needs at least one (`list[at]` inside `up`). */
+function items(
+  list: readonly Item[],
+  up: Where | undefined,
+  cmds: readonly Command[],
+  at: number,
+  out: MessageSink,
+): void {
+  if (list.length === 0) {
     throw new ProtocolError("SYNCML_INVALID", "the command needs at least one Item", {
-      path: pathAt(up, list, at),
+      path: pathAt(up, cmds, at),
     });
   }
-  for (let i = 0; i < items.length; i++) kids.push(item(items[i]!));
+  for (let i = 0; i < list.length; i++) item(list[i]!, out);
 }
 
 /** Item: (Target?, Source?, Meta?, Data?, MoreData?). Bytes stay bytes: WBXML opaque, XML base64. */
-function item(i: Item): Element {
-  const kids: Content[] = [];
-  if (i.target !== undefined) kids.push(location("Target", i.target));
-  if (i.source !== undefined) kids.push(location("Source", i.source));
-  if (i.meta !== undefined) kids.push(meta(i.meta));
-  if (i.data !== undefined) {
-    const d = i.data;
-    kids.push(el("Data", typeof d === "string" ? (d === "" ? [] : [d]) : [d]));
+function item(i: Item, out: MessageSink): void {
+  out.open(Tag.Item);
+  if (i.target !== undefined) location(Tag.Target, i.target, out);
+  if (i.source !== undefined) location(Tag.Source, i.source, out);
+  if (i.meta !== undefined) meta(i.meta, out);
+  const d = i.data;
+  if (d !== undefined) {
+    if (typeof d === "string") out.leaf(Tag.Data, d);
+    else out.bytes(Tag.Data, d);
   }
-  if (i.moreData) kids.push(el("MoreData", []));
-  return el("Item", kids);
+  if (i.moreData) out.empty(Tag.MoreData);
+  out.close();
 }
 
 /** Target / Source: (LocURI, LocName?). */
-function location(name: string, l: Location): Element {
-  const kids: Content[] = [leaf("LocURI", l.locUri)];
-  if (l.locName !== undefined) kids.push(leaf("LocName", l.locName));
-  return el(name, kids);
+function location(tag: number, l: Location, out: MessageSink): void {
+  out.open(tag);
+  out.leaf(Tag.LocURI, l.locUri);
+  if (l.locName !== undefined) out.leaf(Tag.LocName, l.locName);
+  out.close();
 }
 
 /** Cred: (Meta?, Data). */
-function cred(c: Cred): Element {
-  const kids: Content[] = [];
-  if (c.meta !== undefined) kids.push(meta(c.meta));
-  kids.push(leaf("Data", c.data));
-  return el("Cred", kids);
+function cred(c: Cred, out: MessageSink): void {
+  out.open(Tag.Cred);
+  if (c.meta !== undefined) meta(c.meta, out);
+  out.leaf(Tag.Data, c.data);
+  out.close();
 }
 
 /**
  * Meta with MetInf content in MetInf DTD order: Format, Type, Mark, Size, (Anchor), Version,
  * NextNonce, MaxMsgSize, MaxObjSize, EMI*, (Mem).
  */
-function meta(m: Meta): Element {
+function meta(m: Meta, out: MessageSink): void {
   // One pass over the fields present (a Meta holds two or three of its nine), then DTD order.
   let format: string | undefined;
   let type: string | undefined;
@@ -270,7 +430,6 @@ function meta(m: Meta): Element {
   let maxMsgSize: number | undefined;
   let maxObjSize: number | undefined;
   let emi: readonly string[] | undefined;
-  let n = 0;
   for (const k in m) {
     switch (k) {
       case "format":
@@ -300,22 +459,17 @@ function meta(m: Meta): Element {
       case "emi":
         emi = m.emi;
         break;
-      default:
-        continue;
     }
-    n++;
   }
-  const kids: Content[] = [];
-  if (n === 0) return el("Meta", kids);
-  if (format !== undefined) kids.push(leaf("Format", format, "metinf"));
-  if (type !== undefined) kids.push(leaf("Type", type, "metinf"));
-  if (mark !== undefined) kids.push(leaf("Mark", mark, "metinf"));
-  if (size !== undefined) kids.push(leaf("Size", String(size), "metinf"));
-  if (version !== undefined) kids.push(leaf("Version", version, "metinf"));
-  if (nextNonce !== undefined) kids.push(leaf("NextNonce", nextNonce, "metinf"));
-  if (maxMsgSize !== undefined) kids.push(leaf("MaxMsgSize", String(maxMsgSize), "metinf"));
-  if (maxObjSize !== undefined) kids.push(leaf("MaxObjSize", String(maxObjSize), "metinf"));
-  if (emi !== undefined)
-    for (let i = 0; i < emi.length; i++) kids.push(leaf("EMI", emi[i]!, "metinf"));
-  return el("Meta", kids);
+  out.open(Tag.Meta);
+  if (format !== undefined) out.leaf(Tag.Format, format);
+  if (type !== undefined) out.leaf(Tag.Type, type);
+  if (mark !== undefined) out.leaf(Tag.Mark, mark);
+  if (size !== undefined) out.leaf(Tag.Size, String(size));
+  if (version !== undefined) out.leaf(Tag.Version, version);
+  if (nextNonce !== undefined) out.leaf(Tag.NextNonce, nextNonce);
+  if (maxMsgSize !== undefined) out.leaf(Tag.MaxMsgSize, String(maxMsgSize));
+  if (maxObjSize !== undefined) out.leaf(Tag.MaxObjSize, String(maxObjSize));
+  if (emi !== undefined) for (let i = 0; i < emi.length; i++) out.leaf(Tag.EMI, emi[i]!);
+  out.close();
 }

@@ -32,3 +32,19 @@ export function isElement(c: Content): c is Element {
   // isView, not `instanceof Uint8Array`: instanceof walks an element's prototype chain each time.
   return typeof c === "object" && !ArrayBuffer.isView(c);
 }
+
+/**
+ * `content[start, end)` as a children array of exactly that length. Tree builders gather
+ * children on one stack and cut each element's off at its end; literals for the common sizes
+ * skip the builtin call and still give a packed array.
+ */
+export function childrenOf(content: readonly Content[], start: number, end: number): Content[] {
+  const n = end - start;
+  return n === 0
+    ? []
+    : n === 1
+      ? [content[start]!]
+      : n === 2
+        ? [content[start]!, content[start + 1]!]
+        : content.slice(start, end);
+}

@@ -24,7 +24,7 @@
  */
 
 import { DEFAULT_LIMITS, type Limits, ProtocolError } from "../errors.js";
-import type { Content, Element, Namespace } from "../model/element.js";
+import { type Content, childrenOf, type Element, type Namespace } from "../model/element.js";
 import { DEVINF_WBXML_TYPE, DEVINF_XML_TYPE, devInfTypes } from "./devinf-type.js";
 import { WbxmlReader } from "./reader.js";
 import {
@@ -336,16 +336,7 @@ class Decoder {
           }
           depth--;
           const start = openStarts[depth]!;
-          const n = sp - start;
-          // Literals for the common sizes: no builtin call, and still a packed array.
-          const children: Content[] =
-            n === 0
-              ? []
-              : n === 1
-                ? [content[start]!]
-                : n === 2
-                  ? [content[start]!, content[start + 1]!]
-                  : content.slice(start, sp);
+          const children = childrenOf(content, start, sp);
           sp = start;
           const el: Element = { name: openNames[depth]!, ns: openNs[depth]!, children };
           if (depth === 0) root = el;
@@ -640,7 +631,7 @@ class Decoder {
  * The caller's limits over the defaults. A limit given as anything but a number (an `undefined`
  * from an unset option, say) keeps its default rather than switching the check off.
  */
-function resolveLimits(limits: Partial<Limits> | undefined): Limits {
+export function resolveLimits(limits: Partial<Limits> | undefined): Limits {
   if (!limits) return DEFAULT_LIMITS;
   const pick = (v: number | undefined, d: number): number =>
     typeof v === "number" && !Number.isNaN(v) ? v : d;
@@ -652,7 +643,7 @@ function resolveLimits(limits: Partial<Limits> | undefined): Limits {
 }
 
 /** A WBXML 1.1–1.3 header naming DevInf 1.2 by its well-known public id (0x1203 = A4 03). */
-function looksLikeDevInf(b: Uint8Array): boolean {
+export function looksLikeDevInf(b: Uint8Array): boolean {
   return (
     b.length >= 4 &&
     b[0]! >= WBXML_1_1 &&
