@@ -4,14 +4,8 @@
  * 0 approved (B's key deposited, B's profile in), 3 denied (nothing changed), 1 runtime error.
  */
 import type { Command } from "commander";
-import {
-  isActivationError,
-  isDmClientError,
-  type MigrationResult,
-  migrateDevice,
-  openDevice,
-  parseVia,
-} from "../../device/index.js";
+import { isActivationError, isDmClientError, parseVia } from "../../device/cli-words.js";
+import type { MigrationResult } from "../../device/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import { writeOutput } from "../io.js";
 
@@ -36,6 +30,7 @@ export function registerDeviceMigrate(device: Command): void {
       if (to.kind !== "carrier") {
         throw new CliError("--to must be carrier:ID", ExitCode.USAGE);
       }
+      const { migrateDevice, openDevice } = await import("../../device/index.js");
       const d = await openDevice(dir);
       let result: MigrationResult;
       try {

@@ -1,22 +1,19 @@
 /**
  * `dmguard device …`: the emulated device of US 9,226,145, driven from the shell. Each command
  * opens the device's TSZ, does one thing, and closes it again so the process exits promptly.
+ * The device's modules load only when a command runs (cli-words.ts has what the checks need).
  */
 import type { Command } from "commander";
 import {
-  type ActivationResult,
-  activateDevice,
-  type Device,
-  type DeviceStatus,
   DM_TRIGGERS,
   isActivationError,
   isDmClientError,
   isDmTrigger,
   isTamperKind,
-  openDevice,
   parseVia,
   TAMPER_KINDS,
-} from "../../device/index.js";
+} from "../../device/cli-words.js";
+import type { ActivationResult, Device, DeviceStatus } from "../../device/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import { writeOutput } from "../io.js";
 import { registerDeviceMigrate } from "./device-migrate.js";
@@ -93,6 +90,7 @@ export function registerDevice(program: Command): void {
         }
         const trigger = opts.trigger;
         if (opts.via !== undefined) usage(() => parseVia(opts.via as string));
+        const { activateDevice } = await import("../../device/index.js");
         const result = await withDevice(dir, (d) =>
           activateDevice(d, {
             trigger,
@@ -130,6 +128,7 @@ function typedFailure(err: unknown): never {
 }
 
 async function withDevice<T>(dir: string, work: (d: Device) => Promise<T>): Promise<T> {
+  const { openDevice } = await import("../../device/index.js");
   const device = await openDevice(dir);
   try {
     return await work(device);

@@ -1,5 +1,6 @@
 import type { Item } from "../../omadm/model/message.js";
 import { PROFILE_ROOT } from "./dm-profile.js";
+import type { DmTrigger } from "./dm-trigger-kinds.js";
 
 /**
  * The four events that start a DM session (DESIGN.md, Initial activation; the patent's
@@ -24,12 +25,7 @@ import { PROFILE_ROOT } from "./dm-profile.js";
  * acknowledged); the carrier's DM server delivers the profile of the device's state whatever
  * the event, so the type is informational there.
  */
-export const DM_TRIGGERS = ["hfa", "factory-reset", "new-network", "profile-change"] as const;
-export type DmTrigger = (typeof DM_TRIGGERS)[number];
-
-export function isDmTrigger(v: unknown): v is DmTrigger {
-  return typeof v === "string" && (DM_TRIGGERS as readonly string[]).includes(v);
-}
+export { DM_TRIGGERS, type DmTrigger, isDmTrigger } from "./dm-trigger-kinds.js";
 
 export const TRIGGER_ALERT_PREFIX = "org.dmguard.activation.";
 

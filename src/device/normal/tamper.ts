@@ -11,6 +11,9 @@ import { readDeviceConfig, readReportedIdentity, writeReportedIdentity } from ".
 import { otaCertsZip } from "./factory-image.js";
 import { DEVICE_PATHS, within } from "./layout.js";
 import { HEADER_OFFSETS, kcvOffset, parsePayloadHeader } from "./payload-format.js";
+import { isTamperKind, TAMPER_KINDS, type TamperKind } from "./tamper-kinds.js";
+
+export { isTamperKind, TAMPER_KINDS, type TamperKind };
 
 /**
  * Fault injection (`dmguard device tamper DEVDIR KIND`, CONTRACT.md): one function per KIND,
@@ -19,27 +22,6 @@ import { HEADER_OFFSETS, kcvOffset, parsePayloadHeader } from "./payload-format.
  * payload's own header consistent (size field, header CRC) except for the field they target,
  * so only the TSZ's authoritative CRC gives them away, besides their own reason.
  */
-export const TAMPER_KINDS = Object.freeze([
-  "payload-size",
-  "payload-crc",
-  "payload-format",
-  "payload-key",
-  "su",
-  "ota-certs-missing",
-  "ota-certs-replaced",
-  "test-keys",
-  "debuggable",
-  "permissions",
-  "os-image",
-  "imei-rewrite",
-] as const);
-
-export type TamperKind = (typeof TAMPER_KINDS)[number];
-
-export function isTamperKind(v: unknown): v is TamperKind {
-  return typeof v === "string" && (TAMPER_KINDS as readonly string[]).includes(v);
-}
-
 async function readPayload(dir: string): Promise<{ bytes: Uint8Array; headerLength: number }> {
   let bytes: Uint8Array;
   try {
