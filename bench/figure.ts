@@ -5,4 +5,6 @@ export interface Figure {
   unit: string;
   /** The target: at least `min`. */
   min?: number;
+  /** The target: at most `max`. */
+  max?: number;
 }

@@ -1,5 +1,5 @@
-import { createHash, X509Certificate as NodeX509 } from "node:crypto";
-import { compactVerify, decodeProtectedHeader } from "jose";
+import { createHash, type KeyObject, X509Certificate as NodeX509, verify } from "node:crypto";
+import { decodeProtectedHeader } from "jose";
 import { EVIDENCE_TYP } from "./evidence-claims.js";
 import { KEY_PROOF_HEADER } from "./key-proof.js";
 import { isRecord } from "./shapes.js";
@@ -83,11 +83,6 @@ function fail(problem: AttestationProblem, detail: string): AttestationResult {
   return { ok: false, problem, detail };
 }
 
-function validAt(cert: NodeX509, at: Date): boolean {
-  const t = at.getTime();
-  return Date.parse(cert.validFrom) <= t && t <= Date.parse(cert.validTo);
-}
-
 function isP256(cert: NodeX509): boolean {
   const k = cert.publicKey;
   return k.asymmetricKeyType === "ec" && k.asymmetricKeyDetails?.namedCurve === "prime256v1";
@@ -99,6 +94,147 @@ function issuerAmong(cert: NodeX509, candidates: readonly NodeX509[]): NodeX509 
     if (cert.checkIssued(c) && cert.verify(c.publicKey)) return c;
   }
   return null;
+}
+
+/** A certificate's validity period in ms since the epoch. */
+interface Window {
+  from: number;
+  to: number;
+}
+
+function windowOf(cert: NodeX509): Window {
+  return { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
+}
+
+function inWindow(w: Window, t: number): boolean {
+  return w.from <= t && t <= w.to;
+}
+
+/**
+ * What the walk up an `x5c` chain found, apart from time: each certificate walked (with the
+ * anchor that issued the last one, if any), and the leaf's key. Issuer names and signatures do
+ * not change with time, so this is kept per chain; validity periods are checked again, in the
+ * walk's own order, at every judgement.
+ */
+interface WalkedChain {
+  steps: Array<{ cert: Window; anchor: Window | null }>;
+  anchored: boolean;
+  key: KeyObject;
+  /** SHA-256 of the leaf's SubjectPublicKeyInfo, base64url. */
+  thumbprint: string;
+}
+
+function walk(chain: readonly NodeX509[], roots: readonly NodeX509[]): WalkedChain {
+  const leaf = chain[0]!;
+  const steps: WalkedChain["steps"] = [];
+  let anchored = false;
+  // Walk up: each certificate must be issued by the next one in x5c or, at the top, an anchor.
+  for (let i = 0; i < chain.length; i++) {
+    const cert = chain[i]!;
+    const anchor = issuerAmong(cert, roots);
+    steps.push({ cert: windowOf(cert), anchor: anchor ? windowOf(anchor) : null });
+    if (anchor) {
+      anchored = true;
+      break;
+    }
+    const next = chain[i + 1];
+    if (!next?.ca || !issuerAmong(cert, [next])) break;
+  }
+  const spki = leaf.publicKey.export({ type: "spki", format: "der" });
+  return {
+    steps,
+    anchored,
+    key: leaf.publicKey,
+    thumbprint: createHash("sha256").update(spki).digest("base64url"),
+  };
+}
+
+/**
+ * Walked chains that reached an anchor, by the SHA-256 of their `x5c`, per set of anchors,
+ * least recently used first. A phone sends the same chain at every activation and its DM
+ * retries, and the OEM CA does not change, so X.509 parsing and the chain's signatures are
+ * checked once per chain rather than once per request. Bounded: an entry is about 3.5 KB (the
+ * leaf's key object is most of it), 14 MB in all. More phones than this activating in turn
+ * simply miss it, and are judged as without a cache.
+ */
+export const CHAIN_CACHE_SIZE = 4096;
+const walked = new WeakMap<readonly TrustAnchor[], Map<string, WalkedChain>>();
+
+function cached(anchors: readonly TrustAnchor[], key: string): WalkedChain | undefined {
+  const m = walked.get(anchors);
+  const hit = m?.get(key);
+  if (m && hit) {
+    m.delete(key);
+    m.set(key, hit);
+  }
+  return hit;
+}
+
+function remember(anchors: readonly TrustAnchor[], key: string, w: WalkedChain): void {
+  let m = walked.get(anchors);
+  if (!m) {
+    m = new Map();
+    walked.set(anchors, m);
+  }
+  if (m.size >= CHAIN_CACHE_SIZE) m.delete(m.keys().next().value!);
+  m.set(key, w);
+}
+
+/**
+ * The chain of `x5c` walked against `anchors` (from the cache when it was walked before), or
+ * the problem with its certificates that stops the walk before it starts.
+ */
+function walkedChain(
+  x5c: readonly string[],
+  anchors: readonly TrustAnchor[],
+): WalkedChain | AttestationResult {
+  const key = createHash("sha256").update(x5c.join(".")).digest("base64url");
+  const hit = cached(anchors, key);
+  if (hit) return hit;
+  let chain: NodeX509[];
+  try {
+    chain = x5c.map((c: string) => new NodeX509(Buffer.from(c, "base64")));
+  } catch {
+    return fail("certificate", "a certificate in x5c does not parse");
+  }
+  const leaf = chain[0]!;
+  if (leaf.ca || !isP256(leaf)) {
+    return fail("certificate", "the device certificate is not a P-256 end-entity certificate");
+  }
+  const w = walk(
+    chain,
+    anchors.map((a) => a.cert),
+  );
+  // Only chains to an anchor are kept: counterfeits must not push genuine phones out.
+  if (w.anchored) remember(anchors, key, w);
+  return w;
+}
+
+/** The PEM of a certificate's base64 DER, as node:crypto's X509Certificate prints it. */
+function pemOf(der: string): string {
+  const b64 = Buffer.from(der, "base64").toString("base64");
+  return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{64}/g, "$&\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
+}
+
+/** Base64url as a strict decoder takes it (no length of 4k+1: no byte string encodes to one). */
+function b64url(segment: string): Buffer | null {
+  return segment.length % 4 === 1 ? null : Buffer.from(segment, "base64url");
+}
+
+/** ES256 (RFC 7518 §3.4): ECDSA P-256 with SHA-256, the signature R ‖ S in 64 bytes. */
+function verifiesEs256(compact: string, key: KeyObject): Uint8Array | null {
+  const first = compact.indexOf(".");
+  const dot = compact.lastIndexOf(".");
+  const payload = b64url(compact.slice(first + 1, dot));
+  const signature = b64url(compact.slice(dot + 1));
+  if (!payload || !signature || signature.length !== 64) return null;
+  try {
+    const input = Buffer.from(compact.slice(0, dot), "ascii");
+    const ok = verify("sha256", input, { key, dsaEncoding: "ieee-p1363" }, signature);
+    return ok ? new Uint8Array(payload) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -123,6 +259,8 @@ export async function verifyAttestation(
     return fail("malformed", "the header's alg or typ is not the evidence's");
   }
   if (Array.isArray(header.crit)) return fail("malformed", "no critical extensions are known");
+  // What jose refused as an invalid JWS, before any signature check.
+  if (header.crit !== undefined) return fail("signature", "the evidence signature does not verify");
   const x5c = header.x5c;
   const kp = header[KEY_PROOF_HEADER];
   if (typeof kp !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(kp)) {
@@ -136,40 +274,27 @@ export async function verifyAttestation(
   ) {
     return fail("malformed", "x5c is not 1-3 base64 certificates");
   }
-  let chain: NodeX509[];
-  try {
-    chain = x5c.map((c: string) => new NodeX509(Buffer.from(c, "base64")));
-  } catch {
-    return fail("certificate", "a certificate in x5c does not parse");
-  }
-  const leaf = chain[0]!;
-  if (leaf.ca || !isP256(leaf)) {
-    return fail("certificate", "the device certificate is not a P-256 end-entity certificate");
-  }
-  // Walk up: each certificate must be issued by the next one in x5c or, at the top, an anchor.
-  const roots = anchors.map((a) => a.cert);
+  const w = walkedChain(x5c as string[], anchors);
+  if (!("steps" in w)) return w;
+  const t = at.getTime();
   let anchored = false;
-  for (let i = 0; i < chain.length; i++) {
-    const cert = chain[i]!;
-    if (!validAt(cert, at)) return fail("expired", `certificate ${i} is not valid now`);
-    const anchor = issuerAmong(cert, roots);
-    if (anchor) {
-      if (!validAt(anchor, at)) return fail("expired", "the OEM CA is not valid now");
+  for (let i = 0; i < w.steps.length; i++) {
+    const step = w.steps[i]!;
+    if (!inWindow(step.cert, t)) return fail("expired", `certificate ${i} is not valid now`);
+    if (step.anchor) {
+      if (!inWindow(step.anchor, t)) return fail("expired", "the OEM CA is not valid now");
       anchored = true;
       break;
     }
-    const next = chain[i + 1];
-    if (!next?.ca || !issuerAmong(cert, [next])) break;
   }
   if (!anchored) {
     return fail("untrusted", "the device certificate does not chain to a trusted OEM CA");
   }
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await compactVerify(compact, leaf.publicKey, { algorithms: ["ES256"] }));
-  } catch {
-    return fail("signature", "the evidence signature does not verify");
-  }
+  // jose's compactVerify would turn the KeyObject into a Web Crypto key at every call; the
+  // checks it makes beyond the signature (alg allowed, no crit, the segments' encoding) are
+  // made above and in verifiesEs256.
+  const payload = verifiesEs256(compact, w.key);
+  if (!payload) return fail("signature", "the evidence signature does not verify");
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(payload).toString("utf8"));
@@ -177,13 +302,12 @@ export async function verifyAttestation(
     return fail("malformed", "the payload is not JSON");
   }
   if (!isRecord(json)) return fail("malformed", "the payload is not a JSON object");
-  const spki = leaf.publicKey.export({ type: "spki", format: "der" });
   return {
     ok: true,
     payload: json,
     payloadSegment: compact.split(".")[1]!,
     keyProof: kp,
-    attestationThumbprint: createHash("sha256").update(spki).digest("base64url"),
-    certificatePem: leaf.toString(),
+    attestationThumbprint: w.thumbprint,
+    certificatePem: pemOf(x5c[0] as string),
   };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { randomBytes, X509Certificate } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,6 +68,45 @@ describe("verifyAttestation on a real device's evidence", () => {
     const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${s}`;
     const r = await verifyAttestation(forged, anchors, new Date());
     assert.deepEqual(r.ok ? null : r.problem, "signature");
+  });
+
+  test("a chain verified before is still judged in full: time, signature, encoding", async () => {
+    // The first call walks the chain and keeps it; the later ones reuse the walk.
+    const first = await verifyAttestation(evidence, anchors, new Date());
+    const again = await verifyAttestation(evidence, anchors, new Date());
+    assert.ok(first.ok && again.ok);
+    assert.equal(again.attestationThumbprint, first.attestationThumbprint);
+    assert.equal(again.certificatePem, first.certificatePem);
+    const pem = new X509Certificate(await device.attestationCertificatePem()).toString();
+    assert.equal(first.certificatePem, pem);
+    const late = await verifyAttestation(evidence, anchors, new Date(Date.now() + 25 * YEAR));
+    assert.deepEqual(late.ok ? null : late.problem, "expired");
+    const [h, p, s] = evidence.split(".") as [string, string, string];
+    const header = JSON.parse(Buffer.from(h, "base64url").toString()) as Record<string, unknown>;
+    const cases: Array<[string, string]> = [
+      ["short signature", `${h}.${p}.${s.slice(0, 80)}`],
+      ["a signature one character longer", `${h}.${p}.${s}A`],
+      [
+        "payload of 4k+1 characters",
+        `${h}.${p}${"A".repeat((((1 - p.length) % 4) + 4) % 4 || 4)}.${s}`,
+      ],
+      [
+        "another device's signature bytes",
+        `${h}.${p}.${Buffer.alloc(64, 7).toString("base64url")}`,
+      ],
+      [
+        "crit that is not a list",
+        `${Buffer.from(JSON.stringify({ ...header, crit: "b64" })).toString("base64url")}.${p}.${s}`,
+      ],
+    ];
+    for (const [what, bad] of cases) {
+      const r = await verifyAttestation(bad, anchors, new Date());
+      assert.deepEqual(r.ok ? null : r.problem, "signature", what);
+    }
+    // Another set of anchors does not see this one's walked chains.
+    const other = loadTrustAnchors([(await createOemCa({ name: "Third OEM" })).certificatePem]);
+    const r = await verifyAttestation(evidence, other, new Date());
+    assert.deepEqual(r.ok ? null : r.problem, "untrusted");
   });
 
   test("not the evidence's shape → malformed", async () => {

@@ -105,6 +105,35 @@ describe("the worker's message API", () => {
       assert.deepEqual(await readFile(join(dir, "keystore.sealed")), before);
     });
 
+  test("requests sent together each get their own answer, garbage among them too", async () => {
+    await worker.call({ op: "ensureSecretKey", owner: "operator", label: "batch" });
+    const hmac = (n: number) => ({
+      op: "hmac",
+      owner: "operator",
+      label: "batch",
+      data: new Uint8Array([n]),
+    });
+    // One turn of the event loop: these cross to the worker as one message.
+    const replies = await Promise.all([
+      ...Array.from({ length: 300 }, (_, i) => worker.send(hmac(i % 256))),
+      worker.send({ op: "hmac", owner: "operator", label: "batch", data: () => 1 }),
+      worker.send({ op: "hmac", owner: "operator", label: "nope", data: new Uint8Array(1) }),
+      worker.send(hmac(7)),
+    ]);
+    const macs = replies.slice(0, 300).map((r) => {
+      assert.ok(r.ok);
+      return Buffer.from(r.result as Uint8Array).toString("hex");
+    });
+    // Same input, same MAC; different inputs, different MACs: every answer is its request's.
+    assert.equal(new Set(macs).size, 256);
+    for (let i = 0; i < 300; i++) assert.equal(macs[i], macs[i % 256]);
+    const [uncloneable, unknownKey, last] = replies.slice(300);
+    assert.ok(uncloneable && !uncloneable.ok && uncloneable.error.code === "BAD_REQUEST");
+    assert.ok(unknownKey && !unknownKey.ok && unknownKey.error.code === "KEY_NOT_FOUND");
+    assert.ok(last?.ok);
+    assert.equal(Buffer.from(last.result as Uint8Array).toString("hex"), macs[7]);
+  });
+
   test("after all of that the worker still serves", async () => {
     const sig = await worker.call<string>({
       op: "signJws",

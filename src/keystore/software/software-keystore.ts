@@ -5,7 +5,12 @@ import { isKeystoreErrorCode, KeystoreError } from "../errors.js";
 import { keystoreFromDriver } from "../facade.js";
 import type { EcPublicJwk, WrappedKey } from "../hpke-suite.js";
 import type { CreatedDeviceKey, Keystore, KeystoreDriver, SigningPublicJwk } from "../types.js";
-import type { KeystoreReply, KeystoreReplyEnvelope, KeystoreRequest } from "./protocol.js";
+import type {
+  KeystoreEnvelope,
+  KeystoreReply,
+  KeystoreReplyEnvelope,
+  KeystoreRequest,
+} from "./protocol.js";
 
 export interface SoftwareKeystoreOptions {
   /** The data directory (created 0700 if missing): holds `keystore.sealed` and the lock. */
@@ -40,6 +45,9 @@ function startWorker(): Worker {
   return new Worker(new URL("./worker.js", here), { execArgv: [] });
 }
 
+/** Requests per message to the worker (worker.ts takes up to 4096). */
+const BATCH = 1024;
+
 interface Pending {
   resolve: (r: KeystoreReply) => void;
   reject: (e: Error) => void;
@@ -54,18 +62,17 @@ interface Pending {
 export class KeystoreWorker {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
+  /** Requests of this turn of the event loop, posted together (see #flush). */
+  #queue: KeystoreEnvelope[] = [];
   #nextId = 1;
   #dead: KeystoreError | null = null;
 
   constructor() {
     this.#worker = startWorker();
     this.#worker.unref();
-    this.#worker.on("message", (msg: KeystoreReplyEnvelope) => {
-      const p = this.#pending.get(msg.id);
-      if (!p) return;
-      this.#pending.delete(msg.id);
-      if (this.#pending.size === 0) this.#worker.unref();
-      p.resolve(msg.reply);
+    this.#worker.on("message", (msg: KeystoreReplyEnvelope | KeystoreReplyEnvelope[]) => {
+      if (Array.isArray(msg)) for (const m of msg) this.#settle(m);
+      else this.#settle(msg);
     });
     const fail = (why: string) => {
       this.#dead ??= new KeystoreError("KEYSTORE_UNAVAILABLE", `the keystore worker ${why}`);
@@ -80,25 +87,62 @@ export class KeystoreWorker {
     this.#worker.on("exit", (code) => fail(`exited (code ${code})`));
   }
 
-  /** Sends one request body and resolves with the worker's reply envelope. */
+  #settle(msg: KeystoreReplyEnvelope): void {
+    const p = this.#pending.get(msg.id);
+    if (!p) return;
+    this.#pending.delete(msg.id);
+    if (this.#pending.size === 0) this.#worker.unref();
+    p.resolve(msg.reply);
+  }
+
+  /**
+   * Sends one request body and resolves with the worker's reply envelope. Requests made in the
+   * same turn of the event loop (a server under load makes many) cross to the worker as one
+   * message, and the worker answers them alike: a message wakes the other thread, which costs
+   * more than the HMAC or signature most requests are.
+   */
   send(req: unknown): Promise<KeystoreReply> {
     if (this.#dead) return Promise.reject(this.#dead);
     const id = this.#nextId++;
     return new Promise<KeystoreReply>((resolvePromise, reject) => {
       this.#pending.set(id, { resolve: resolvePromise, reject });
       this.#worker.ref();
+      if (this.#queue.push({ id, req }) === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#queue;
+    this.#queue = [];
+    if (this.#dead) {
+      for (const e of batch) this.#pending.get(e.id)?.reject(this.#dead);
+      for (const e of batch) this.#pending.delete(e.id);
+      return;
+    }
+    for (let i = 0; i < batch.length; i += BATCH) this.#post(batch.slice(i, i + BATCH));
+  }
+
+  #post(batch: KeystoreEnvelope[]): void {
+    try {
+      this.#worker.postMessage(batch.length === 1 ? batch[0] : batch);
+      return;
+    } catch {
+      // Some request cannot be structured-cloned: send them one by one to find which.
+    }
+    for (const e of batch) {
       try {
-        this.#worker.postMessage({ id, req });
+        this.#worker.postMessage(e);
       } catch {
         // A value that cannot be structured-cloned never reaches the worker.
-        this.#pending.delete(id);
-        if (this.#pending.size === 0) this.#worker.unref();
-        resolvePromise({
-          ok: false,
-          error: { code: "BAD_REQUEST", message: "the request cannot be sent to the keystore" },
+        this.#settle({
+          id: e.id,
+          reply: {
+            ok: false,
+            error: { code: "BAD_REQUEST", message: "the request cannot be sent to the keystore" },
+          },
         });
       }
-    });
+    }
   }
 
   /** Sends a typed request; resolves with its result or rejects with a `KeystoreError`. */

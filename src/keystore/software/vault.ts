@@ -20,6 +20,13 @@ import {
   sealRecord,
 } from "./sealed-file.js";
 
+/**
+ * Opened keys kept at most: every device key a carrier verifies a proof with is one, so without
+ * a bound a fleet would grow the worker by its size. The signing keys and secrets in use every
+ * request stay; a device key let go is opened again from its record when next needed.
+ */
+export const KEY_CACHE_SIZE = 4096;
+
 /** A record in memory: as stored, plus its metadata parsed. */
 export interface VaultRecord extends StoredRecord {
   meta: Record<string, unknown>;
@@ -53,7 +60,8 @@ interface Mutation {
 
 /**
  * The software keystore's state inside its worker: the records of the sealed file, and the
- * cache of keys already opened (each record's secret is opened and imported once, at first use).
+ * cache of keys already opened (a record's secret is opened and imported at first use, and kept
+ * while among the KEY_CACHE_SIZE most recently used).
  *
  * Mutations are serialised and group-committed: the ones that arrive while a write is in flight
  * are applied together and written in the next one. A mutation's result is released only once
@@ -146,12 +154,18 @@ export class Vault {
   ): K | undefined {
     const s = slot(t, o, n);
     const cached = this.#cache.get(s);
-    if (cached !== undefined) return cached as K;
+    if (cached !== undefined) {
+      // Most recently used last: the first entry is the one to let go.
+      this.#cache.delete(s);
+      this.#cache.set(s, cached);
+      return cached as K;
+    }
     const r = this.#records.get(s);
     if (!r) return undefined;
     const secret = openRecord(this.#keys, r);
     try {
       const k = build(secret, r);
+      if (this.#cache.size >= KEY_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
       this.#cache.set(s, k);
       return k;
     } finally {

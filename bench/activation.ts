@@ -1,0 +1,287 @@
+/**
+ * Issue 4, "Speed and scale": full activations (nonce, evidence, signed verdict checked by the
+ * phone, OMA DM session that provisions the profile), all over real HTTP, against `up` on SQLite
+ * running as its own process (bench/activation/up-child.mjs: up's compose function from dist/,
+ * so `npm run build` first), at 64 concurrent phones; a bare node:http hello-world measured
+ * with the same client and concurrency for scale; `up`'s resident memory through a
+ * 10,000-device fleet and after its nonces expire; then the same activations again once
+ * 1,000,000 more devices are in the inventory (one CSV through the admin API, about 15 s).
+ *
+ * The phones are lean (bench/activation/lean-device.ts): real attestation certificates from the
+ * stack's OEM CA, real slot keys from the carrier's keystore, the device's evidence and verdict
+ * code, a real DM session, but no DEVDIR files. They are made and registered before anything
+ * is timed. Every activation must end approved with the profile provisioned, or the bench fails.
+ *
+ * Knobs (environment): BENCH_DEVICES (phones, default 10,000), BENCH_SECONDS (per timed run,
+ * default 10), BENCH_CONCURRENCY (default 64), BENCH_INVENTORY_1M=0 (skip the 1M part),
+ * BENCH_CPU_PROF=DIR (CPU profiles of `up`'s main thread during the timed runs),
+ * BENCH_UP_CHILD=FILE (another up-child.mjs, e.g. in a checkout of an older commit, to compare
+ * builds), BENCH_VERBOSE=1 (`up`'s stderr, and its heap figures before and after the fleet),
+ * BENCH_KEEP=1 (keep the stack folder). `npm run bench -- activation` runs this suite alone.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { StackClient } from "../src/cli/stack/client.js";
+import { readCredentials } from "../src/cli/stack/files.js";
+import { findModel, generateImei, luhnCheckDigit } from "../src/identity/index.js";
+import { BenchHttp } from "./activation/http-client.js";
+import { activateLean, type LeanDevice, manufactureLean } from "./activation/lean-device.js";
+import { rssParts, type ServerProcess, startHello, startUp } from "./activation/procs.js";
+import type { Figure } from "./figure.js";
+
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const INVENTORY_1M = process.env.BENCH_INVENTORY_1M !== "0";
+const NONCE_TTL_MS = 5_000;
+const CARRIER = "acme";
+const MODEL = "dmg-phone-1";
+
+interface LoadResult {
+  count: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/**
+ * `concurrency` loops calling `op` until `seconds` have passed (or `total` calls were made);
+ * every call must succeed.
+ */
+async function load(
+  concurrency: number,
+  op: (i: number) => Promise<void>,
+  limit: { seconds?: number; total?: number },
+  onTick?: () => void,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  const deadline = limit.seconds === undefined ? Infinity : t0 + limit.seconds * 1000;
+  const total = limit.total ?? Infinity;
+  const tick = onTick ? setInterval(onTick, 200) : undefined;
+  try {
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total && performance.now() < deadline) {
+          const i = next++;
+          const s = performance.now();
+          await op(i);
+          latencies.push(performance.now() - s);
+        }
+      }),
+    );
+  } finally {
+    if (tick) clearInterval(tick);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    count: latencies.length,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
+    p99: percentile(sorted, 0.99),
+  };
+}
+
+/** Makes and registers `n` phones (slot keys and certificates as at the factory). */
+async function provision(stack: StackClient, n: number): Promise<LeanDevice[]> {
+  const admin = stack.carrier(CARRIER);
+  const [ca, verdictKeys] = await Promise.all([stack.oemCa(), stack.verdictKeys()]);
+  if (!findModel(MODEL)) throw new Error(`no model ${MODEL}`);
+  const imeis = new Set<string>();
+  while (imeis.size < n) imeis.add(generateImei(MODEL));
+  const list = [...imeis];
+  const devices: LeanDevice[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    // Many at once: the keystore writes the slot keys made meanwhile in one sealed-file commit.
+    Array.from({ length: 32 }, async () => {
+      while (next < n) {
+        const i = next++;
+        devices[i] = await manufactureLean(ca, admin, verdictKeys, list[i]!, MODEL);
+      }
+    }),
+  );
+  for (let i = 0; i < n; i += 1000) {
+    await admin.register(
+      devices.slice(i, i + 1000).map((d) => ({
+        imei: d.state.imei,
+        meid: null,
+        esn: null,
+        model: MODEL,
+        kid: d.kid,
+        attestationKey: d.certificatePem,
+        contractEnd: null,
+        userGroup: null,
+        enterprise: null,
+      })),
+    );
+  }
+  return devices;
+}
+
+/** One million more inventory rows, as a carrier's CSV through the admin API, in one import. */
+async function import1M(http: BenchHttp, carrierUrl: string, token: string): Promise<number> {
+  const lines = ["imei,model,kid"];
+  // TAC 99999999 is no model's, so none of these IMEIs is a bench phone's.
+  for (let i = 0; i < 1_000_000; i++) {
+    const body = `99999999${String(i).padStart(6, "0")}`;
+    lines.push(`${body}${luhnCheckDigit(body)},${MODEL},acme-bulk`);
+  }
+  const t0 = performance.now();
+  const r = await http.post(`${carrierUrl}/inventory?mode=insert`, `${lines.join("\n")}\n`, {
+    "content-type": "text/csv",
+    authorization: `Bearer ${token}`,
+  });
+  if (r.status !== 200)
+    throw new Error(`1M import answered ${r.status}: ${r.body.toString().slice(0, 300)}`);
+  return (performance.now() - t0) / 1000;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+interface Timed extends LoadResult {
+  /** CPU time of `up` (all threads) and of this process per activation, in ms. */
+  upCpuMs: number;
+  benchCpuMs: number;
+}
+
+/** A timed run of activations, with the CPU both sides spent (and `up`'s profile if asked). */
+async function timedRun(up: ServerProcess, activate: (i: number) => Promise<void>): Promise<Timed> {
+  const profiling = process.env.BENCH_CPU_PROF !== undefined;
+  if (profiling) up.signal("SIGUSR2");
+  const upCpu = up.cpuMs();
+  const benchCpu = process.cpuUsage();
+  const r = await load(CONCURRENCY, activate, { seconds: SECONDS });
+  const upMs = up.cpuMs() - upCpu;
+  const b = process.cpuUsage(benchCpu);
+  if (profiling) up.signal("SIGUSR2");
+  return { ...r, upCpuMs: upMs / r.count, benchCpuMs: (b.user + b.system) / 1000 / r.count };
+}
+
+export async function benchActivation(): Promise<Figure[]> {
+  const dir = await mkdtemp(join(tmpdir(), "dmguard-bench-up-"));
+  const servers: ServerProcess[] = [];
+  const http = new BenchHttp(CONCURRENCY);
+  const figures: Figure[] = [];
+  try {
+    const up = await startUp(dir, {
+      nonceTtlMs: NONCE_TTL_MS,
+      ...(process.env.BENCH_CPU_PROF ? { cpuProfDir: process.env.BENCH_CPU_PROF } : {}),
+    });
+    servers.push(up);
+    const stack = await StackClient.open(dir);
+    const carrierUrl = stack.carrier(CARRIER).url;
+
+    const tp = performance.now();
+    const devices = await provision(stack, DEVICES);
+    const provisionS = (performance.now() - tp) / 1000;
+    console.log(`  (${DEVICES} phones made and registered in ${provisionS.toFixed(1)} s)`);
+    const activate = (i: number) => activateLean(devices[i % devices.length]!, http, carrierUrl);
+
+    // Memory: a fleet of every phone once (its first activation), sampled every 200 ms; then
+    // nothing until its nonces have expired (DM sessions end with their session).
+    const rssStart = up.rssMb();
+    if (process.env.BENCH_VERBOSE === "1") up.signal("SIGUSR1");
+    let rssPeak = rssStart;
+    const fleet = await load(CONCURRENCY, activate, { total: devices.length }, () => {
+      rssPeak = Math.max(rssPeak, up.rssMb());
+    });
+    const rssEnd = up.rssMb();
+    rssPeak = Math.max(rssPeak, rssEnd);
+    await sleep(NONCE_TTL_MS + 2_000);
+    const rssIdle = up.rssMb();
+    if (process.env.BENCH_VERBOSE === "1") up.signal("SIGUSR1");
+    console.log(
+      `  (fleet of ${fleet.count}: ${fleet.perSecond.toFixed(0)}/s; up RSS ${rssStart.toFixed(0)} MB before, peak ${rssPeak.toFixed(0)}, ${rssEnd.toFixed(0)} at its end, ${rssIdle.toFixed(0)} once its nonces expired: ${rssParts(up.pid)})`,
+    );
+
+    const act = await timedRun(up, activate);
+
+    const hello = await startHello();
+    servers.push(hello);
+    const helloOp = async () => {
+      const r = await http.post(hello.url, "{}", { "content-type": "application/json" });
+      if (r.status !== 200) throw new Error(`hello-world answered ${r.status}`);
+    };
+    await load(CONCURRENCY, helloOp, { seconds: 1 });
+    const bare = await load(CONCURRENCY, helloOp, { seconds: Math.min(SECONDS, 5) });
+    await hello.stop();
+    servers.pop();
+
+    figures.push(
+      {
+        name: `full activations, ${CONCURRENCY} concurrent`,
+        value: act.perSecond,
+        unit: "/s",
+        min: 1_000,
+      },
+      { name: "activation latency p50", value: act.p50, unit: "ms" },
+      { name: "activation latency p95", value: act.p95, unit: "ms" },
+      { name: "activation latency p99", value: act.p99, unit: "ms", max: 50 },
+      // CPU time per activation hardly depends on what else the machine runs: compare these.
+      { name: "up CPU per activation", value: act.upCpuMs, unit: "ms" },
+      { name: "load generator CPU per activation", value: act.benchCpuMs, unit: "ms" },
+      {
+        name: `bare node:http hello-world, ${CONCURRENCY} conc.`,
+        value: bare.perSecond,
+        unit: "req/s",
+      },
+      {
+        name: "activations/s ÷ hello-world req/s",
+        value: act.perSecond / bare.perSecond,
+        unit: "",
+      },
+      { name: `up RSS peak, ${fleet.count}-device fleet`, value: rssPeak, unit: "MB", max: 300 },
+      {
+        name: "up RSS growth, fleet end → nonces expired",
+        value: rssIdle - rssEnd,
+        unit: "MB",
+        max: 0,
+      },
+    );
+
+    if (INVENTORY_1M) {
+      const token = (await readCredentials(dir)).adminTokens[`carrier:${CARRIER}`]!;
+      const importS = await import1M(http, carrierUrl, token);
+      await load(CONCURRENCY, activate, { seconds: 2 });
+      const big = await timedRun(up, activate);
+      figures.push(
+        { name: "1,000,000-row CSV import (admin API)", value: importS, unit: "s" },
+        { name: "full activations, 1M more in inventory", value: big.perSecond, unit: "/s" },
+        {
+          name: "slowdown with 1M inventory (activations/s)",
+          value: (1 - big.perSecond / act.perSecond) * 100,
+          unit: "%",
+          max: 10,
+        },
+        {
+          name: "up CPU per activation, 1M inventory",
+          value: big.upCpuMs,
+          unit: "ms",
+        },
+      );
+    } else {
+      console.log("  (1M-inventory part skipped: BENCH_INVENTORY_1M=0)");
+    }
+    return figures;
+  } finally {
+    http.close();
+    for (const s of servers.reverse()) await s.stop();
+    if (process.env.BENCH_KEEP !== "1") await rm(dir, { recursive: true, force: true });
+  }
+}
