@@ -23,6 +23,7 @@ import {
 } from "./normal/device-files.js";
 import { fromTreeAccount, readTreeAccount } from "./normal/dm-account.js";
 import { DeviceDmClient } from "./normal/dm-client.js";
+import { settleStagedMigration } from "./normal/dm-migration-stage.js";
 import { loadDmTree } from "./normal/dm-tree-file.js";
 import { writeFactoryImage, writePayloadFile } from "./normal/factory-image.js";
 import { DEVICE_PATHS, within } from "./normal/layout.js";
@@ -209,12 +210,19 @@ export class Device {
   }
 
   async status(): Promise<DeviceStatus> {
-    const [t, profile, enterprise] = await Promise.all([
-      this.tsz.status(),
+    const t = await this.tsz.status();
+    // A migration a crash interrupted is finished or dropped first (dm-migration-stage.ts).
+    await settleStagedMigration(this.dir, t);
+    const [profile, enterprise] = await Promise.all([
       readProfile(this.dir),
       readEnterpriseDecision(this.dir),
     ]);
     return statusFrom(t, profile, enterprise);
+  }
+
+  /** What the DM client needs to settle a staged migration profile. */
+  tszState(): Promise<TszStatus> {
+    return this.tsz.status();
   }
 
   /**

@@ -86,16 +86,14 @@ describe("dmguard device migrate", () => {
     assert.equal(b.code, 0, b.stderr);
     assert.equal(b.body.kid, m.body.slot.kid);
     assert.equal(b.body.networkAccess, "full");
-    const a = await json([
-      "carrier",
-      "lookup",
-      "--stack",
-      stack,
-      "--carrier",
-      "acme",
-      made.imei,
-      "--json",
-    ]);
+    // globex tells acme in the background, right after the migration: wait for it.
+    const lookupAcme = () =>
+      json(["carrier", "lookup", "--stack", stack, "--carrier", "acme", made.imei, "--json"]);
+    let a = await lookupAcme();
+    for (let i = 0; i < 50 && a.body.portedOutTo !== "globex"; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      a = await lookupAcme();
+    }
     assert.equal(a.body.portedOutTo, "globex", "acme was told");
     assert.equal(a.body.networkAccess, "full", "acme keeps serving it until terminated");
 

@@ -6,7 +6,12 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { migrateDevice } from "../../src/device/index.js";
-import { activeDevice, type MigrationStack, makeMigrationStack } from "./helpers.js";
+import {
+  activeDevice,
+  type MigrationStack,
+  makeMigrationStack,
+  migrationDelivered,
+} from "./helpers.js";
 
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -39,6 +44,8 @@ describe("migration: A's key stays confidential", () => {
     const r = await migrateDevice(device, { to: "carrier:globex" });
     assert.equal(r.verdict, "approved");
     await device.close();
+    // The custody deposit and the notice to acme go in the background: wait for them.
+    await migrationDelivered(s);
     const messages = s.wire.slice(start);
     // The flow was recorded: nonce, evidence, the platform question, DM packages, the notice.
     assert.ok(messages.some((m) => m.includes("migrateTo") || m.includes("evidence")));

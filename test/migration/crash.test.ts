@@ -1,9 +1,11 @@
 // The crash matrix of issue 6: the device (`device migrate`), carrier B and the platform (both in
 // `dmguard up`) are each killed (SIGKILL, src/fault/crash-point.ts) at every named step of a
-// migration acme → globex. Afterwards the device has acme's state alone or acme's and globex's
-// keys (one globex slot, never half a key); a retry completes exactly once, and globex's records
-// agree with the device. One data folder for the whole matrix; the stack is restarted around
-// each server crash.
+// migration acme → globex. Afterwards `device status` shows acme's state alone (acme's slot,
+// active, acme's profile) or acme's and globex's keys with globex active and globex's profile —
+// never globex's key without its profile; a retry completes exactly once (one globex slot, the
+// key globex's records name, one completion in globex's audit), and what follows the migration
+// (custody deposit, notice to acme) is delivered in the background, also after a crash. One data
+// folder for the whole matrix; the stack is restarted around each server crash.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -17,12 +19,14 @@ import {
   migrateDevice,
   openDevice,
 } from "../../src/device/index.js";
+import { openStore, sqliteUrlFor } from "../../src/store/index.js";
 import { startUp, tempDir, type UpProcess } from "../cli/stack-support.js";
 import { runCli } from "../support/cli.js";
 
 const DEVICE_POINTS = [
   "device.migration.after-evidence",
   "device.migration.after-verdict",
+  "device.migration.after-stage",
   "device.migration.after-deposit",
   "device.migration.after-session",
 ];
@@ -116,6 +120,7 @@ describe("migration crash matrix", () => {
       return null;
     }
     assert.equal(s.activeCarrier, "globex", "globex's key comes with globex's verdict");
+    assert.equal(s.profile?.carrier, "globex", "globex's key comes with globex's profile");
     return globex[0]!.kid;
   }
 
@@ -132,6 +137,35 @@ describe("migration crash matrix", () => {
     assert.equal(b.kid, kid, "globex's inventory names the key the device holds");
     assert.equal(b.state, "provisioned");
     assert.equal(b.networkAccess, "full");
+    await assertFinished(imei, kid!);
+  }
+
+  /**
+   * Once only: globex completed the migration once, deposited its custody copy of the key the
+   * device holds, and told acme — in the background, without the device (read from the store).
+   */
+  async function assertFinished(imei: string, kid: string) {
+    const store = await openStore(sqliteUrlFor(stack));
+    try {
+      const part = store.part("carrier:globex");
+      const end = Date.now() + 20_000;
+      let row = (await part.kv.get("migrations", imei))?.value as Record<string, unknown>;
+      while (!(row?.custodyDeposited && row.sourceNotified) && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 100));
+        row = (await part.kv.get("migrations", imei))?.value as Record<string, unknown>;
+      }
+      assert.equal(row?.kid, kid);
+      assert.equal(row?.state, "complete");
+      assert.equal(row?.custodyDeposited, true, "globex's custody copy deposited");
+      assert.equal(row?.sourceNotified, true, "acme told");
+      const audit = await part.audit.list({ limit: 10_000 });
+      const done = audit.filter((e) => e.subject === imei && e.action === "migration-complete");
+      assert.equal(done.length, 1, "the migration completed exactly once");
+      const out = await store.part("carrier:acme").kv.get("ported-out", imei);
+      assert.equal((out?.value as { to?: string } | undefined)?.to, "globex");
+    } finally {
+      await store.close();
+    }
   }
 
   before(async () => {
@@ -146,28 +180,38 @@ describe("migration crash matrix", () => {
 
   test("the device killed at each step", async () => {
     up = await start();
-    for (const point of DEVICE_POINTS) {
-      const d = await acmeDevice();
-      const r = await runCli(
-        ["device", "migrate", d.dir, "--to", "carrier:globex", "--json"],
-        undefined,
-        { DMGUARD_CRASH_AT: point },
-      );
-      assert.equal(r.signal, "SIGKILL", `${point} was reached`);
-      const kid = assertAllowed(await status(d.dir), d.kid);
-      if (
-        point === "device.migration.after-evidence" ||
-        point === "device.migration.after-verdict"
-      ) {
-        assert.equal(kid, null, `${point}: nothing deposited yet`);
-      } else {
-        assert.ok(kid !== null, `${point}: the key is in`);
+    try {
+      for (const point of DEVICE_POINTS) {
+        await deviceCrash(point, up.baseUrl).catch((err: unknown) => {
+          throw new Error(`${point}: ${(err as Error).message}`, { cause: err });
+        });
       }
-      await retryAndCheck(d.dir, d.imei, d.kid, up.baseUrl);
+    } finally {
+      await up.stop();
+      up = undefined;
     }
-    await up.stop();
-    up = undefined;
   });
+
+  async function deviceCrash(point: string, base: string) {
+    const d = await acmeDevice();
+    const r = await runCli(
+      ["device", "migrate", d.dir, "--to", "carrier:globex", "--json"],
+      undefined,
+      { DMGUARD_CRASH_AT: point },
+    );
+    assert.equal(r.signal, "SIGKILL", `${point} was reached`);
+    const kid = assertAllowed(await status(d.dir), d.kid);
+    if (
+      point === "device.migration.after-evidence" ||
+      point === "device.migration.after-verdict" ||
+      point === "device.migration.after-stage"
+    ) {
+      assert.equal(kid, null, `${point}: nothing deposited yet`);
+    } else {
+      assert.ok(kid !== null, `${point}: the key is in`);
+    }
+    await retryAndCheck(d.dir, d.imei, d.kid, base);
+  }
 
   for (const point of SERVER_POINTS) {
     test(`the server killed at ${point}`, async () => {

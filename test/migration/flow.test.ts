@@ -18,6 +18,7 @@ import {
   lookup,
   type MigrationStack,
   makeMigrationStack,
+  migrationDelivered,
   setCustody,
 } from "./helpers.js";
 
@@ -76,6 +77,8 @@ for (const backend of ["sqlite", "postgres"] as const) {
       assert.equal(b.body.kid, r.slot!.kid);
       assert.equal(b.body.state, "provisioned");
       assert.equal(b.body.networkAccess, "full");
+      // The custody deposit and the notice to acme are delivered in the background.
+      await migrationDelivered(s);
       const a = await lookup(s, "acme", record.imei);
       assert.equal(a.body.networkAccess, "full");
       assert.equal(a.body.portedOutTo, "globex", "acme was told");
@@ -218,6 +221,8 @@ for (const backend of ["sqlite", "postgres"] as const) {
       assert.equal(dm.deposits.length, 1);
       assert.equal(dm.deposits[0]!.status, 420);
       assert.equal(dm.deposits[0]!.error?.code, "SLOTS_FULL");
+      // globex's profile came first in the package: undone with the refused key.
+      assert.equal(dm.profile?.carrier, "acme", "the tree holds acme's profile again");
       const after = await device.status();
       assert.deepEqual(after.slots, before.slots);
       assert.equal(after.activeCarrier, "acme");
@@ -301,6 +306,7 @@ for (const backend of ["sqlite", "postgres"] as const) {
       const { device } = await activeDevice(s, "acme");
       const { imei } = await device.status();
       assert.equal((await migrateDevice(device, { to: "carrier:globex" })).verdict, "approved");
+      await migrationDelivered(s);
       // globex's own subsidy policy (60 days after activation) would refuse it first.
       await setCustody(s, "globex", imei, { activatedAt: Date.now() - 61 * DAY_MS });
       const before = await device.status();

@@ -65,6 +65,8 @@ export interface MigrationStack {
   wire: string[];
   /** The app's log lines (with `recordWire`). */
   logs: string[];
+  /** Set to make the platform or acme's server unreachable for the carriers (then clear it). */
+  outage: { platform: boolean; acme: boolean };
   call(path: string, init?: { json?: unknown; token?: string; method?: string }): Promise<Response>;
   close(): Promise<void>;
 }
@@ -105,6 +107,9 @@ export async function makeMigrationStack(
   let base = "";
   const tokens = {} as Record<CarrierId, string>;
   let peerToken = "";
+  const outage = { platform: false, acme: false };
+  // A closed port: connection refused, as a server that is down.
+  const dead = "http://127.0.0.1:9";
   const wire: string[] = [];
   // With recordWire, the request log (pino, info) is kept too, to search it for keys.
   const logs: string[] = [];
@@ -131,10 +136,19 @@ export async function makeMigrationStack(
       clock: clock.read,
       migration: {
         platform: {
-          url: () => (opts.platformDown ? `${base}/no-platform` : `${base}/platform`),
+          url: () =>
+            opts.platformDown
+              ? `${base}/no-platform`
+              : outage.platform
+                ? `${dead}/platform`
+                : `${base}/platform`,
           token: () => tokens[c],
         },
-        peers: Object.fromEntries(CARRIERS.map((p) => [p, () => base])),
+        peers: Object.fromEntries(
+          CARRIERS.map((p) => [p, () => (p === "acme" && outage.acme ? dead : base)]),
+        ),
+        // Background delivery of the custody deposit and the notice: quick retries here.
+        delivery: { retryBaseMs: 50, retryMaxMs: 400, pollMs: 100 },
         ...(opts.direct && c === "globex"
           ? { direct: { acme: { url: () => base, token: () => peerToken } } }
           : {}),
@@ -200,6 +214,7 @@ export async function makeMigrationStack(
     peerToken,
     wire,
     logs,
+    outage,
     call,
     async close() {
       await app.close();
@@ -332,4 +347,23 @@ export async function lookup(
     token: s.carrierAdmin[carrier],
   });
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+/**
+ * Waits until every carrier's migration queue (custody deposit, notice to the old carrier) is
+ * delivered, as it is in the background after a migration; fails with what is left.
+ */
+export async function migrationDelivered(s: MigrationStack, withinMs = 20_000): Promise<void> {
+  const end = Date.now() + withinMs;
+  for (;;) {
+    const left: unknown[] = [];
+    for (const c of CARRIERS) {
+      for (const ns of ["migration/outbox", "platform-sync/outbox"]) {
+        left.push(...(await s.store.part(`carrier:${c}`).kv.list(ns, { limit: 100 })));
+      }
+    }
+    if (left.length === 0) return;
+    if (Date.now() > end) throw new Error(`still queued: ${JSON.stringify(left)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

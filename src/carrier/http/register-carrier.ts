@@ -13,6 +13,7 @@ import { issueSlotKey } from "../admin/slot-keys.js";
 import { type CarrierContext, carrierContext } from "../context.js";
 import { registerDmRoute } from "../dm/route.js";
 import { carrierMetrics } from "../metrics.js";
+import { startMigrationDelivery } from "../migration/finish.js";
 import { addMigrationPaths, registerMigrationRoutes } from "../migration/routes.js";
 import type { CarrierOptions } from "../options.js";
 import { startPlatformSync } from "../platform-sync/start.js";
@@ -56,6 +57,7 @@ export async function registerCarrier(
   sweeper.unref();
   app.addHook("onClose", async () => clearInterval(sweeper));
   startPlatformSync(app, ctx);
+  startMigrationDelivery(app, ctx);
   const admin = { onRequest: (req: FastifyRequest) => requireAdmin(ctx, req) };
   const imeiOf = (req: FastifyRequest) => (req.params as { imei: string }).imei;
 

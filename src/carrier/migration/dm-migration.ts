@@ -5,14 +5,16 @@ import type { JsonObject } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { buildProfile, type Profile } from "../dm/profile.js";
 import { PROFILE_ROOT, profileCommands } from "../dm/profile-tree.js";
-import { finishMigration } from "./finish.js";
+import { kickMigrationDelivery, queueMigrationFinish } from "./finish.js";
 import { getMigration, type MigrationRow, putMigration } from "./rows.js";
 
 /**
  * The new carrier's DM session with a migrating device (PROFILE_MO.md "Migration"): package 2
- * carries only the key — a Replace of MIGRATION_KEY_URI with the wrapped key of the migration
- * row — and the profile follows in the next package only once the device answered 200 (its TSZ
- * holds the key). Any other status fails the migration: nothing is provisioned, the row says why.
+ * carries the profile and then the key — a Replace of MIGRATION_KEY_URI with the wrapped key of
+ * the migration row. The device stages the profile before its TSZ takes the key and applies it
+ * right after (DM_CLIENT.md "Migration"), so it never holds this carrier's key without its
+ * profile. A 200 for the key: deposited, and the profile's statuses say whether it is in. Any
+ * other status fails the migration: the device dropped the profile, the row says why.
  *
  * Crash points: `carrier.migration.key-status-received`, `carrier.migration.deposit-recorded`,
  * `carrier.migration.profile-recorded`.
@@ -22,7 +24,7 @@ export const MIGRATION_KEY_URI = "./Vendor/dmguard/Migration/WrappedKey";
 interface MigrationPlan {
   imei: string;
   kid: string;
-  step: "key" | "profile" | "done";
+  step: "key" | "done";
   profile: Profile;
 }
 
@@ -57,7 +59,7 @@ export async function startMigrationSession(
     approved: true,
   });
   session.locals.set(PLAN, { imei, kid: row.kid, step: "key", profile } satisfies MigrationPlan);
-  return [keyCommand(row)];
+  return [...profileCommands(profile), keyCommand(row)];
 }
 
 /** The device's answers in a migration session; the next package's commands. */
@@ -74,13 +76,10 @@ export async function continueMigrationSession(
     crashPoint("carrier.migration.key-status-received");
     const ok = await recordKeyStatus(ctx, plan, code);
     crashPoint("carrier.migration.deposit-recorded");
-    plan.step = ok ? "profile" : "done";
-    return ok ? profileCommands(plan.profile) : [];
-  }
-  if (plan.step === "profile") {
     plan.step = "done";
+    if (!ok) return [];
     const { codes, applied } = provisioningOutcome(responses, PROFILE_ROOT);
-    await recordProfile(
+    const queued = await recordProfile(
       ctx,
       plan,
       applied,
@@ -88,7 +87,7 @@ export async function continueMigrationSession(
     );
     crashPoint("carrier.migration.profile-recorded");
     session.locals.set("applied", applied);
-    if (applied) await finishMigration(ctx, plan.imei);
+    if (queued) kickMigrationDelivery(ctx);
     return [];
   }
   return [];
@@ -170,17 +169,23 @@ async function recordKeyStatus(
   });
 }
 
+/**
+ * The profile's outcome; when applied, the migration completes and, in the same transaction,
+ * what follows it is queued (finish.ts): B's custody deposit, the notice to A, B's activation
+ * date. True when something was queued (the caller kicks delivery after the commit).
+ */
 async function recordProfile(
   ctx: CarrierContext,
   plan: MigrationPlan,
   applied: boolean,
   statuses: number[],
-): Promise<void> {
+): Promise<boolean> {
   const now = ctx.now();
-  await ctx.part.transaction(async (tx) => {
+  return ctx.part.transaction(async (tx) => {
     const row = await getMigration(tx, plan.imei);
-    if (!row || row.kid !== plan.kid) return;
+    if (!row || row.kid !== plan.kid) return false;
     if (applied) {
+      await queueMigrationFinish(ctx, tx, row, now);
       await tx.devices.update(
         plan.imei,
         { state: "provisioned", profile: plan.profile as unknown as JsonObject },
@@ -192,11 +197,18 @@ async function recordProfile(
     await tx.audit.append(
       {
         actor: ctx.owner,
-        action: applied ? "migration-complete" : "migration-profile-refused",
+        // A retry's session after the completion (the device crashed before it knew) repeats
+        // the key and the profile, unchanged: the migration completed once.
+        action: !applied
+          ? "migration-profile-refused"
+          : row.state === "complete"
+            ? "migration-session-repeated"
+            : "migration-complete",
         subject: plan.imei,
         details: { kid: row.kid, from: row.from, statuses },
       },
       now,
     );
+    return applied;
   });
 }

@@ -1,72 +1,179 @@
+import type { FastifyInstance } from "fastify";
 import { crashPoint } from "../../fault/crash-point.js";
+import type { JsonObject, PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
+import { type Outcome, PlatformSync } from "../platform-sync/deliver.js";
+import type { OutboxRow } from "../platform-sync/outbox.js";
 import { resolve } from "./options.js";
 import { custodyRecord, MigrationPlatform } from "./platform-client.js";
-import { getMigration, putMigration } from "./rows.js";
+import { getMigration, type MigrationRow, putMigration } from "./rows.js";
 
 /**
- * After the device holds B's key and B's profile: B deposits its custody copy of the new key
- * with the platform, and tells the old carrier A (`POST /carriers/A/migration/port-outs` with
- * the device's migration evidence, which A checks against its own key). Each is done once and
- * flagged in the migration row; a failure leaves the flag unset, and the next migration session
- * of the device (its retry) tries again. Never fails the session: the device has migrated.
+ * What follows a completed migration, done in the background by the new carrier B:
+ * - `migration-custody`: B deposits its custody copy of the new key with the platform
+ *   (`PUT /platform/custody/B/devices/{imei}`);
+ * - `migration-notice`: B tells the old carrier A (`POST /carriers/A/migration/port-outs` with
+ *   the device's migration evidence, which A checks against its own key).
+ * Both are queued in kv `migration/outbox` of B's store in the transaction that completes the
+ * migration (dm-migration.ts), with B's activation date for its platform sync, and delivered by
+ * the platform sync's loop (src/carrier/platform-sync/deliver.ts) with its backoff: a platform
+ * or a carrier A that is down gets them once it is back, without the device doing anything.
+ * Each delivery sets its flag in the migration row and is audited (`migration-custody-deposited`,
+ * `migration-source-notified`); failures are logged (what and why, never a key) and retried.
  *
- * Crash point: `carrier.migration.after-custody`.
+ * Crash point: `carrier.migration.after-custody` (deposited at the platform, flag not yet set).
  */
-export async function finishMigration(ctx: CarrierContext, imei: string): Promise<void> {
-  let row = await getMigration(ctx.part, imei);
-  if (row?.state !== "complete") return;
-  if (!row.custodyDeposited && row.custodyWrapped && ctx.migration.platform) {
-    try {
-      await new MigrationPlatform(ctx.migration.platform).deposit(
-        ctx.id,
-        imei,
-        custodyRecord({
-          meid: row.meid,
-          esn: row.esn,
-          model: row.model,
-          kid: row.kid,
-          attestationKey: row.attestationKey,
-          wrappedKey: row.custodyWrapped,
-        }),
-      );
-      row = { ...row, custodyDeposited: true };
-      await putMigration(ctx.part, row, ctx.now());
-      // B's activation date for its custody record (a days-after-activation policy of B's):
-      // the migration's approval, through B's platform sync when it has one.
-      await ctx.platformSync?.activated(imei, row.createdAt);
-    } catch {
-      // Left for the retry; the row says it is not done.
-    }
+export const MIGRATION_OUTBOX_NS = "migration/outbox";
+
+const CUSTODY = "migration-custody";
+const NOTICE = "migration-notice";
+
+/** Inside the transaction that completes the migration: what is still to be done, once. */
+export async function queueMigrationFinish(
+  ctx: CarrierContext,
+  tx: PartStore,
+  row: MigrationRow,
+  now: number,
+): Promise<void> {
+  const wall = Date.now();
+  const queue = async (event: string) => {
+    const r: OutboxRow = {
+      imei: row.imei,
+      event: event as OutboxRow["event"],
+      kid: row.kid,
+      attempts: 0,
+      dueAt: wall,
+    };
+    await tx.kv.put(MIGRATION_OUTBOX_NS, `${row.imei}/${event}`, r as unknown as JsonObject, {
+      now,
+    });
+  };
+  const custody = !row.custodyDeposited && row.custodyWrapped !== null && !!ctx.migration.platform;
+  if (custody) await queue(CUSTODY);
+  if (!row.sourceNotified) await queue(NOTICE);
+  // B's activation date for its custody record (a days-after-activation policy of B's): the
+  // migration's approval, through B's platform sync when it has one. The platform refuses it
+  // for good before B's custody record exists, so with a deposit still to do it is queued in the
+  // transaction that records the deposit instead.
+  if (!custody) await ctx.platformSync?.queueActivated(tx, row.imei, row.createdAt);
+}
+
+const outboxes = new WeakMap<CarrierContext, PlatformSync>();
+
+/** After the commit: delivery at once (B's migration queue and its platform sync). */
+export function kickMigrationDelivery(ctx: CarrierContext): void {
+  outboxes.get(ctx)?.kick();
+  ctx.platformSync?.kick();
+}
+
+/** The migration queue of this carrier (tests look at what is pending). */
+export function migrationOutbox(ctx: CarrierContext): PlatformSync | undefined {
+  return outboxes.get(ctx);
+}
+
+/** Runs delivery of the migration queue while the app is up. */
+export function startMigrationDelivery(app: FastifyInstance, ctx: CarrierContext): void {
+  const d = ctx.migration.delivery ?? {};
+  const outbox = new PlatformSync(
+    ctx.id,
+    ctx.part,
+    // The URL and token of the platform sync are unused here: each row has its own sender.
+    { url: "", token: "", ...d },
+    ctx.now,
+    { ns: MIGRATION_OUTBOX_NS, name: "migration-finish", send: (row) => send(ctx, row) },
+  );
+  outbox.warn = (msg, err) => app.log.warn(err === undefined ? {} : { err }, msg);
+  outboxes.set(ctx, outbox);
+  app.addHook("onReady", async () => outbox.start());
+  app.addHook("onClose", async () => outbox.stop());
+}
+
+async function send(ctx: CarrierContext, job: OutboxRow): Promise<Outcome> {
+  const row = await getMigration(ctx.part, job.imei);
+  // Another migration of the device replaced this one (its own rows are queued with it).
+  if (row?.state !== "complete" || row.kid !== job.kid) {
+    return { kind: "dropped", why: "the migration it belongs to is no longer the device's" };
+  }
+  if (job.event === CUSTODY) return depositCustody(ctx, row);
+  if (job.event === NOTICE) return notifySource(ctx, row);
+  return { kind: "dropped", why: `unknown job ${job.event}` };
+}
+
+async function depositCustody(ctx: CarrierContext, row: MigrationRow): Promise<Outcome> {
+  if (row.custodyDeposited) return { kind: "delivered", applied: false };
+  if (!row.custodyWrapped || !ctx.migration.platform) {
+    return { kind: "dropped", why: "no custody copy or no platform configured" };
+  }
+  try {
+    await new MigrationPlatform(ctx.migration.platform).deposit(
+      ctx.id,
+      row.imei,
+      custodyRecord({
+        meid: row.meid,
+        esn: row.esn,
+        model: row.model,
+        kid: row.kid,
+        attestationKey: row.attestationKey,
+        wrappedKey: row.custodyWrapped,
+      }),
+    );
+  } catch (err) {
+    return { kind: "retry", why: (err as Error).message };
   }
   crashPoint("carrier.migration.after-custody");
-  if (!row.sourceNotified) {
-    const peer = ctx.migration.peers?.[row.from] ?? ctx.publicUrl;
-    if (peer === undefined) return;
-    try {
-      const res = await fetch(
-        `${resolve(peer)}/carriers/${encodeURIComponent(row.from)}/migration/port-outs`,
-        {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ evidence: row.evidence, to: ctx.id }),
-          signal: AbortSignal.timeout(10_000),
-        },
-      );
-      await res.body?.cancel();
-      if (!res.ok) return;
-      await putMigration(ctx.part, { ...row, sourceNotified: true }, ctx.now());
-      await ctx.part.audit.append(
-        {
-          actor: ctx.owner,
-          action: "migration-source-notified",
-          subject: imei,
-          details: { from: row.from },
-        },
-        ctx.now(),
-      );
-    } catch {
-      // Left for the retry.
-    }
+  await setFlag(ctx, row, "custodyDeposited", "migration-custody-deposited", {});
+  ctx.platformSync?.kick();
+  return { kind: "delivered", applied: true };
+}
+
+async function notifySource(ctx: CarrierContext, row: MigrationRow): Promise<Outcome> {
+  if (row.sourceNotified) return { kind: "delivered", applied: false };
+  const peer = ctx.migration.peers?.[row.from] ?? ctx.publicUrl;
+  if (peer === undefined) {
+    return { kind: "dropped", why: `no address configured for carrier ${row.from}` };
   }
+  let res: Response;
+  try {
+    res = await fetch(
+      `${resolve(peer)}/carriers/${encodeURIComponent(row.from)}/migration/port-outs`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ evidence: row.evidence, to: ctx.id }),
+        signal: AbortSignal.timeout(10_000),
+      },
+    );
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    return {
+      kind: "retry",
+      why: `carrier ${row.from} unreachable (${cause ?? (err as Error).name})`,
+    };
+  }
+  await res.body?.cancel();
+  if (!res.ok) return { kind: "retry", why: `carrier ${row.from} answered ${res.status}` };
+  await setFlag(ctx, row, "sourceNotified", "migration-source-notified", { from: row.from });
+  return { kind: "delivered", applied: true };
+}
+
+async function setFlag(
+  ctx: CarrierContext,
+  row: MigrationRow,
+  flag: "custodyDeposited" | "sourceNotified",
+  action: string,
+  details: JsonObject,
+): Promise<void> {
+  const now = ctx.now();
+  await ctx.part.transaction(async (tx) => {
+    const cur = await getMigration(tx, row.imei);
+    if (!cur || cur.kid !== row.kid || cur[flag]) return;
+    await putMigration(tx, { ...cur, [flag]: true }, now);
+    if (flag === "custodyDeposited") {
+      await ctx.platformSync?.queueActivated(tx, row.imei, cur.createdAt);
+    }
+    await tx.audit.append(
+      { actor: ctx.owner, action, subject: row.imei, details: { kid: row.kid, ...details } },
+      now,
+    );
+  });
 }

@@ -1,4 +1,5 @@
 import type { MigrationPolicyInput } from "../../server-kit/migration-policy.js";
+import type { PlatformSyncOptions } from "../platform-sync/options.js";
 
 /**
  * Where a carrier (as the new carrier B) asks about a device that wants to move to it, and whom
@@ -27,6 +28,12 @@ export interface CarrierMigrationOptions {
    * (src/server-kit/migration-policy.ts); default `until-contract-end`, terminated stay.
    */
   policy?: MigrationPolicyInput;
+  /**
+   * Backoff and polling of the background delivery of what follows a completed migration
+   * (finish.ts: the custody deposit, the notice to the old carrier); the platform sync's
+   * defaults (first retry after 1 s, doubling up to 5 minutes, a look every 2 s).
+   */
+  delivery?: Pick<PlatformSyncOptions, "retryBaseMs" | "retryMaxMs" | "pollMs" | "timeoutMs">;
 }
 
 export function resolve(v: string | (() => string)): string {

@@ -26,12 +26,23 @@ export interface DeliveryPass {
   waiting: number;
 }
 
-type Outcome =
+export type Outcome =
   | { kind: "delivered"; applied: boolean }
   | { kind: "dropped"; why: string }
   | { kind: "retry"; why: string };
 
 const PAGE = 256;
+
+/**
+ * Another queue delivered the same way (src/carrier/migration/finish.ts): its own kv namespace
+ * of OutboxRows, its own sender, its name in logs and audit entries.
+ */
+export interface DeliveryQueue {
+  ns: string;
+  /** In logs and the drop's audit action (`<name>-dropped`). */
+  name: string;
+  send(row: OutboxRow): Promise<Outcome>;
+}
 
 const pick = (v: string | (() => string)) => (typeof v === "function" ? v() : v);
 
@@ -49,6 +60,9 @@ export class PlatformSync {
   readonly #owner: string;
   readonly #opts: PlatformSyncOptions;
   readonly #now: () => number;
+  readonly #queue: DeliveryQueue | null;
+  readonly #ns: string;
+  readonly #name: string;
   /** Where delivery problems are reported (the app's logger, once mounted). */
   warn: (msg: string, err?: unknown) => void = () => undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -64,8 +78,12 @@ export class PlatformSync {
     part: PartStore,
     opts: PlatformSyncOptions,
     now: () => number = Date.now,
+    queue: DeliveryQueue | null = null,
   ) {
     this.#now = now;
+    this.#queue = queue;
+    this.#ns = queue?.ns ?? OUTBOX_NS;
+    this.#name = queue?.name ?? "platform-sync";
     this.#carrier = carrier;
     this.#owner = `carrier:${carrier}`;
     this.#part = part;
@@ -142,7 +160,7 @@ export class PlatformSync {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.deliverDue()
-        .catch((err: unknown) => this.warn("platform sync: delivery pass failed", err))
+        .catch((err: unknown) => this.warn(`${this.#name}: delivery pass failed`, err))
         .finally(() => {
           const again = this.#again;
           this.#again = false;
@@ -155,7 +173,7 @@ export class PlatformSync {
   async *#entries(): AsyncGenerator<KvEntry> {
     let after: string | undefined;
     for (;;) {
-      const page = await this.#part.kv.list(OUTBOX_NS, {
+      const page = await this.#part.kv.list(this.#ns, {
         limit: PAGE,
         ...(after === undefined ? {} : { after }),
       });
@@ -168,7 +186,7 @@ export class PlatformSync {
   async #pass(): Promise<DeliveryPass> {
     const pass: DeliveryPass = { delivered: 0, dropped: 0, retrying: 0, waiting: 0 };
     // In `up` the platform's URL is known only once the app listens: nothing to do before.
-    if (pick(this.#opts.url) === "") return pass;
+    if (!this.#queue && pick(this.#opts.url) === "") return pass;
     for await (const e of this.#entries()) {
       if (this.#stopped && this.#looping) break;
       const row = rowOf(e);
@@ -176,12 +194,16 @@ export class PlatformSync {
         pass.waiting++;
         continue;
       }
-      const outcome = await this.#send(row);
+      const outcome = await (this.#queue ? this.#queue.send(row) : this.#send(row)).catch(
+        (err: unknown): Outcome => ({ kind: "retry", why: (err as Error).message }),
+      );
       if (outcome.kind === "retry") {
         pass.retrying++;
         await this.#later(e, row, outcome.why);
         // The platform is down or refuses this carrier's token: the other rows would fail
-        // alike (each perhaps after a timeout). They stay due for the next pass.
+        // alike (each perhaps after a timeout). They stay due for the next pass. Another
+        // queue's rows go to several places: each is tried.
+        if (this.#queue) continue;
         break;
       } else {
         if (outcome.kind === "delivered") pass.delivered++;
@@ -233,13 +255,13 @@ export class PlatformSync {
   async #settle(e: KvEntry, row: OutboxRow, outcome: Outcome): Promise<void> {
     const now = this.#now();
     await this.#part.transaction(async (tx) => {
-      const cur = await tx.kv.get(OUTBOX_NS, e.key);
-      if (cur?.version === e.version) await tx.kv.delete(OUTBOX_NS, e.key);
+      const cur = await tx.kv.get(this.#ns, e.key);
+      if (cur?.version === e.version) await tx.kv.delete(this.#ns, e.key);
       if (outcome.kind !== "dropped") return;
       await tx.audit.append(
         {
           actor: this.#owner,
-          action: "platform-sync-dropped",
+          action: `${this.#name}-dropped`,
           subject: row.imei,
           details: {
             event: row.event,
@@ -265,9 +287,11 @@ export class PlatformSync {
       dueAt: Date.now() + Math.round(delay * (0.5 + Math.random() / 2)),
       lastError: why,
     };
-    if (row.attempts === 0) this.warn(`platform sync: ${row.event} ${row.imei}: ${why}; retrying`);
+    if (row.attempts % 10 === 0) {
+      this.warn(`${this.#name}: ${row.event} ${row.imei}: ${why}; retrying`);
+    }
     try {
-      await this.#part.kv.put(OUTBOX_NS, e.key, next as unknown as JsonObject, {
+      await this.#part.kv.put(this.#ns, e.key, next as unknown as JsonObject, {
         expectedVersion: e.version,
       });
     } catch {

@@ -21,7 +21,10 @@ export type StatusEvent = "blocked" | "unblocked" | "terminated";
 
 export interface OutboxRow {
   imei: string;
-  event: StatusEvent | "activated";
+  /** `migration-…`: a row of the migration queue (src/carrier/migration/finish.ts). */
+  event: StatusEvent | "activated" | `migration-${string}`;
+  /** Migration rows: the key the migration deposited (a newer migration's rows replace them). */
+  kid?: string;
   /** Status events: the device's event version (only grows). */
   version?: number;
   /** `activated`: the first approval's time, ISO 8601 UTC. */

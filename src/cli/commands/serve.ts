@@ -121,10 +121,17 @@ export function serveCommand(program: Command): Command {
       part: carrierPart(cfg.carrier, {
         ...(cfg.profile === undefined ? {} : { profile: cfg.profile }),
         ...(cfg.publicUrl === undefined ? {} : { publicUrl: cfg.publicUrl }),
-        // The same platform and token answer its migration questions (src/carrier/README.md).
-        ...(cfg.platform === undefined
+        ...(cfg.platform === undefined ? {} : { platformSync: cfg.platform }),
+        // The same platform and token answer its migration questions (src/carrier/README.md);
+        // `migration` adds old carriers asked directly, notice addresses, its own policy.
+        ...(cfg.platform === undefined && cfg.migration === undefined
           ? {}
-          : { platformSync: cfg.platform, migration: { platform: cfg.platform } }),
+          : {
+              migration: {
+                ...(cfg.platform === undefined ? {} : { platform: cfg.platform }),
+                ...cfg.migration,
+              },
+            }),
       }),
       lines: [`  admin     bearer token in ${cfg.dataDir}/credentials.json (mode 0600)`],
     });

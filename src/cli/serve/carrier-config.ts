@@ -18,10 +18,18 @@
  *                                                       FILE (the carrier's custody token) }:
  *                                                       block, unblock, terminate and first
  *                                                       approvals are synced to its custody
+ *   migration         none                              { "direct": { A: { "url": A's server
+ *                                                       base URL, "token" | "tokenFile": the
+ *                                                       peer token A issued } }, "peers": { A:
+ *                                                       base URL for port-out notices },
+ *                                                       "policy": { "subsidyLock": …,
+ *                                                       "terminatedMayPortOut": … } }
+ *                                                       (src/carrier/README.md "Migration")
  */
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { CARRIER_ID_PATTERN, type ProfileConfig } from "../../carrier/index.js";
+import { type MigrationPolicyInput, resolvePolicy } from "../../server-kit/migration-policy.js";
 import { sqliteUrlFor } from "../../store/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import { DEFAULT_HOST, DEFAULT_PORT, KEYSTORE_DIR } from "../stack/layout.js";
@@ -37,6 +45,14 @@ export interface CarrierServeConfig {
   publicUrl?: string;
   profile?: Partial<ProfileConfig>;
   platform?: { url: string; token: string };
+  migration?: CarrierMigrationConfig;
+}
+
+/** The `migration` field, checked (src/carrier/migration/options.ts says what each does). */
+export interface CarrierMigrationConfig {
+  direct?: Record<string, { url: string; token: string }>;
+  peers?: Record<string, string>;
+  policy?: MigrationPolicyInput;
 }
 
 const FIELDS = [
@@ -50,6 +66,7 @@ const FIELDS = [
   "publicUrl",
   "profile",
   "platform",
+  "migration",
 ] as const;
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g;
@@ -127,6 +144,7 @@ export async function readCarrierConfig(file: string): Promise<CarrierServeConfi
     throw bad(file, "profile must be an object");
   }
   const platform = await platformOf(c.platform, file, path);
+  const migration = await migrationOf(c.migration, carrier, file, path);
   return {
     carrier,
     dataDir,
@@ -144,7 +162,117 @@ export async function readCarrierConfig(file: string): Promise<CarrierServeConfi
     ...(publicUrl === undefined ? {} : { publicUrl }),
     ...(profile === undefined ? {} : { profile: profile as Partial<ProfileConfig> }),
     ...(platform === undefined ? {} : { platform }),
+    ...(migration === undefined ? {} : { migration }),
   };
+}
+
+const HTTP_URL = /^https?:\/\/[^\s]+$/;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A token given inline or in a file (relative to the config's folder), non-empty. */
+async function tokenOf(
+  o: Record<string, unknown>,
+  where: string,
+  file: string,
+  path: (p: string) => string,
+): Promise<string> {
+  let token = o.token;
+  if (token === undefined && typeof o.tokenFile === "string") {
+    try {
+      token = (await readFile(path(o.tokenFile), "utf8")).trim();
+    } catch (err) {
+      throw bad(file, `${where}.tokenFile: ${(err as NodeJS.ErrnoException).code}`);
+    }
+  }
+  if (typeof token !== "string" || token === "") {
+    throw bad(file, `${where} needs a token: "token" or "tokenFile"`);
+  }
+  return token;
+}
+
+/** Carrier ids as keys of `where`, never this carrier's own. */
+function peerIds(o: Record<string, unknown>, where: string, self: string, file: string): string[] {
+  const ids = Object.keys(o);
+  for (const id of ids) {
+    if (!CARRIER_ID_PATTERN.test(id)) {
+      throw bad(file, `${where}: "${id.slice(0, 40)}" is not a carrier id`);
+    }
+    if (id === self) throw bad(file, `${where}: ${id} is this carrier itself`);
+  }
+  return ids;
+}
+
+async function migrationOf(
+  v: unknown,
+  self: string,
+  file: string,
+  path: (p: string) => string,
+): Promise<CarrierMigrationConfig | undefined> {
+  if (v === undefined) return undefined;
+  if (!isObject(v)) {
+    throw bad(file, 'migration must be an object: { "direct"?, "peers"?, "policy"? }');
+  }
+  const extra = Object.keys(v).find((k) => !["direct", "peers", "policy"].includes(k));
+  if (extra !== undefined) {
+    throw bad(
+      file,
+      `migration: unknown field "${extra.slice(0, 40)}"; fields are direct, peers, policy`,
+    );
+  }
+  const out: CarrierMigrationConfig = {};
+  if (v.direct !== undefined) {
+    if (!isObject(v.direct)) {
+      throw bad(file, "migration.direct must be an object of carrier id → { url, token }");
+    }
+    out.direct = {};
+    for (const id of peerIds(v.direct, "migration.direct", self, file)) {
+      const o = v.direct[id];
+      const where = `migration.direct.${id}`;
+      if (!isObject(o)) throw bad(file, `${where} must be { "url": …, "token" | "tokenFile": … }`);
+      const unknownKey = Object.keys(o).find((k) => !["url", "token", "tokenFile"].includes(k));
+      if (unknownKey !== undefined) {
+        throw bad(file, `${where}: unknown field "${unknownKey.slice(0, 40)}"`);
+      }
+      if (typeof o.url !== "string" || !HTTP_URL.test(o.url)) {
+        throw bad(file, `${where}.url must be the carrier's http(s) base URL`);
+      }
+      out.direct[id] = { url: o.url, token: await tokenOf(o, where, file, path) };
+    }
+  }
+  if (v.peers !== undefined) {
+    if (!isObject(v.peers))
+      throw bad(file, "migration.peers must be an object of carrier id → URL");
+    out.peers = {};
+    for (const id of peerIds(v.peers, "migration.peers", self, file)) {
+      const url = v.peers[id];
+      if (typeof url !== "string" || !HTTP_URL.test(url)) {
+        throw bad(file, `migration.peers.${id} must be the carrier's http(s) base URL`);
+      }
+      out.peers[id] = url;
+    }
+  }
+  if (v.policy !== undefined) {
+    const p = v.policy;
+    if (
+      !isObject(p) ||
+      Object.keys(p).some((k) => k !== "subsidyLock" && k !== "terminatedMayPortOut") ||
+      (p.subsidyLock !== undefined && typeof p.subsidyLock !== "string") ||
+      (p.terminatedMayPortOut !== undefined && typeof p.terminatedMayPortOut !== "boolean")
+    ) {
+      throw bad(
+        file,
+        'migration.policy must be { "subsidyLock": "…", "terminatedMayPortOut": true|false }',
+      );
+    }
+    try {
+      resolvePolicy(p as MigrationPolicyInput);
+    } catch (err) {
+      throw bad(file, `migration.policy: ${(err as Error).message}`);
+    }
+    out.policy = p as MigrationPolicyInput;
+  }
+  return out;
 }
 
 /** The platform this carrier syncs its custody records to, with its token (inline or a file). */

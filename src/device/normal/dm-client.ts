@@ -7,6 +7,7 @@ import { DmClient, type DmTransport, type OutCommand } from "../../omadm/session
 import { AlertCode, StatusCode } from "../../omadm/status.js";
 import { type DmTree, updateDmAccountNonces } from "../../omadm/tree/index.js";
 import { writeFileAtomic } from "../atomic-write.js";
+import type { TszStatus } from "../tsz/messages.js";
 import { fromTreeAccount, installDmAccount, readTreeAccount } from "./dm-account.js";
 import { bootstrapDmTree, grantVendor } from "./dm-bootstrap.js";
 import { ENTERPRISE_ROOT, type EnterpriseProfile, enterpriseFromTree } from "./dm-enterprise.js";
@@ -17,6 +18,12 @@ import {
   type KeyDepositor,
   type MigrationDeposit,
 } from "./dm-migration.js";
+import {
+  applyStagedMigration,
+  discardStagedMigration,
+  settleStagedMigration,
+  stageMigration,
+} from "./dm-migration-stage.js";
 import { networkCause } from "./dm-net.js";
 import {
   PROFILE_ROOT,
@@ -24,7 +31,7 @@ import {
   profileFromTree,
   writesGatedContent,
 } from "./dm-profile.js";
-import { loadDmTree, saveDmTree } from "./dm-tree-file.js";
+import { loadDmTree, saveDmTree, serializeDmTree } from "./dm-tree-file.js";
 import { type DmTrigger, triggerAlertItem } from "./dm-triggers.js";
 import { DEVICE_PATHS, within } from "./layout.js";
 import type { DmAccount } from "./payload-schema.js";
@@ -43,6 +50,8 @@ import type { DmAccount } from "./payload-schema.js";
  */
 export interface ProvisioningGate extends Partial<KeyDepositor> {
   mayProvision(): Promise<boolean>;
+  /** The TSZ's slots and last verdict, to settle a staged migration profile (Device has it). */
+  tszState?(): Promise<Pick<TszStatus, "slots" | "lastVerdict">>;
 }
 
 export interface DmSessionOptions {
@@ -94,6 +103,7 @@ export class DeviceDmClient {
 
   /** The DM client of the device in `dir`: its saved tree, or the bootstrap one. */
   static async open(dir: string, gate: ProvisioningGate): Promise<DeviceDmClient> {
+    if (gate.tszState) await settleStagedMigration(dir, () => gate.tszState!());
     const tree = (await loadDmTree(dir)) ?? (await bootstrapDmTree(dir));
     return new DeviceDmClient(dir, tree, gate);
   }
@@ -152,6 +162,9 @@ export class DeviceDmClient {
     let refused = 0;
     let alertStatus: number | null = null;
     const deposits: MigrationDeposit[] = [];
+    // For a refused migration key: the tree as the session found it, and the nonces since.
+    const before = tree.snapshot();
+    const nonces: Parameters<typeof updateDmAccountNonces>[2][] = [];
     const client = new DmClient({
       tree,
       account,
@@ -159,17 +172,34 @@ export class DeviceDmClient {
       encoding: opts.encoding ?? "xml",
       hooks: {
         persistNonces: async (u) => {
+          nonces.push(u);
           updateDmAccountNonces(tree, sid, u);
           await saveDmTree(dir, tree);
         },
         beforeCommand: async (cmd, item) => {
           if (isMigrationKeyWrite(cmd, item)) {
             const gate = this.#gate;
-            const d = gate.depositKey
-              ? await depositFromItem(item, sid, gate as KeyDepositor)
-              : null;
-            if (!d) return StatusCode.PERMISSION_DENIED;
+            if (!gate.depositKey) return StatusCode.PERMISSION_DENIED;
+            const staged: { profile: ProvisionedProfile | null } = { profile: null };
+            const d = await depositFromItem(item, sid, gate as KeyDepositor, async (c, kid) => {
+              const profile = profileFromTree(tree);
+              if (profile?.carrier !== c) {
+                return `${c}'s profile must precede its key in the package; nothing was deposited`;
+              }
+              staged.profile = profile;
+              await stageMigration(dir, { carrier: c, kid, profile, tree: serializeDmTree(tree) });
+              return null;
+            });
             deposits.push(d);
+            if (d.error === null && staged.profile !== null) {
+              await applyStagedMigration(dir, tree, staged.profile);
+            } else {
+              // The key was refused: what this session wrote (the new carrier's profile) goes,
+              // the nonces it rotated stay.
+              await discardStagedMigration(dir);
+              tree.restore(before);
+              for (const u of nonces) updateDmAccountNonces(tree, sid, u);
+            }
             return d.status;
           }
           if (!writesGatedContent(cmd, item, tree)) return undefined;

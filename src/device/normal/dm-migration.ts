@@ -8,9 +8,10 @@ import type { DepositOutcome } from "../tsz/messages.js";
 /**
  * The migration key node of the carrier's MO (src/carrier/PROFILE_MO.md, "Migration"): in the
  * DM session after a migration approval, the new carrier Replaces this leaf with its key,
- * HPKE-wrapped to the TSZ (the keystore's WrappedKey as JSON). The DM client never writes it to
- * the tree: it hands the blob to the TSZ, which opens it into a free slot, and answers with the
- * TSZ's outcome as the command's status.
+ * HPKE-wrapped to the TSZ (the keystore's WrappedKey as JSON), after its profile commands in
+ * the same package. The DM client never writes it to the tree: it stages the profile the tree
+ * now holds (dm-migration-stage.ts), hands the blob to the TSZ, which opens it into a free slot,
+ * and answers with the TSZ's outcome as the command's status.
  */
 export const MIGRATION_KEY_URI = "./Vendor/dmguard/Migration/WrappedKey";
 
@@ -67,6 +68,12 @@ export async function depositFromItem(
   item: Item,
   serverId: string,
   tsz: KeyDepositor,
+  /**
+   * Called once the key is known to be the server's carrier's, before the TSZ sees it: stages
+   * that carrier's profile (dm-migration-stage.ts), or returns why it cannot (the profile did
+   * not come first in the package); then nothing is deposited.
+   */
+  stage?: (carrier: string, kid: string) => Promise<string | null>,
 ): Promise<MigrationDeposit> {
   const data = item.data;
   let wrapped: unknown;
@@ -86,6 +93,11 @@ export async function depositFromItem(
       `DM server ${serverId} may not deposit a key of ${wrapped.owner}`,
     );
   }
+  const unstaged = stage ? await stage(carrier, wrapped.kid) : null;
+  if (unstaged !== null) {
+    return { ...refused(DEPOSIT_STATUS.badRequest, "PROFILE_MISSING", unstaged), carrier };
+  }
+  crashPoint("device.migration.after-stage");
   try {
     const r = await tsz.depositKey(carrier, wrapped);
     // The key is sealed in the TSZ; its 200 has not left yet.

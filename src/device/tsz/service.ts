@@ -159,7 +159,11 @@ export class TszService {
           certificatePem: d.state.attestation.certificatePem,
         } satisfies TszResults["certificate"];
       case "mayProvision":
-        return { allowed: d.state.toggle === 0 } satisfies TszResults["mayProvision"];
+        // An approved migration verdict waiting for its key: the new carrier's profile comes
+        // just before the key in the same DM package, and is staged, not applied, until then.
+        return {
+          allowed: d.state.toggle === 0 || d.pendingMigration !== null,
+        } satisfies TszResults["mayProvision"];
       case "verify":
         return this.#verify(d, req);
       case "acceptVerdict":
