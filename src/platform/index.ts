@@ -8,6 +8,8 @@
  *   await registerPlatform(app, { store, keystore: platformKeystore, oemCaCertificatePems,
  *     carriers: ["acme", "globex"], enterprises: [{ id: "initech", carriers: ["acme", "globex"] }] });
  */
+
+export type { MigrationAnswer } from "../server-kit/migration-policy.js";
 export type { PlatformContext } from "./context.js";
 export type { DepositInput } from "./custody/deposit.js";
 export type { CustodyEvent, CustodyEventResult } from "./custody/events.js";
@@ -19,7 +21,6 @@ export {
   type PlatformErrorCode,
 } from "./errors.js";
 export { registerPlatform } from "./http/register-platform.js";
-export type { MigrationAnswer } from "./migration/question.js";
 export { type EnterpriseTenant, PLATFORM_PART, type PlatformOptions } from "./options.js";
 export { type IssueTokenOptions, issuePlatformToken, rotatePlatformToken } from "./tokens/issue.js";
 export { ALL_SCOPES, OPERATOR_HOLDER, SCOPES, type Scope } from "./tokens/scopes.js";

@@ -9,6 +9,8 @@
  * - `terminatedMayPortOut`: whether a device whose service the carrier ended may move
  *   (default false: DEVICE_TERMINATED).
  */
+import { orderReasons, type ReasonCode } from "../evidence/index.js";
+
 export type SubsidyLock =
   | { kind: "until-contract-end" }
   | { kind: "days-after-activation"; days: number }
@@ -71,4 +73,41 @@ export function subsidyLocked(
       return at === null || now < at + lock.days * DAY_MS;
     }
   }
+}
+
+/** The answer to a migration question, from the platform or from the old carrier itself. */
+export interface MigrationAnswer {
+  genuine: boolean;
+  blocked: boolean;
+  subsidyLocked: boolean;
+  terminated: boolean;
+  reasons: ReasonCode[];
+}
+
+/** Marks on a genuine device, as opposed to reasons that make it not genuine. */
+const MARKS = new Set<ReasonCode>(["DEVICE_BLOCKED", "DEVICE_TERMINATED", "SUBSIDY_LOCKED"]);
+
+/**
+ * Applies the old carrier's policy to a judged device and words the answer. `record` is the
+ * old carrier's record of it (null when it has none: nothing to lock). `reasons` is the
+ * judgement's set; SUBSIDY_LOCKED is added to it, and DEVICE_TERMINATED removed when the
+ * policy lets a terminated device move on (the answer still says `terminated`).
+ */
+export function migrationAnswer(
+  j: { attested: boolean; reasons: Set<ReasonCode> },
+  policy: MigrationPolicy,
+  record: { contractEnd: string | null; activatedAt?: number | null } | null,
+  now: number,
+): MigrationAnswer {
+  if (record && subsidyLocked(policy.subsidyLock, record, now)) j.reasons.add("SUBSIDY_LOCKED");
+  const terminated = j.reasons.has("DEVICE_TERMINATED");
+  if (terminated && policy.terminatedMayPortOut) j.reasons.delete("DEVICE_TERMINATED");
+  const reasons = orderReasons(j.reasons);
+  return {
+    genuine: j.attested && reasons.every((r) => MARKS.has(r)),
+    blocked: reasons.includes("DEVICE_BLOCKED"),
+    subsidyLocked: reasons.includes("SUBSIDY_LOCKED"),
+    terminated,
+    reasons,
+  };
 }

@@ -22,7 +22,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   keystore: ["fault"],
   store: ["fault"],
   device: ["omadm", "identity", "evidence", "keystore", "fault"],
-  "server-kit": ["omadm", "keystore", "store", "fault"],
+  "server-kit": ["omadm", "evidence", "keystore", "store", "fault"],
   carrier: ["server-kit", "omadm", "identity", "evidence", "keystore", "store", "fault"],
   platform: ["server-kit", "omadm", "identity", "evidence", "keystore", "store", "fault"],
   enterprise: ["server-kit", "omadm", "identity", "evidence", "keystore", "store", "fault"],

@@ -16,7 +16,7 @@ import {
   type StoredDmAccount,
   storeDmAccount,
 } from "../dm/credentials.js";
-import { signVerdict } from "../verdict/sign-verdict.js";
+import { signAndRecordVerdict } from "../verdict/record-verdict.js";
 import { type StateChange, stateChangeFor } from "../verdict/state-change.js";
 import type { Judgement } from "../verify/judgement.js";
 import { checkClone } from "../verify/steps/check-clone.js";
@@ -102,31 +102,8 @@ async function settle(
 ): Promise<{ jws: string; reasons: ReasonCode[]; account: StoredDmAccount | null }> {
   const reasons = orderReasons(j.reasons);
   const approved = reasons.length === 0;
-  const { imei, eat_nonce: nonce } = j.claims;
-  const { jws } = await signVerdict(ctx.keys, {
-    carrierId: ctx.id,
-    nonce,
-    imei,
-    approved,
-    reasons,
-    now,
-  });
-  // One verdict per nonce: only a fresh nonce gets one; a replay cannot overwrite it.
-  const verdictId = j.nonceFresh
-    ? (
-        await tx.verdicts.record(
-          {
-            nonce,
-            imei,
-            verdict: approved ? "approved" : "denied",
-            reasons,
-            evidenceHash: j.evidenceHash,
-            signed: jws,
-          },
-          now,
-        )
-      ).verdict.id
-    : null;
+  const imei = j.claims.imei;
+  const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now);
   const change = stateChangeFor(j);
   const account = verdictId ? await applyChange(ctx, tx, j, change, verdictId, now) : null;
   crashPoint("carrier.activation.verdict-recorded");

@@ -17,6 +17,7 @@ import { startMigrationDelivery } from "../migration/finish.js";
 import { addMigrationPaths, registerMigrationRoutes } from "../migration/routes.js";
 import type { CarrierOptions } from "../options.js";
 import { startPlatformSync } from "../platform-sync/start.js";
+import { registerNonceRoute } from "./nonce-route.js";
 import { addCarrierPaths } from "./openapi.js";
 import * as s from "./schemas.js";
 
@@ -71,25 +72,8 @@ export async function registerCarrier(
         (_req, body, done) => done(null, body),
       );
 
-      scope.post(
-        "/activation/nonce",
-        {
-          // A bare POST (no body) is the usual request: validate it as an empty object.
-          preValidation: async (req) => {
-            if (req.body === undefined || req.body === null) req.body = {};
-          },
-          schema: { body: s.nonceRequest, response: { 200: s.nonceResponse } },
-        },
-        async (req) => {
-          const body = (req.body ?? {}) as { imei?: string };
-          const n = await ctx.part.nonces.issue({
-            ttlMs: ctx.nonceTtlMs,
-            subject: body.imei ?? null,
-            now: ctx.now(),
-          });
-          crashPoint("carrier.activation.nonce-issued");
-          return { nonce: n.nonce, expiresAt: new Date(n.expiresAt).toISOString() };
-        },
+      registerNonceRoute(scope, ctx, "/activation/nonce", () =>
+        crashPoint("carrier.activation.nonce-issued"),
       );
 
       scope.post(

@@ -1,19 +1,16 @@
 import type { FastifyRequest } from "fastify";
+import { addDeviceReasons, checkAttestation, checkKeyProof } from "../../evidence/index.js";
 import {
-  addDeviceReasons,
-  checkAttestation,
-  checkKeyProof,
-  orderReasons,
-  type ReasonCode,
-} from "../../evidence/index.js";
-import { resolvePolicy, subsidyLocked } from "../../server-kit/migration-policy.js";
+  type MigrationAnswer,
+  migrationAnswer,
+  resolvePolicy,
+} from "../../server-kit/migration-policy.js";
 import type { Store } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { CarrierError } from "../errors.js";
 import { checkInventory } from "../verify/steps/check-inventory.js";
 import { checkStatus } from "../verify/steps/check-status.js";
 import { decodeEvidence } from "../verify/steps/decode-evidence.js";
-import type { MigrationAnswer } from "./platform-client.js";
 
 /**
  * The old carrier A answering a migration question itself (`migration.direct` on the asking
@@ -25,7 +22,6 @@ import type { MigrationAnswer } from "./platform-client.js";
  */
 export const PEER_SCOPE = "migration-peer";
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/;
-const MARKS = new Set<ReasonCode>(["DEVICE_BLOCKED", "DEVICE_TERMINATED", "SUBSIDY_LOCKED"]);
 
 /** A token for carrier `peer` to ask carrier `carrierId` about its devices (shown once). */
 export async function issueMigrationPeerToken(
@@ -84,22 +80,10 @@ export async function answerQuestion(
   checkStatus(j);
   addDeviceReasons(j);
   const policy = resolvePolicy(ctx.migration.policy);
-  if (j.inventory) {
-    const activatedAt = await firstApproval(ctx, j.claims.imei);
-    if (subsidyLocked(policy.subsidyLock, { ...j.inventory, activatedAt }, now)) {
-      j.reasons.add("SUBSIDY_LOCKED");
-    }
-  }
-  const terminated = j.reasons.has("DEVICE_TERMINATED");
-  if (terminated && policy.terminatedMayPortOut) j.reasons.delete("DEVICE_TERMINATED");
-  const reasons = orderReasons(j.reasons);
-  const answer: MigrationAnswer = {
-    genuine: j.attested && reasons.every((r) => MARKS.has(r)),
-    blocked: reasons.includes("DEVICE_BLOCKED"),
-    subsidyLocked: reasons.includes("SUBSIDY_LOCKED"),
-    terminated,
-    reasons,
-  };
+  const record = j.inventory
+    ? { ...j.inventory, activatedAt: await firstApproval(ctx, j.claims.imei) }
+    : null;
+  const answer = migrationAnswer(j, policy, record, now);
   await ctx.part.audit.append(
     {
       actor: asker,

@@ -11,7 +11,7 @@ import type { ActivationResult } from "../activation/judge-evidence.js";
 import type { CarrierContext } from "../context.js";
 import { issuedAccount, newAccount, storeDmAccount } from "../dm/credentials.js";
 import { CarrierError } from "../errors.js";
-import { signVerdict } from "../verdict/sign-verdict.js";
+import { signAndRecordVerdict } from "../verdict/record-verdict.js";
 import { checkNonce } from "../verify/steps/check-nonce.js";
 import { decodeEvidence } from "../verify/steps/decode-evidence.js";
 import { askCarrier, MigrationPlatform } from "./platform-client.js";
@@ -120,30 +120,14 @@ export async function judgeMigration(
   }
 
   const settled = await ctx.part.transaction(async (tx) => {
-    const { jws } = await signVerdict(ctx.keys, {
-      carrierId: ctx.id,
-      nonce: c.eat_nonce,
-      imei: c.imei,
-      approved,
-      reasons,
+    const { jws, verdictId } = await signAndRecordVerdict(
+      ctx,
+      tx,
+      j,
+      { approved, reasons },
       now,
-      purpose: "migration",
-    });
-    const verdictId = j.nonceFresh
-      ? (
-          await tx.verdicts.record(
-            {
-              nonce: c.eat_nonce,
-              imei: c.imei,
-              verdict: approved ? "approved" : "denied",
-              reasons,
-              evidenceHash: j.evidenceHash,
-              signed: jws,
-            },
-            now,
-          )
-        ).verdict.id
-      : null;
+      "migration",
+    );
     let account = null;
     if (approved && key && verdictId) {
       const row: MigrationRow = {

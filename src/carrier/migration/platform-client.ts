@@ -1,6 +1,6 @@
 import type { JWK } from "jose";
-import type { ReasonCode } from "../../evidence/index.js";
 import type { WrappedKey } from "../../keystore/index.js";
+import type { MigrationAnswer } from "../../server-kit/migration-policy.js";
 import { CarrierError } from "../errors.js";
 import { type CarrierMigrationOptions, resolve } from "./options.js";
 
@@ -9,13 +9,7 @@ import { type CarrierMigrationOptions, resolve } from "./options.js";
  * the migration question, the transport key its keystore wraps a custody copy to, and the custody
  * deposit of the new key. Any failure is UNAVAILABLE (503): the device may simply try again.
  */
-export interface MigrationAnswer {
-  genuine: boolean;
-  blocked: boolean;
-  subsidyLocked: boolean;
-  terminated: boolean;
-  reasons: ReasonCode[];
-}
+export type { MigrationAnswer };
 
 const TIMEOUT_MS = 10_000;
 

@@ -3,6 +3,7 @@ import { resolvePolicy } from "../../server-kit/migration-policy.js";
 import { requireAdmin } from "../admin/auth.js";
 import type { CarrierContext } from "../context.js";
 import { CarrierError } from "../errors.js";
+import { registerNonceRoute } from "../http/nonce-route.js";
 import type { OpenApiDocument } from "../http/openapi.js";
 import * as s from "../http/schemas.js";
 import { answerQuestion, requirePeer } from "./answer-question.js";
@@ -21,24 +22,7 @@ export function registerMigrationRoutes(
   ctx: CarrierContext,
   dmServerUri: (req: FastifyRequest) => string,
 ): void {
-  scope.post(
-    "/migration/nonce",
-    {
-      preValidation: async (req) => {
-        if (req.body === undefined || req.body === null) req.body = {};
-      },
-      schema: { body: s.nonceRequest, response: { 200: s.nonceResponse } },
-    },
-    async (req) => {
-      const body = (req.body ?? {}) as { imei?: string };
-      const n = await ctx.part.nonces.issue({
-        ttlMs: ctx.nonceTtlMs,
-        subject: body.imei ?? null,
-        now: ctx.now(),
-      });
-      return { nonce: n.nonce, expiresAt: new Date(n.expiresAt).toISOString() };
-    },
-  );
+  registerNonceRoute(scope, ctx, "/migration/nonce");
 
   scope.post(
     "/migration/evidence",

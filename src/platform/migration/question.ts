@@ -1,12 +1,10 @@
-import type { ReasonCode } from "../../evidence/index.js";
-import {
-  addDeviceReasons,
-  checkAttestation,
-  checkKeyProof,
-  orderReasons,
-} from "../../evidence/index.js";
+import { addDeviceReasons, checkAttestation, checkKeyProof } from "../../evidence/index.js";
 import { crashPoint } from "../../fault/crash-point.js";
-import { subsidyLocked } from "../../server-kit/migration-policy.js";
+import {
+  DEFAULT_POLICY,
+  type MigrationAnswer,
+  migrationAnswer,
+} from "../../server-kit/migration-policy.js";
 import type { PlatformContext } from "../context.js";
 import { getRecord } from "../custody/records.js";
 import { tokenInvalid } from "../errors.js";
@@ -14,17 +12,6 @@ import type { Principal } from "../tokens/authenticate.js";
 import { decodeEvidence } from "../verify/decode.js";
 import { checkClone, checkRecord, checkStatus } from "../verify/steps.js";
 import { askerOf } from "../verify/verify-evidence.js";
-
-/** Integrity reasons: what makes a device not genuine (as opposed to marks on a genuine one). */
-const MARKS = new Set<ReasonCode>(["DEVICE_BLOCKED", "DEVICE_TERMINATED", "SUBSIDY_LOCKED"]);
-
-export interface MigrationAnswer {
-  genuine: boolean;
-  blocked: boolean;
-  subsidyLocked: boolean;
-  terminated: boolean;
-  reasons: ReasonCode[];
-}
 
 /**
  * A carrier's migration question (DESIGN.md "Migration"): evidence carrying the current
@@ -41,7 +28,6 @@ export async function answerMigration(
   const j = decodeEvidence(evidence);
   const carrier = j.claims.carrier;
   const now = ctx.now();
-  let terminated = false;
   if (carrier === null || !(await ctx.tenants.isCarrier(carrier))) {
     j.reasons.add("UNKNOWN_DEVICE");
   } else {
@@ -52,22 +38,9 @@ export async function answerMigration(
     checkClone(j);
     checkStatus(j);
     addDeviceReasons(j);
-    const policy = ctx.migrationPolicy(carrier);
-    if (j.record && subsidyLocked(policy.subsidyLock, j.record, now)) {
-      j.reasons.add("SUBSIDY_LOCKED");
-    }
-    terminated = j.reasons.has("DEVICE_TERMINATED");
-    // The old carrier's policy may let a device whose service it ended move on.
-    if (terminated && policy.terminatedMayPortOut) j.reasons.delete("DEVICE_TERMINATED");
   }
-  const reasons = orderReasons(j.reasons);
-  const answer: MigrationAnswer = {
-    genuine: j.attested && reasons.every((r) => MARKS.has(r)),
-    blocked: reasons.includes("DEVICE_BLOCKED"),
-    subsidyLocked: reasons.includes("SUBSIDY_LOCKED"),
-    terminated,
-    reasons,
-  };
+  const policy = carrier === null ? DEFAULT_POLICY : ctx.migrationPolicy(carrier);
+  const answer = migrationAnswer(j, policy, j.record ?? null, now);
   await ctx.part.audit.append(
     {
       actor: askerOf(p),

@@ -1,0 +1,44 @@
+import type { EvidenceJudgement, ReasonCode } from "../../evidence/index.js";
+import type { PartStore } from "../../store/index.js";
+import type { CarrierContext } from "../context.js";
+import { signVerdict } from "./sign-verdict.js";
+
+/**
+ * Signs the verdict for judged evidence and, when its nonce was fresh, records it: one verdict
+ * per nonce, so a replay gets a signed answer but can neither add a verdict nor overwrite one.
+ * Runs inside the caller's transaction (activation's or migration's), so the verdict commits
+ * with the state change it causes or not at all.
+ */
+export async function signAndRecordVerdict(
+  ctx: CarrierContext,
+  tx: PartStore,
+  j: Pick<EvidenceJudgement, "claims" | "nonceFresh" | "evidenceHash">,
+  v: { approved: boolean; reasons: readonly ReasonCode[] },
+  now: number,
+  purpose?: "migration",
+): Promise<{ jws: string; verdictId: string | null }> {
+  const { approved, reasons } = v;
+  const { imei, eat_nonce: nonce } = j.claims;
+  const { jws } = await signVerdict(ctx.keys, {
+    carrierId: ctx.id,
+    nonce,
+    imei,
+    approved,
+    reasons,
+    now,
+    ...(purpose ? { purpose } : {}),
+  });
+  if (!j.nonceFresh) return { jws, verdictId: null };
+  const { verdict } = await tx.verdicts.record(
+    {
+      nonce,
+      imei,
+      verdict: approved ? "approved" : "denied",
+      reasons: [...reasons],
+      evidenceHash: j.evidenceHash,
+      signed: jws,
+    },
+    now,
+  );
+  return { jws, verdictId: verdict.id };
+}
