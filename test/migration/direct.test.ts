@@ -86,4 +86,36 @@ describe("migration asking the old carrier directly", () => {
     assert.equal(wrong.status, 401);
     await device.close();
   });
+
+  test("acme's admin issues a peer token over HTTP; globex asks with it; bad requests refused", async () => {
+    const issue = (json: unknown, token?: string) =>
+      s.call("/carriers/acme/migration/peer-tokens", {
+        json,
+        ...(token ? { token } : {}),
+      });
+    assert.equal((await issue({ peer: "globex" })).status, 401);
+    assert.equal((await issue({ peer: "globex" }, s.peerToken)).status, 401);
+    assert.equal((await issue({ peer: "acme" }, s.carrierAdmin.acme)).status, 400);
+    assert.equal((await issue({ peer: "Globex!" }, s.carrierAdmin.acme)).status, 400);
+    assert.equal((await issue({ peer: "globex", ttlDays: 0 }, s.carrierAdmin.acme)).status, 400);
+    const r = await issue({ peer: "globex", ttlDays: 30 }, s.carrierAdmin.acme);
+    assert.equal(r.status, 200);
+    const { peer, token } = (await r.json()) as { peer: string; token: string };
+    assert.equal(peer, "globex");
+
+    const { device } = await activeDevice(s, "acme");
+    const n = await s.call("/carriers/globex/migration/nonce", { json: {} });
+    const { nonce } = (await n.json()) as { nonce: string };
+    const { evidence } = await device.verify(nonce, { carrier: "acme", migrateTo: "globex" });
+    const asked = await s.call("/carriers/acme/migration/questions", { json: { evidence }, token });
+    assert.equal(asked.status, 200);
+    assert.equal(((await asked.json()) as { genuine: boolean }).genuine, true);
+    await device.close();
+
+    // Audited without the token.
+    const audit = await s.store.part("carrier:acme").audit.list({ limit: 10_000 });
+    const issued = audit.filter((e) => e.action === "migration-peer-token-issued");
+    assert.equal(issued.length, 1);
+    assert.ok(!JSON.stringify(audit).includes(token));
+  });
 });

@@ -5,7 +5,7 @@ import {
   migrationAnswer,
   resolvePolicy,
 } from "../../server-kit/migration-policy.js";
-import type { Store } from "../../store/index.js";
+import type { PartStore, Store } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { CarrierError } from "../errors.js";
 import { checkInventory } from "../verify/steps/check-inventory.js";
@@ -24,13 +24,22 @@ export const PEER_SCOPE = "migration-peer";
 const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/;
 
 /** A token for carrier `peer` to ask carrier `carrierId` about its devices (shown once). */
-export async function issueMigrationPeerToken(
+export function issueMigrationPeerToken(
   store: Store,
   carrierId: string,
   peer: string,
   opts: { ttlMs?: number | null } = {},
 ): Promise<string> {
-  const { token } = await store.part(`carrier:${carrierId}`).tokens.issue({
+  return issuePeerToken(store.part(`carrier:${carrierId}`), peer, opts);
+}
+
+/** The same, in the carrier's own store part (its admin route). */
+export async function issuePeerToken(
+  part: PartStore,
+  peer: string,
+  opts: { ttlMs?: number | null } = {},
+): Promise<string> {
+  const { token } = await part.tokens.issue({
     holders: [`carrier:${peer}`],
     scopes: [PEER_SCOPE],
     ttlMs: opts.ttlMs ?? null,

@@ -6,7 +6,7 @@ import { CarrierError } from "../errors.js";
 import { registerNonceRoute } from "../http/nonce-route.js";
 import type { OpenApiDocument } from "../http/openapi.js";
 import * as s from "../http/schemas.js";
-import { answerQuestion, requirePeer } from "./answer-question.js";
+import { answerQuestion, issuePeerToken, requirePeer } from "./answer-question.js";
 import { judgeMigration } from "./judge-migration.js";
 import { portOutOf, recordPortOut } from "./port-out.js";
 
@@ -15,7 +15,8 @@ import { portOutOf, recordPortOut } from "./port-out.js";
  * - as the new carrier B: `POST …/migration/nonce`, `POST …/migration/evidence` (the same
  *   shapes as activation's; the verdict carries `purpose: "migration"`);
  * - as the old carrier A: `POST …/migration/port-outs` (B's notice, with the device's evidence)
- *   and `GET …/migration/port-outs/{imei}` (admin).
+ *   and `GET …/migration/port-outs/{imei}` (admin); `POST …/migration/peer-tokens` (admin) issues
+ *   the token a peer carrier asks `POST …/migration/questions` with.
  */
 export function registerMigrationRoutes(
   scope: FastifyInstance,
@@ -47,6 +48,35 @@ export function registerMigrationRoutes(
       const asker = await requirePeer(ctx, req);
       const answer = await answerQuestion(ctx, asker, (req.body as { evidence: string }).evidence);
       return reply.header("cache-control", "no-store").send(answer);
+    },
+  );
+
+  // As A: the token a peer carrier asks with (shown once; the store keeps its digest).
+  scope.post(
+    "/migration/peer-tokens",
+    {
+      onRequest: (req: FastifyRequest) => requireAdmin(ctx, req),
+      schema: { body: peerTokenRequest, response: { 200: peerTokenResponse } },
+    },
+    async (req) => {
+      const { peer, ttlDays } = req.body as { peer: string; ttlDays?: number };
+      if (peer === ctx.id) {
+        throw new CarrierError(
+          "INVALID_REQUEST",
+          "a carrier does not ask itself: name another carrier",
+        );
+      }
+      const ttlMs = ttlDays === undefined ? null : ttlDays * 86_400_000;
+      const token = await issuePeerToken(ctx.part, peer, { ttlMs });
+      await ctx.part.audit.append(
+        {
+          actor: ctx.owner,
+          action: "migration-peer-token-issued",
+          details: { peer, ttlDays: ttlDays ?? null },
+        },
+        ctx.now(),
+      );
+      return { peer, token };
     },
   );
 
@@ -130,6 +160,21 @@ export function addMigrationPaths(doc: OpenApiDocument): void {
         responses: { "200": { description: "the answer" }, "400": error, "401": error },
       },
     },
+    [`${base}/peer-tokens`]: {
+      post: {
+        summary:
+          "Issue the token a peer carrier asks this carrier's migration questions with (shown once)",
+        operationId: "issueMigrationPeerToken",
+        security: [{ adminToken: [] }],
+        parameters: [id],
+        requestBody: { required: true, content: json(peerTokenRequest) },
+        responses: {
+          "200": { description: "the token", content: json(peerTokenResponse) },
+          "400": error,
+          "401": error,
+        },
+      },
+    },
     [`${base}/port-outs`]: {
       post: {
         summary:
@@ -151,3 +196,20 @@ export function addMigrationPaths(doc: OpenApiDocument): void {
     },
   });
 }
+
+const peerTokenRequest = {
+  type: "object",
+  required: ["peer"],
+  additionalProperties: false,
+  properties: {
+    peer: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,31}$" },
+    ttlDays: { type: "integer", minimum: 1, maximum: 3650 },
+  },
+} as const;
+
+const peerTokenResponse = {
+  type: "object",
+  required: ["peer", "token"],
+  additionalProperties: false,
+  properties: { peer: { type: "string" }, token: { type: "string" } },
+} as const;
