@@ -42,7 +42,10 @@ describe("healthz, metrics, openapi (inject)", () => {
     assert.deepEqual(undocumented, []);
     // And the parser sees what the carrier is known to serve.
     for (const known of ["/carriers/{id}/activation/evidence", "/carriers/{id}/devices/{imei}"]) {
-      assert.ok(served.some(([, p]) => p === known), known);
+      assert.ok(
+        served.some(([, p]) => p === known),
+        known,
+      );
     }
   });
 
