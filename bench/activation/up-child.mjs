@@ -7,11 +7,13 @@
  *
  * With BENCH_CPU_PROF=DIR, SIGUSR2 starts a CPU profile of the main thread and the next SIGUSR2
  * writes it to DIR/up-<n>.cpuprofile: the bench profiles only what it times. SIGUSR1 prints
- * the process's heap figures on stderr.
+ * the process's heap figures on stderr; with BENCH_HEAP_SNAPSHOT=DIR it also writes a heap
+ * snapshot of the main thread there (diagnosis: the snapshot pauses `up` for seconds).
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
+import { writeHeapSnapshot } from "node:v8";
 import { startStack } from "../../dist/cli/stack/compose.js";
 import { carrierPart, stackParts } from "../../dist/cli/stack/parts.js";
 
@@ -52,6 +54,11 @@ process.on("SIGUSR1", () => {
   process.stderr.write(
     `memory rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
   );
+  const snapDir = process.env.BENCH_HEAP_SNAPSHOT;
+  if (snapDir)
+    process.stderr.write(
+      `heap snapshot ${writeHeapSnapshot(join(snapDir, `up-${Date.now()}.heapsnapshot`))}\n`,
+    );
 });
 
 process.stdout.write(`ready ${stack.baseUrl}\n`);

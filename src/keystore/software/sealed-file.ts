@@ -16,6 +16,7 @@ import { isKid, isLabel, isOwner } from "../names.js";
  * Keys, all HKDF-SHA256 (RFC 5869) from the 32-byte master key, salt ASCII("dmguard keystore v1"):
  *
  *   file key     = HKDF(master, info = "file", 32)              AES-256-GCM key of the whole file
+ *   journal key  = HKDF(master, info = "journal", 32)           of the journal's entries (journal.ts)
  *   check value  = HKDF(master, info = "check", 16)             tells a wrong master key from an edit
  *   KEK(owner)   = HKDF(master, info = "kek" ‖ 0x00 ‖ owner, 32)  one per tenant
  *
@@ -66,12 +67,14 @@ export interface SealedDocument {
 export class MasterKeys {
   readonly #master: KeyObject;
   readonly fileKey: KeyObject;
+  readonly journalKey: KeyObject;
   readonly check: Buffer;
   readonly #keks = new Map<string, KeyObject>();
 
   constructor(master: Uint8Array) {
     this.#master = createSecretKey(master);
     this.fileKey = createSecretKey(this.#derive("file", 32));
+    this.journalKey = createSecretKey(this.#derive("journal", 32));
     this.check = this.#derive("check", CHECK_BYTES);
   }
 
@@ -176,7 +179,7 @@ export function decodeSealedFile(keys: MasterKeys, file: Buffer): SealedDocument
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
-function isRecord(v: unknown): v is StoredRecord {
+export function isStoredRecord(v: unknown): v is StoredRecord {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
   const r = v as Record<string, unknown>;
   if (Object.keys(r).length !== 6) return false;
@@ -199,6 +202,6 @@ function isDocument(v: unknown): v is SealedDocument {
     d.v === 1 &&
     Number.isSafeInteger(d.generation) &&
     Array.isArray(d.records) &&
-    d.records.every(isRecord)
+    d.records.every(isStoredRecord)
   );
 }

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import { isKeystoreError, KeystoreError } from "../errors.js";
 import {
@@ -10,6 +10,13 @@ import {
   writeFileAtomic,
 } from "./files.js";
 import {
+  decodeJournal,
+  encodeJournalEntry,
+  JOURNAL_FILE_NAME,
+  type JournalChange,
+  journalHeader,
+} from "./journal.js";
+import {
   decodeSealedFile,
   encodeSealedFile,
   MasterKeys,
@@ -19,6 +26,21 @@ import {
   type StoredRecord,
   sealRecord,
 } from "./sealed-file.js";
+
+/**
+ * The journal is folded into a new sealed file once it is larger than the sealed file and this:
+ * the bytes written per change stay bounded whatever the number of keys.
+ */
+export const JOURNAL_COMPACT_MIN_BYTES = 1024 * 1024;
+
+/** The open journal continuing the current sealed file. */
+interface OpenJournal {
+  fh: FileHandle;
+  header: Buffer;
+  /** Bytes in the file, all of them whole entries. */
+  size: number;
+  entries: number;
+}
 
 /**
  * Opened keys kept at most: every device key a carrier verifies a proof with is one, so without
@@ -34,6 +56,24 @@ export interface VaultRecord extends StoredRecord {
 
 function slot(t: RecordType, o: string, n: string): string {
   return `${t}\u0000${o}\u0000${n}`;
+}
+
+function unslot(s: string): [RecordType, string, string] {
+  const [t, o, n] = s.split("\u0000");
+  return [t as RecordType, o!, n!];
+}
+
+function stored(r: StoredRecord): StoredRecord {
+  return { t: r.t, o: r.o, n: r.n, m: r.m, iv: r.iv, ct: r.ct };
+}
+
+function withMeta(r: StoredRecord): VaultRecord {
+  return { ...r, meta: JSON.parse(r.m) as Record<string, unknown> };
+}
+
+function applyChange(records: Map<string, VaultRecord>, c: JournalChange): void {
+  for (const r of c.put) records.set(slot(r.t, r.o, r.n), withMeta(r));
+  for (const [t, o, n] of c.del) records.delete(slot(t, o, n));
 }
 
 /** The view a mutation works on: committed records overlaid with this batch's changes. */
@@ -64,16 +104,24 @@ interface Mutation {
  * while among the KEY_CACHE_SIZE most recently used).
  *
  * Mutations are serialised and group-committed: the ones that arrive while a write is in flight
- * are applied together and written in the next one. A mutation's result is released only once
- * the file holding it is synced; readers only ever see committed records, so no key is used
- * before it is durable. A failed write rejects its batch (STORAGE_FAILED) and changes nothing.
+ * are applied together and written in the next one, as one journal entry (journal.ts) appended
+ * and synced, or, when the journal has outgrown the sealed file, as a new sealed file. A
+ * mutation's result is released only once the write holding it is synced; readers only ever see
+ * committed records, so no key is used before it is durable. A failed write rejects its batch
+ * (STORAGE_FAILED) and changes nothing.
  */
 export class Vault {
   readonly dir: string;
   readonly #file: string;
+  readonly #journalFile: string;
   readonly #keys: MasterKeys;
-  #records: Map<string, VaultRecord>;
+  readonly #records: Map<string, VaultRecord>;
   #generation: number;
+  /** Size of the sealed file; 0 while there is none yet. */
+  #snapshotBytes: number;
+  #journal: OpenJournal | null = null;
+  /** The journal file may hold entries the sealed file lacks: only a compaction may replace it. */
+  #mustCompact = false;
   readonly #cache = new Map<string, unknown>();
   #queue: Mutation[] = [];
   #flushing: Promise<void> | null = null;
@@ -84,12 +132,15 @@ export class Vault {
     keys: MasterKeys,
     records: Map<string, VaultRecord>,
     gen: number,
+    snapshotBytes: number,
   ) {
     this.dir = dir;
     this.#file = join(dir, SEALED_FILE_NAME);
+    this.#journalFile = join(dir, JOURNAL_FILE_NAME);
     this.#keys = keys;
     this.#records = records;
     this.#generation = gen;
+    this.#snapshotBytes = snapshotBytes;
   }
 
   /** Opens (or creates) the keystore in `dir`; takes the directory's lock. */
@@ -106,10 +157,13 @@ export class Vault {
   static async #open(dir: string, masterKeyFile: string): Promise<Vault> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await acquireLock(dir);
+    let fh: FileHandle | null = null;
     try {
       await removeStaleTemporaries(dir, SEALED_FILE_NAME);
+      await removeStaleTemporaries(dir, JOURNAL_FILE_NAME);
       const file = await readIfExists(join(dir, SEALED_FILE_NAME));
-      const master = await loadMasterKey(masterKeyFile, file !== null);
+      const jfile = await readIfExists(join(dir, JOURNAL_FILE_NAME));
+      const master = await loadMasterKey(masterKeyFile, file !== null || jfile !== null);
       const keys = new MasterKeys(master);
       master.fill(0);
       const records = new Map<string, VaultRecord>();
@@ -123,12 +177,39 @@ export class Vault {
               "SEALED_FILE_CORRUPT",
               "the sealed keystore file repeats a key",
             );
-          records.set(k, { ...r, meta: JSON.parse(r.m) as Record<string, unknown> });
+          records.set(k, withMeta(r));
         }
         gen = doc.generation;
       }
-      return new Vault(dir, keys, records, gen);
+      const vault = new Vault(dir, keys, records, gen, file?.length ?? 0);
+      if (jfile) {
+        const j = decodeJournal(keys, jfile);
+        if (!file || j.baseGeneration > gen)
+          throw new KeystoreError(
+            "SEALED_FILE_CORRUPT",
+            "the keystore journal continues a sealed file that is missing: refusing to open it",
+          );
+        // An older base: the journal was folded into the sealed file before a crash; a new
+        // journal replaces it at the first write.
+        if (j.baseGeneration === gen) {
+          for (const c of j.changes) applyChange(records, c);
+          fh = await open(join(dir, JOURNAL_FILE_NAME), "r+");
+          if (j.validBytes < jfile.length) {
+            // The torn tail of an append that was never acknowledged.
+            await fh.truncate(j.validBytes);
+            await fh.sync();
+          }
+          vault.#journal = {
+            fh,
+            header: journalHeader(keys, gen),
+            size: j.validBytes,
+            entries: j.changes.length,
+          };
+        }
+      }
+      return vault;
     } catch (err) {
+      await fh?.close().catch(() => undefined);
       await releaseLock(dir).catch(() => undefined);
       throw err;
     }
@@ -222,21 +303,8 @@ export class Vault {
       }
     }
     if (staged.size > 0) {
-      const next = new Map(this.#records);
-      for (const [s, r] of staged) {
-        if (r) next.set(s, r);
-        else next.delete(s);
-      }
-      const records: StoredRecord[] = [];
-      for (const r of next.values())
-        records.push({ t: r.t, o: r.o, n: r.n, m: r.m, iv: r.iv, ct: r.ct });
       try {
-        const bytes = encodeSealedFile(this.#keys, {
-          v: 1,
-          generation: this.#generation + 1,
-          records,
-        });
-        await writeFileAtomic(this.#file, bytes);
+        await this.#write(staged);
       } catch (err) {
         const e = isKeystoreError(err)
           ? err
@@ -247,17 +315,84 @@ export class Vault {
         for (const { m } of done) m.reject(e);
         return;
       }
-      this.#records = next;
-      this.#generation += 1;
-      for (const s of staged.keys()) this.#cache.delete(s);
+      for (const [s, r] of staged) {
+        if (r) this.#records.set(s, r);
+        else this.#records.delete(s);
+        this.#cache.delete(s);
+      }
     }
     for (const { m, result } of done) m.resolve(result);
+  }
+
+  /** Makes `staged` durable: one journal append, or a new sealed file when the journal is large. */
+  async #write(staged: Map<string, VaultRecord | null>): Promise<void> {
+    const j = this.#journal;
+    const compact =
+      this.#mustCompact ||
+      this.#snapshotBytes === 0 ||
+      (j !== null && j.size > Math.max(JOURNAL_COMPACT_MIN_BYTES, this.#snapshotBytes));
+    if (compact) {
+      const next: StoredRecord[] = [];
+      for (const [s, r] of this.#records) if (!staged.has(s)) next.push(stored(r));
+      for (const r of staged.values()) if (r) next.push(stored(r));
+      await this.#compact(next);
+      return;
+    }
+    const journal = j ?? (await this.#startJournal());
+    const change: JournalChange = { put: [], del: [] };
+    for (const [s, r] of staged) {
+      if (r) change.put.push(stored(r));
+      else change.del.push(unslot(s));
+    }
+    const bytes = encodeJournalEntry(this.#keys, journal.header, journal.entries, change);
+    try {
+      await journal.fh.write(bytes, 0, bytes.length, journal.size);
+      await journal.fh.datasync();
+    } catch (err) {
+      // Part of the entry may be in the file: the next write starts afresh from memory.
+      this.#mustCompact = true;
+      throw err;
+    }
+    journal.size += bytes.length;
+    journal.entries += 1;
+  }
+
+  /** A new sealed file holding `records`, then an empty journal continuing it. */
+  async #compact(records: StoredRecord[]): Promise<void> {
+    const bytes = encodeSealedFile(this.#keys, {
+      v: 1,
+      generation: this.#generation + 1,
+      records,
+    });
+    await writeFileAtomic(this.#file, bytes);
+    // Durable from here: a journal left over names the older generation and is ignored.
+    this.#generation += 1;
+    this.#snapshotBytes = bytes.length;
+    this.#mustCompact = false;
+    const old = this.#journal;
+    this.#journal = null;
+    await old?.fh.close().catch(() => undefined);
+    await this.#startJournal().catch(() => undefined);
+  }
+
+  async #startJournal(): Promise<OpenJournal> {
+    const header = journalHeader(this.#keys, this.#generation);
+    await writeFileAtomic(this.#journalFile, header);
+    const fh = await open(this.#journalFile, "r+");
+    this.#journal = { fh, header, size: header.length, entries: 0 };
+    return this.#journal;
   }
 
   /** Waits for pending writes, then releases the lock; later mutations fail KEYSTORE_CLOSED. */
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#flushing) await this.#flushing;
+    // Leave one sealed file behind when there is a journal to fold (best effort: the journal
+    // is as good).
+    if (this.#mustCompact || (this.#journal?.entries ?? 0) > 0)
+      await this.#compact([...this.#records.values()].map(stored)).catch(() => undefined);
+    await this.#journal?.fh.close().catch(() => undefined);
+    this.#journal = null;
     this.#cache.clear();
     await releaseLock(this.dir);
   }
