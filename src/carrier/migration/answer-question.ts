@@ -8,6 +8,7 @@ import {
 import type { PartStore, Store } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { CarrierError } from "../errors.js";
+import { checkClone } from "../verify/steps/check-clone.js";
 import { checkInventory } from "../verify/steps/check-inventory.js";
 import { checkStatus } from "../verify/steps/check-status.js";
 import { decodeEvidence } from "../verify/steps/decode-evidence.js";
@@ -81,11 +82,7 @@ export async function answerQuestion(
   await checkAttestation(j, ctx.anchors, now);
   await checkInventory(j, ctx.part);
   await checkKeyProof(j, ctx.keys, ctx.id, j.inventory);
-  j.device = await ctx.part.devices.get(j.claims.imei);
-  const bound = j.inventory?.attestationThumbprint ?? j.device?.attestationThumbprint ?? null;
-  if (j.attested && bound !== null && bound !== j.attestationThumbprint) {
-    j.reasons.add("CLONE_SUSPECTED");
-  }
+  await checkClone(j, ctx.part);
   checkStatus(j);
   addDeviceReasons(j);
   const policy = resolvePolicy(ctx.migration.policy);

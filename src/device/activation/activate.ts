@@ -4,9 +4,9 @@ import type { DmTransport } from "../../omadm/session/index.js";
 import type { Device, LastVerdict } from "../device.js";
 import { writeEnterpriseDecision } from "../normal/device-files.js";
 import { DeviceDmClient, type DmSessionResult } from "../normal/dm-client.js";
-import { DmClientError } from "../normal/dm-errors.js";
 import { DM_TRIGGERS, type DmTrigger, isDmTrigger } from "../normal/dm-triggers.js";
 import { CarrierActivationApi } from "./carrier-api.js";
+import { runDmSession } from "./dm-session.js";
 import { ActivationError } from "./errors.js";
 import { formatVia, parseVia, type Via } from "./via.js";
 
@@ -64,7 +64,8 @@ async function defaultVia(device: Device): Promise<string> {
   return `carrier:${slot0.carrier}`;
 }
 
-async function serverUrlOf(device: Device, given: string | undefined): Promise<string> {
+/** The server URL given (`--server`), else the one learned at manufacture. */
+export async function serverUrlOf(device: Device, given: string | undefined): Promise<string> {
   if (given !== undefined) return given;
   const config = await device.config();
   if (!config) {
@@ -110,24 +111,13 @@ export async function activateDevice(
   // Step 7.
   let dm: DmSessionResult | null = null;
   if (answer.dmAccount !== null) {
-    try {
-      const client = await DeviceDmClient.open(device.dir, device);
-      const account = await client.installAccount(answer.dmAccount);
-      dm = await client.session({
-        trigger,
-        serverId: account.serverId,
-        ...(opts.encoding ? { encoding: opts.encoding } : {}),
-        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-        ...(opts.dmTransport ? { transport: opts.dmTransport } : {}),
-      });
-    } catch (err) {
-      if (!(err instanceof DmClientError)) throw err;
-      // The verdict stands (the TSZ recorded it); say so, so a retry is understood.
-      throw new DmClientError(
-        err.code,
-        `${outcome.verdict} by ${outcome.carrier}, but the DM session failed: ${err.message}`,
-      );
-    }
+    dm = await runDmSession(
+      device,
+      answer.dmAccount,
+      trigger,
+      opts,
+      `${outcome.verdict} by ${outcome.carrier}, but the DM session failed`,
+    );
   }
   let session: DmSessionSummary | null = null;
   if (dm) {

@@ -2,10 +2,9 @@ import { crashPoint } from "../../fault/crash-point.js";
 import type { Encoding } from "../../omadm/model/message.js";
 import type { DmTransport } from "../../omadm/session/index.js";
 import type { Device } from "../device.js";
-import { DeviceDmClient, type DmSessionResult } from "../normal/dm-client.js";
-import { DmClientError } from "../normal/dm-errors.js";
-import type { ActivationResult, DmSessionSummary } from "./activate.js";
+import { type ActivationResult, type DmSessionSummary, serverUrlOf } from "./activate.js";
 import { CarrierActivationApi } from "./carrier-api.js";
+import { runDmSession } from "./dm-session.js";
 import { ActivationError } from "./errors.js";
 import { parseVia } from "./via.js";
 
@@ -82,16 +81,8 @@ export async function migrateDevice(
       `all ${tsz.slotCount} key slots are occupied: no room for ${to}'s key; nothing was changed`,
     );
   }
-  const config = await device.config();
-  const baseUrl = opts.serverUrl ?? config?.serverUrl;
-  if (baseUrl === undefined) {
-    throw new ActivationError(
-      "SERVER_URL_INVALID",
-      "the device has no server URL from manufacture (data/dmguard/device.json): give --server URL",
-    );
-  }
   const api = new CarrierActivationApi({
-    baseUrl,
+    baseUrl: await serverUrlOf(device, opts.serverUrl),
     carrier: to,
     flow: "migration",
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
@@ -120,24 +111,13 @@ export async function migrateDevice(
     };
   }
 
-  let dm: DmSessionResult;
-  try {
-    const client = await DeviceDmClient.open(device.dir, device);
-    const account = await client.installAccount(answer.dmAccount);
-    dm = await client.session({
-      trigger: "new-network",
-      serverId: account.serverId,
-      ...(opts.encoding ? { encoding: opts.encoding } : {}),
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-      ...(opts.dmTransport ? { transport: opts.dmTransport } : {}),
-    });
-  } catch (err) {
-    if (!(err instanceof DmClientError)) throw err;
-    throw new DmClientError(
-      err.code,
-      `approved by ${to}, but the DM session failed (run the command again to finish): ${err.message}`,
-    );
-  }
+  const dm = await runDmSession(
+    device,
+    answer.dmAccount,
+    "new-network",
+    opts,
+    `approved by ${to}, but the DM session failed (run the command again to finish)`,
+  );
   crashPoint("device.migration.after-session");
   const deposit = dm.deposits.find((d) => d.carrier === to) ?? dm.deposits[0];
   if (!deposit || deposit.error !== null || deposit.kid === null || deposit.slot === null) {

@@ -23,6 +23,24 @@ function algorithmOf(jwk: JWK): "ES256" | "EdDSA" | null {
   return null;
 }
 
+/**
+ * Imported keys, by the JWK object they came from: importing costs more than verifying, and an
+ * upstream's JWK objects never change (pinned in the config, or held by verdict-key.ts until a
+ * re-fetch replaces the object).
+ */
+const imported = new WeakMap<JWK, Promise<Awaited<ReturnType<typeof importJWK>>>>();
+
+function keyOf(jwk: JWK, alg: "ES256" | "EdDSA") {
+  let key = imported.get(jwk);
+  if (!key) {
+    key = importJWK(jwk, alg);
+    // A JWK that does not import is not kept: the next call reports it again.
+    key.catch(() => imported.delete(jwk));
+    imported.set(jwk, key);
+  }
+  return key;
+}
+
 async function verifyUnder(
   jws: string,
   jwk: JWK,
@@ -31,7 +49,7 @@ async function verifyUnder(
   if (alg === null || jws.length > MAX_VERDICT_CHARS) return { problem: "malformed" };
   try {
     if (decodeProtectedHeader(jws).alg !== alg) return { problem: "signature" };
-    const { payload } = await compactVerify(jws, await importJWK(jwk, alg), { algorithms: [alg] });
+    const { payload } = await compactVerify(jws, await keyOf(jwk, alg), { algorithms: [alg] });
     const claims = parseVerdictClaims(JSON.parse(Buffer.from(payload).toString("utf8")));
     return typeof claims === "string" ? { problem: "malformed" } : { claims };
   } catch (err) {
@@ -67,8 +85,7 @@ export async function checkUpstreamVerdict(
   if (c.eat_nonce !== forwarded.nonce || answer.nonce !== forwarded.nonce) return "nonce";
   if (c.imei !== forwarded.imei || answer.imei !== forwarded.imei) return "imei";
   if (c.verdict !== answer.decision) return "decision";
-  const same = (a: readonly string[], b: readonly string[]) =>
-    a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
-  if (!same(c.reasons, answer.reasons)) return "reasons";
+  const [signed, stated] = [[...c.reasons].sort(), [...answer.reasons].sort()];
+  if (signed.length !== stated.length || signed.some((r, i) => r !== stated[i])) return "reasons";
   return null;
 }
