@@ -60,8 +60,8 @@ describe("the journal", () => {
     assert.deepEqual(await present(dir, 4), checks);
   });
 
-  test("a torn last entry (cut short, or zeros) is dropped; every earlier change is kept", async () => {
-    for (const tear of ["truncate", "zeros"] as const) {
+  test("a torn last entry (cut short, zeros, or its head written and not all its body) is dropped; every earlier change is kept", async () => {
+    for (const tear of ["truncate", "zeros", "body-zeros"] as const) {
       const dir = await tempDir();
       const checks = await crashedWithJournal(dir, 3);
       const path = join(dir, JOURNAL);
@@ -73,10 +73,17 @@ describe("the journal", () => {
         last = at;
         at += 4 + journal.readUInt32BE(at);
       }
+      // body-zeros: the length, the IV and the body's first bytes reached the disk, the rest not.
+      const head = 4 + 12 + 8;
       const torn =
         tear === "truncate"
           ? journal.subarray(0, journal.length - 5)
-          : Buffer.concat([journal.subarray(0, last), Buffer.alloc(journal.length - last)]);
+          : tear === "zeros"
+            ? Buffer.concat([journal.subarray(0, last), Buffer.alloc(journal.length - last)])
+            : Buffer.concat([
+                journal.subarray(0, last + head),
+                Buffer.alloc(journal.length - last - head),
+              ]);
       await writeFile(path, torn);
       assert.deepEqual(await present(dir, 4), checks.slice(0, 3), tear);
       // The keystore writes on after the recovery.

@@ -1,4 +1,4 @@
-import type { JsonObject, KvEntry, PartStore } from "../../store/index.js";
+import { isStoreError, type JsonObject, type KvEntry, type PartStore } from "../../store/index.js";
 import {
   DEFAULT_POLL_MS,
   DEFAULT_RETRY_BASE_MS,
@@ -294,8 +294,10 @@ export class PlatformSync {
       await this.#part.kv.put(this.#ns, e.key, next as unknown as JsonObject, {
         expectedVersion: e.version,
       });
-    } catch {
-      // A newer event replaced the row: it is due now and carries the newer state.
+    } catch (err) {
+      // A newer event replaced the row: it is due now and carries the newer state. Anything
+      // else is the store failing, which the loop reports.
+      if (!isStoreError(err, "VERSION_CONFLICT")) throw err;
     }
   }
 }

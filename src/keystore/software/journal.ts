@@ -125,7 +125,10 @@ export function decodeJournal(keys: MasterKeys, file: Buffer): DecodedJournal {
         d.final(),
       ]);
     } catch {
-      if (last && entry.subarray(IV_BYTES).every((b) => b === 0)) break;
+      // The last entry is acknowledged only after its datasync and appends are serialised, so a
+      // last entry that fails is an append a crash tore (length and IV written, the rest not):
+      // dropped, like a tail cut short. An entry before the last cannot be torn: refused.
+      if (last) break;
       throw corrupt(`entry ${changes.length + 1} fails authentication (edited)`);
     }
     const change = parseChange(plain);
