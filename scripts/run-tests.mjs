@@ -17,7 +17,10 @@ const filter = process.argv.slice(2);
 const files = find("test")
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
   .sort();
+// The store's transaction-misuse check (src/store/context.ts) is on for every test, and for
+// the processes tests spawn.
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", ...files], {
   stdio: "inherit",
+  env: { ...process.env, DMGUARD_STORE_CHECKS: "1" },
 });
 process.exit(r.status ?? 1);

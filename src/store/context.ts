@@ -1,13 +1,17 @@
 /**
  * The connection a handle runs on, and transactions over it. A root handle runs each query on
  * any pooled connection; `transaction` pins one connection, opens the transaction and hands a
- * child context to the callback; nested calls use savepoints on the same connection. An
- * AsyncLocalStorage marks the innermost open transaction, so using an outer handle inside it
- * fails loudly (`OUTSIDE_TRANSACTION`) instead of deadlocking on SQLite's single connection or
- * silently escaping the transaction on PostgreSQL.
+ * child context to the callback; nested calls use savepoints on the same connection.
+ *
+ * With DMGUARD_STORE_CHECKS=1 (the test suite sets it), an AsyncLocalStorage marks the
+ * innermost open transaction, so using an outer handle inside it fails loudly
+ * (`OUTSIDE_TRANSACTION`) instead of deadlocking on SQLite's single connection or silently
+ * escaping the transaction on PostgreSQL. It is off otherwise because an AsyncLocalStorage
+ * turns on V8's promise hooks for the whole process, which cost `up` a twentieth of its CPU
+ * for a check that guards against a programming error the tests already exercise.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely, sql } from "kysely";
 import type { Backend } from "./backend.js";
 import { StoreError } from "./errors.js";
 import type { Database } from "./schema.js";
@@ -26,12 +30,22 @@ export interface Ctx {
 }
 
 /** Keyed by the root kysely instance: stores sharing one SQLite connection share it too. */
-const active = new AsyncLocalStorage<{ root: Kysely<Database>; tx: object }>();
+const active =
+  process.env.DMGUARD_STORE_CHECKS === "1"
+    ? new AsyncLocalStorage<{ root: Kysely<Database>; tx: object }>()
+    : null;
+
+function within<T>(ctx: Ctx, tx: object, fn: () => Promise<T>): Promise<T> {
+  return active === null ? fn() : active.run({ root: ctx.backend.db, tx }, fn);
+}
+
+const COMMIT = CompiledQuery.raw("commit");
+const ROLLBACK = CompiledQuery.raw("rollback");
 
 /** The executor of `ctx`, after checking it may be used here and now. */
 export function dbOf(ctx: Ctx): Kysely<Database> {
   if (ctx.life.closed) throw new StoreError("CLOSED", "the store is closed");
-  const inner = active.getStore();
+  const inner = active?.getStore();
   if (inner !== undefined && inner.root === ctx.backend.db && inner.tx !== ctx.tx) {
     throw new StoreError(
       "OUTSIDE_TRANSACTION",
@@ -49,11 +63,11 @@ export async function transaction<T>(ctx: Ctx, fn: (child: Ctx) => Promise<T>): 
       const child: Ctx = { ...ctx, exec: conn, tx, depth: 1 };
       await ctx.backend.begin(conn);
       try {
-        const out = await active.run({ root: ctx.backend.db, tx }, () => fn(child));
-        await sql`commit`.execute(conn);
+        const out = await within(ctx, tx, () => fn(child));
+        await conn.executeQuery(COMMIT);
         return out;
       } catch (err) {
-        await sql`rollback`.execute(conn).catch(() => {});
+        await conn.executeQuery(ROLLBACK).catch(() => {});
         throw err;
       }
     });
@@ -62,7 +76,7 @@ export async function transaction<T>(ctx: Ctx, fn: (child: Ctx) => Promise<T>): 
   await sql`savepoint ${name}`.execute(exec);
   const child: Ctx = { ...ctx, tx, depth: ctx.depth + 1 };
   try {
-    const out = await active.run({ root: ctx.backend.db, tx }, () => fn(child));
+    const out = await within(ctx, tx, () => fn(child));
     await sql`release savepoint ${name}`.execute(exec);
     return out;
   } catch (err) {

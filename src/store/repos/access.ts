@@ -1,7 +1,15 @@
+import { prepared } from "../prepared.js";
 import type { AccessTable } from "../schema.js";
 import type { AccessEntry, AccessRepo, NetworkAccess, Page } from "../types.js";
 import { id, limitOf, oneOf } from "../validate.js";
 import { num, Repo } from "./base.js";
+
+const SET = prepared(4, (db, part: string, imei: string, access: string, at: number) =>
+  db
+    .insertInto("access")
+    .values({ part, imei, access, updated_at: at })
+    .onConflict((oc) => oc.columns(["part", "imei"]).doUpdateSet({ access, updated_at: at })),
+);
 
 const ACCESS: readonly NetworkAccess[] = ["full", "limited"];
 
@@ -17,15 +25,7 @@ export class Access extends Repo implements AccessRepo {
       access: oneOf(access, "access", ACCESS),
       updated_at: this.time(now),
     };
-    await this.db
-      .insertInto("access")
-      .values(row)
-      .onConflict((oc) =>
-        oc
-          .columns(["part", "imei"])
-          .doUpdateSet({ access: row.access, updated_at: row.updated_at }),
-      )
-      .execute();
+    await SET.execute(this.ctx, row.part, row.imei, row.access, row.updated_at);
     return toEntry(row);
   }
 

@@ -18,6 +18,7 @@ import { canonicalJson, sha256Hex } from "../canonical.js";
 import type { Ctx } from "../context.js";
 import { inTransaction } from "../context.js";
 import { StoreError } from "../errors.js";
+import { argsOf, prepared, rowOf } from "../prepared.js";
 import type { AuditLogTable } from "../schema.js";
 import type { AuditEntry, AuditInput, AuditRepo, AuditVerification, JsonObject } from "../types.js";
 import { count, limitOf, optText, text } from "../validate.js";
@@ -26,6 +27,33 @@ import { Repo } from "./base.js";
 export const GENESIS = "0".repeat(64);
 const MAX_DETAILS = 16 * 1024;
 const PAGE = 1000;
+
+const HEAD = prepared(1, (db, part: string) =>
+  db.selectFrom("audit_head").select(["seq", "hash"]).where("part", "=", part),
+);
+const HEAD_FOR_UPDATE = prepared(1, (db, part: string) =>
+  db.selectFrom("audit_head").select(["seq", "hash"]).where("part", "=", part).forUpdate(),
+);
+
+const COLUMNS = [
+  "part",
+  "seq",
+  "ts",
+  "actor",
+  "action",
+  "subject",
+  "details",
+  "prev_hash",
+  "hash",
+] as const satisfies readonly (keyof AuditLogTable)[];
+
+const INSERT = prepared(COLUMNS.length, (db, ...v: unknown[]) =>
+  db.insertInto("audit_log").values(rowOf<AuditLogTable>(COLUMNS, v)),
+);
+
+const MOVE_HEAD = prepared(4, (db, part: string, seq: number, hash: string, at: number) =>
+  db.updateTable("audit_head").set({ seq, hash, updated_at: at }).where("part", "=", part),
+);
 
 /** Field names that mark a value as secret; refused anywhere in `details`. */
 const SECRET_NAMES =
@@ -65,6 +93,19 @@ export function auditHash(e: Omit<AuditLogTable, "hash" | "seq">): string {
       details,
       prevHash: e.prev_hash,
     }),
+  );
+}
+
+/**
+ * auditHash of an entry whose `details` is already canonical JSON (as append makes it): the
+ * same canonical text, written around it instead of parsed and encoded again.
+ */
+function appendHash(e: Omit<AuditLogTable, "hash" | "seq">): string {
+  const j = JSON.stringify;
+  const subject = e.subject === null ? "null" : j(e.subject);
+  return sha256Hex(
+    `{"action":${j(e.action)},"actor":${j(e.actor)},"details":${e.details},"part":${j(e.part)},` +
+      `"prevHash":${j(e.prev_hash)},"subject":${subject},"ts":${j(e.ts)},"v":1}`,
   );
 }
 
@@ -119,10 +160,7 @@ export class Audit extends Repo implements AuditRepo {
     e: { actor: string; action: string; subject: string | null; details: string; ts: number },
   ): Promise<AuditEntry> {
     const db = c.exec;
-    const lockHead = () => {
-      const q = db.selectFrom("audit_head").select(["seq", "hash"]).where("part", "=", this.part);
-      return (c.backend.rowLocks ? q.forUpdate() : q).executeTakeFirst();
-    };
+    const lockHead = () => (c.backend.rowLocks ? HEAD_FOR_UPDATE : HEAD).first(c, this.part);
     let head = await lockHead();
     if (head === undefined) {
       // The part's first entry: create the head (a racing first append waits on it), lock it.
@@ -145,13 +183,9 @@ export class Audit extends Repo implements AuditRepo {
       prev_hash: head.hash,
       hash: "",
     };
-    row.hash = auditHash(row);
-    await db.insertInto("audit_log").values(row).execute();
-    await db
-      .updateTable("audit_head")
-      .set({ seq: row.seq, hash: row.hash, updated_at: e.ts })
-      .where("part", "=", this.part)
-      .execute();
+    row.hash = appendHash(row);
+    await INSERT.execute(c, ...argsOf(row, COLUMNS));
+    await MOVE_HEAD.execute(c, this.part, row.seq, row.hash, e.ts);
     return toEntry(row);
   }
 

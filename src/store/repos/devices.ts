@@ -1,5 +1,6 @@
 import { canonicalJson, parseJson } from "../canonical.js";
 import { StoreError } from "../errors.js";
+import { argsOf, type PreparedQuery, prepared, rowOf } from "../prepared.js";
 import type { DevicesTable } from "../schema.js";
 import type {
   DeviceInput,
@@ -21,6 +22,55 @@ export const DEVICE_STATES: readonly DeviceState[] = [
 ];
 
 const MAX_PROFILE = 256 * 1024;
+
+const GET = prepared(2, (db, part: string, imei: string) =>
+  db.selectFrom("devices").selectAll().where("part", "=", part).where("imei", "=", imei),
+);
+
+const COLUMNS = [
+  "part",
+  "imei",
+  "state",
+  "attestation_thumbprint",
+  "dm_credentials_ref",
+  "profile",
+  "verdict_id",
+  "version",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof DevicesTable)[];
+
+const CREATE = prepared(COLUMNS.length, (db, ...v: unknown[]) =>
+  db
+    .insertInto("devices")
+    .values(rowOf<DevicesTable>(COLUMNS, v))
+    .onConflict((oc) => oc.columns(["part", "imei"]).doNothing())
+    .returningAll(),
+);
+
+type PatchColumn = keyof ReturnType<typeof patchColumns> & string;
+
+/** One prepared update per set of patched columns (a handful occur), with or without a version. */
+const UPDATES = new Map<string, PreparedQuery<unknown[], DevicesTable>>();
+
+function updateFor(cols: readonly PatchColumn[], versioned: boolean) {
+  const key = `${cols.join(",")}${versioned ? "@v" : ""}`;
+  let q = UPDATES.get(key);
+  if (q === undefined) {
+    const n = cols.length;
+    q = prepared(n + 3 + (versioned ? 1 : 0), (db, ...v: unknown[]) => {
+      const set = rowOf<Partial<DevicesTable>>(cols, v);
+      const u = db
+        .updateTable("devices")
+        .set((eb) => ({ ...set, version: eb("version", "+", 1), updated_at: v[n] as number }))
+        .where("part", "=", v[n + 1] as string)
+        .where("imei", "=", v[n + 2] as string);
+      return (versioned ? u.where("version", "=", v[n + 3] as number) : u).returningAll();
+    });
+    UPDATES.set(key, q);
+  }
+  return q;
+}
 
 function toRecord(r: DevicesTable): DeviceRecord {
   return {
@@ -65,12 +115,7 @@ function patchColumns(p: DevicePatch): Partial<DevicesTable> {
 
 export class Devices extends Repo implements DevicesRepo {
   async get(imei: string): Promise<DeviceRecord | null> {
-    const r = await this.db
-      .selectFrom("devices")
-      .selectAll()
-      .where("part", "=", this.part)
-      .where("imei", "=", id(imei, "imei", 32))
-      .executeTakeFirst();
+    const r = await GET.first(this.ctx, this.part, id(imei, "imei", 32));
     return r ? toRecord(r) : null;
   }
 
@@ -88,12 +133,7 @@ export class Devices extends Repo implements DevicesRepo {
       created_at: t,
       updated_at: t,
     };
-    const r = await this.db
-      .insertInto("devices")
-      .values(row)
-      .onConflict((oc) => oc.columns(["part", "imei"]).doNothing())
-      .returningAll()
-      .executeTakeFirst();
+    const r = await CREATE.first(this.ctx, ...argsOf(row, COLUMNS));
     if (!r) {
       throw new StoreError("ALREADY_EXISTS", "the device already has an activation state", {
         field: "imei",
@@ -113,13 +153,10 @@ export class Devices extends Repo implements DevicesRepo {
       opts.expectedVersion === undefined
         ? undefined
         : count(opts.expectedVersion, "expectedVersion");
-    let q = this.db
-      .updateTable("devices")
-      .set((eb) => ({ ...cols, version: eb("version", "+", 1), updated_at: this.time(opts.now) }))
-      .where("part", "=", this.part)
-      .where("imei", "=", key);
-    if (expected !== undefined) q = q.where("version", "=", expected);
-    const r = await q.returningAll().executeTakeFirst();
+    const names = Object.keys(cols) as PatchColumn[];
+    const args = [...argsOf(cols, names), this.time(opts.now), this.part, key];
+    if (expected !== undefined) args.push(expected);
+    const r = await updateFor(names, expected !== undefined).first(this.ctx, ...args);
     if (r) return toRecord(r);
     const current = await this.get(key);
     if (!current) throw new StoreError("NOT_FOUND", "the device has no activation state");

@@ -1,6 +1,7 @@
 import type { BulkInventoryRow } from "../backend.js";
 import { inTransaction, transaction } from "../context.js";
 import { StoreError } from "../errors.js";
+import { prepared } from "../prepared.js";
 import type { InventoryTable } from "../schema.js";
 import type {
   ImportOptions,
@@ -13,6 +14,10 @@ import type {
 } from "../types.js";
 import { id, limitOf, oneOf, optDate, optId, optText, text } from "../validate.js";
 import { num, Repo } from "./base.js";
+
+const BY_IMEI = prepared(2, (db, part: string, imei: string) =>
+  db.selectFrom("inventory").selectAll().where("part", "=", part).where("imei", "=", imei),
+);
 
 export const INVENTORY_STATUSES: readonly InventoryStatus[] = ["active", "blocked", "terminated"];
 
@@ -162,12 +167,7 @@ export class Inventory extends Repo implements InventoryRepo {
   }
 
   async get(imei: string): Promise<InventoryRecord | null> {
-    const r = await this.db
-      .selectFrom("inventory")
-      .selectAll()
-      .where("part", "=", this.part)
-      .where("imei", "=", id(imei, "imei", 32))
-      .executeTakeFirst();
+    const r = await BY_IMEI.first(this.ctx, this.part, id(imei, "imei", 32));
     return r ? toRecord(r) : null;
   }
 

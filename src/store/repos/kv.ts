@@ -1,11 +1,60 @@
 import { canonicalJson, parseJson } from "../canonical.js";
 import { StoreError } from "../errors.js";
+import { prepared } from "../prepared.js";
 import type { KvTable } from "../schema.js";
 import type { JsonValue, KvEntry, KvRepo, Page } from "../types.js";
 import { count, id, limitOf } from "../validate.js";
-import { num, Repo } from "./base.js";
+import { Repo } from "./base.js";
 
 const MAX_VALUE = 256 * 1024;
+
+const GET = prepared(3, (db, part: string, ns: string, key: string) =>
+  db
+    .selectFrom("kv")
+    .selectAll()
+    .where("part", "=", part)
+    .where("ns", "=", ns)
+    .where("key", "=", key),
+);
+
+const UPSERT = prepared(5, (db, part: string, ns: string, key: string, value: string, at: number) =>
+  db
+    .insertInto("kv")
+    .values({ part, ns, key, value, version: 1, updated_at: at })
+    .onConflict((oc) =>
+      oc.columns(["part", "ns", "key"]).doUpdateSet((eb) => ({
+        value,
+        version: eb("kv.version", "+", 1),
+        updated_at: at,
+      })),
+    )
+    .returningAll(),
+);
+
+const CREATE = prepared(5, (db, part: string, ns: string, key: string, value: string, at: number) =>
+  db
+    .insertInto("kv")
+    .values({ part, ns, key, value, version: 1, updated_at: at })
+    .onConflict((oc) => oc.columns(["part", "ns", "key"]).doNothing())
+    .returningAll(),
+);
+
+const SWAP = prepared(
+  6,
+  (db, part: string, ns: string, key: string, value: string, at: number, expected: number) =>
+    db
+      .updateTable("kv")
+      .set((eb) => ({ value, version: eb("version", "+", 1), updated_at: at }))
+      .where("part", "=", part)
+      .where("ns", "=", ns)
+      .where("key", "=", key)
+      .where("version", "=", expected)
+      .returningAll(),
+);
+
+const DELETE = prepared(3, (db, part: string, ns: string, key: string) =>
+  db.deleteFrom("kv").where("part", "=", part).where("ns", "=", ns).where("key", "=", key),
+);
 
 function toEntry(r: KvTable): KvEntry {
   return {
@@ -19,13 +68,7 @@ function toEntry(r: KvTable): KvEntry {
 
 export class Kv extends Repo implements KvRepo {
   async get(ns: string, key: string): Promise<KvEntry | null> {
-    const r = await this.db
-      .selectFrom("kv")
-      .selectAll()
-      .where("part", "=", this.part)
-      .where("ns", "=", id(ns, "ns", 64))
-      .where("key", "=", id(key, "key", 256))
-      .executeTakeFirst();
+    const r = await GET.first(this.ctx, this.part, id(ns, "ns", 64), id(key, "key", 256));
     return r ? toEntry(r) : null;
   }
 
@@ -52,42 +95,13 @@ export class Kv extends Repo implements KvRepo {
       opts.expectedVersion === undefined
         ? undefined
         : count(opts.expectedVersion, "expectedVersion");
-    let r: KvTable | undefined;
-    if (expected === undefined) {
-      r = await this.db
-        .insertInto("kv")
-        .values(row)
-        .onConflict((oc) =>
-          oc.columns(["part", "ns", "key"]).doUpdateSet((eb) => ({
-            value: row.value,
-            version: eb("kv.version", "+", 1),
-            updated_at: row.updated_at,
-          })),
-        )
-        .returningAll()
-        .executeTakeFirst();
-    } else if (expected === 0) {
-      r = await this.db
-        .insertInto("kv")
-        .values(row)
-        .onConflict((oc) => oc.columns(["part", "ns", "key"]).doNothing())
-        .returningAll()
-        .executeTakeFirst();
-    } else {
-      r = await this.db
-        .updateTable("kv")
-        .set((eb) => ({
-          value: row.value,
-          version: eb("version", "+", 1),
-          updated_at: row.updated_at,
-        }))
-        .where("part", "=", this.part)
-        .where("ns", "=", row.ns)
-        .where("key", "=", row.key)
-        .where("version", "=", expected)
-        .returningAll()
-        .executeTakeFirst();
-    }
+    const args = [row.part, row.ns, row.key, row.value, row.updated_at] as const;
+    const r =
+      expected === undefined
+        ? await UPSERT.first(this.ctx, ...args)
+        : expected === 0
+          ? await CREATE.first(this.ctx, ...args)
+          : await SWAP.first(this.ctx, ...args, expected);
     if (!r) {
       throw new StoreError(
         "VERSION_CONFLICT",
@@ -98,13 +112,7 @@ export class Kv extends Repo implements KvRepo {
   }
 
   async delete(ns: string, key: string): Promise<boolean> {
-    const r = await this.db
-      .deleteFrom("kv")
-      .where("part", "=", this.part)
-      .where("ns", "=", id(ns, "ns", 64))
-      .where("key", "=", id(key, "key", 256))
-      .executeTakeFirst();
-    return num(r.numDeletedRows) > 0;
+    return (await DELETE.affected(this.ctx, this.part, id(ns, "ns", 64), id(key, "key", 256))) > 0;
   }
 
   async list(ns: string, page: Page & { prefix?: string } = {}): Promise<KvEntry[]> {

@@ -1,9 +1,34 @@
 import { randomBytes } from "node:crypto";
 import { StoreError } from "../errors.js";
+import { prepared } from "../prepared.js";
 import type { NoncesTable } from "../schema.js";
 import type { ConsumeResult, IssuedNonce, NoncesRepo } from "../types.js";
 import { count, optId } from "../validate.js";
 import { num, Repo } from "./base.js";
+
+const ISSUE = prepared(
+  5,
+  (db, part: string, nonce: string, subject: string | null, issuedAt: number, expiresAt: number) =>
+    db.insertInto("nonces").values({
+      part,
+      nonce,
+      subject,
+      issued_at: issuedAt,
+      expires_at: expiresAt,
+      consumed_at: null,
+    }),
+);
+
+const CONSUME = prepared(3, (db, part: string, nonce: string, at: number) =>
+  db
+    .updateTable("nonces")
+    .set({ consumed_at: at })
+    .where("part", "=", part)
+    .where("nonce", "=", nonce)
+    .where("consumed_at", "is", null)
+    .where("expires_at", ">", at)
+    .returning(["nonce", "subject", "issued_at", "expires_at"]),
+);
 
 /** Our nonces are 43 characters; anything longer than this was never issued. */
 const MAX_NONCE = 128;
@@ -32,7 +57,7 @@ export class Nonces extends Repo implements NoncesRepo {
       consumed_at: null,
     };
     row.expires_at = row.issued_at + ttl;
-    await this.db.insertInto("nonces").values(row).execute();
+    await ISSUE.execute(this.ctx, row.part, row.nonce, row.subject, row.issued_at, row.expires_at);
     return toIssued(row);
   }
 
@@ -45,15 +70,7 @@ export class Nonces extends Repo implements NoncesRepo {
     // One statement decides: the first UPDATE to reach the row sets consumed_at; a concurrent
     // one waits for its row lock (PostgreSQL) or for the connection (SQLite) and then no
     // longer matches `consumed_at is null`.
-    const won = await this.db
-      .updateTable("nonces")
-      .set({ consumed_at: t })
-      .where("part", "=", this.part)
-      .where("nonce", "=", nonce)
-      .where("consumed_at", "is", null)
-      .where("expires_at", ">", t)
-      .returning(["nonce", "subject", "issued_at", "expires_at"])
-      .executeTakeFirst();
+    const won = await CONSUME.first(this.ctx, this.part, nonce, t);
     if (won) return { status: "ok", nonce: toIssued(won) };
     const seen = await this.db
       .selectFrom("nonces")

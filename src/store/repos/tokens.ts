@@ -5,10 +5,15 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { canonicalJson } from "../canonical.js";
 import { StoreError } from "../errors.js";
+import { prepared } from "../prepared.js";
 import type { TokensTable } from "../schema.js";
 import type { Page, TokenCheck, TokenRecord, TokensRepo } from "../types.js";
 import { count, id, limitOf, list, optText } from "../validate.js";
 import { num, Repo } from "./base.js";
+
+const BY_HASH = prepared(2, (db, part: string, hash: string) =>
+  db.selectFrom("tokens").selectAll().where("part", "=", part).where("hash", "=", hash),
+);
 
 const MAX_TOKEN = 256;
 
@@ -77,12 +82,7 @@ export class Tokens extends Repo implements TokensRepo {
       return { status: "unknown" };
     }
     const t = this.time(now);
-    const r = await this.db
-      .selectFrom("tokens")
-      .selectAll()
-      .where("part", "=", this.part)
-      .where("hash", "=", tokenDigest(token))
-      .executeTakeFirst();
+    const r = await BY_HASH.first(this.ctx, this.part, tokenDigest(token));
     if (!r) return { status: "unknown" };
     if (r.revoked_at !== null && r.revoked_at <= t) return { status: "revoked" };
     if (r.expires_at !== null && r.expires_at <= t) return { status: "expired" };

@@ -1,12 +1,33 @@
 import { randomUUID } from "node:crypto";
 import { canonicalJson } from "../canonical.js";
 import { StoreError } from "../errors.js";
+import { argsOf, prepared, rowOf } from "../prepared.js";
 import type { VerdictsTable } from "../schema.js";
 import type { Verdict, VerdictInput, VerdictRecord, VerdictsRepo } from "../types.js";
 import { id, limitOf, list, oneOf, optText } from "../validate.js";
 import { num, Repo } from "./base.js";
 
 const VERDICTS: readonly Verdict[] = ["approved", "denied"];
+
+const COLUMNS = [
+  "id",
+  "part",
+  "nonce",
+  "imei",
+  "verdict",
+  "reasons",
+  "evidence_hash",
+  "signed",
+  "created_at",
+] as const satisfies readonly (keyof VerdictsTable)[];
+
+const RECORD = prepared(COLUMNS.length, (db, ...v: unknown[]) =>
+  db
+    .insertInto("verdicts")
+    .values(rowOf<VerdictsTable>(COLUMNS, v))
+    .onConflict((oc) => oc.columns(["part", "nonce"]).doNothing())
+    .returningAll(),
+);
 
 function toRecord(r: VerdictsTable): VerdictRecord {
   return {
@@ -43,19 +64,13 @@ export class Verdicts extends Repo implements VerdictsRepo {
     };
     // The unique (part, nonce) constraint makes the second writer a no-op, even when two
     // retries race; then both read the one row that won.
-    const inserted = await this.db
-      .insertInto("verdicts")
-      .values(row)
-      .onConflict((oc) => oc.columns(["part", "nonce"]).doNothing())
-      .returningAll()
-      .executeTakeFirst()
-      .catch((err: unknown) => {
-        if (!this.ctx.backend.isUniqueViolation(err)) throw err;
-        throw new StoreError("ALREADY_EXISTS", "verdict id is already used", {
-          field: "id",
-          cause: err,
-        });
+    const inserted = await RECORD.first(this.ctx, ...argsOf(row, COLUMNS)).catch((err: unknown) => {
+      if (!this.ctx.backend.isUniqueViolation(err)) throw err;
+      throw new StoreError("ALREADY_EXISTS", "verdict id is already used", {
+        field: "id",
+        cause: err,
       });
+    });
     if (inserted) return { created: true, verdict: toRecord(inserted) };
     const first = await this.byNonce(row.nonce);
     if (!first) throw new StoreError("ALREADY_EXISTS", "verdict id is already used");

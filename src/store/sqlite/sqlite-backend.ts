@@ -22,7 +22,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Sqlite from "better-sqlite3";
-import { Kysely, type SqliteDatabase, SqliteDialect, sql } from "kysely";
+import { CompiledQuery, Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
 import type { Backend, BulkInventoryRow } from "../backend.js";
 import { StoreError } from "../errors.js";
 import type { Database } from "../schema.js";
@@ -44,6 +44,8 @@ export interface SqliteBackendOptions {
  * microseconds; the hot pages of an activation (index roots, audit head) stay cached.
  */
 const DEFAULT_CACHE_KIB = 8_192;
+
+const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
 
 /** Rows per multi-row INSERT: 14 × 50 bound values, far below SQLite's limit. */
 const MULTI = 50;
@@ -245,7 +247,7 @@ export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
     db,
     rowLocks: false,
     async begin(conn: Kysely<Database>) {
-      await sql`begin immediate`.execute(conn);
+      await conn.executeQuery(BEGIN_IMMEDIATE);
     },
     async migrationSchema() {
       return undefined;
