@@ -143,6 +143,11 @@ describe("dmguard device migrate", () => {
     assert.equal(m.code, 3);
     assert.equal(m.body.verdict, "denied");
     assert.deepEqual(m.body.reasons, ["SUBSIDY_LOCKED"]);
+    // What the device has after the command, as status shows it: acme's full access, not the
+    // "limited" globex would have given.
+    assert.equal(before.body.networkAccess, "full");
+    assert.equal(m.body.networkAccess, before.body.networkAccess);
+    assert.equal(m.body.toggleKey, before.body.toggleKey);
     assert.deepEqual((await json(["device", "status", dir, "--json"])).body, before.body);
     const b = await runCli([
       "carrier",

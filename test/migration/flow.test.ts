@@ -18,6 +18,7 @@ import {
   lookup,
   type MigrationStack,
   makeMigrationStack,
+  manufacture,
   migrationDelivered,
   setCustody,
 } from "./helpers.js";
@@ -107,6 +108,10 @@ for (const backend of ["sqlite", "postgres"] as const) {
       const r = await migrateDevice(device, { to: "carrier:globex" });
       assert.equal(r.verdict, "denied");
       assert.deepEqual(r.reasons, ["SUBSIDY_LOCKED"]);
+      // The device's access after the command: still acme's full access, not globex's "limited".
+      assert.equal(before.networkAccess, "full");
+      assert.equal(r.networkAccess, "full");
+      assert.equal(r.toggleKey, 0);
       assert.deepEqual(await device.status(), before);
       assert.equal((await lookup(s, "globex", record.imei)).status, 404);
       await device.close();
@@ -131,6 +136,22 @@ for (const backend of ["sqlite", "postgres"] as const) {
       const r = await migrateDevice(device, { to: "carrier:globex" });
       assert.equal(r.verdict, "denied");
       assert.deepEqual(r.reasons, ["ROOT_SU"]);
+      assert.equal(r.networkAccess, before.networkAccess, "the access acme gave, unchanged");
+      assert.deepEqual(await device.status(), before);
+      assert.equal((await lookup(s, "globex", record.imei)).status, 404);
+      await device.close();
+    });
+
+    test("never activated and tampered: denied; its access reads limited (CONTRACT has no none)", async () => {
+      const { device, record } = await manufacture(s, "acme");
+      await tamperDevice(device.dir, "su");
+      const before = await device.status();
+      assert.equal(before.networkAccess, "none");
+      const r = await migrateDevice(device, { to: "carrier:globex" });
+      assert.equal(r.verdict, "denied");
+      assert.ok(r.reasons.includes("ROOT_SU"), r.reasons.join(" "));
+      assert.equal(r.networkAccess, "limited");
+      assert.equal(r.toggleKey, 1);
       assert.deepEqual(await device.status(), before);
       assert.equal((await lookup(s, "globex", record.imei)).status, 404);
       await device.close();

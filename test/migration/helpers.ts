@@ -2,28 +2,17 @@
 // migration configured: each carrier asks the platform with its own token and tells the other
 // carrier directly. Real HTTP on port 0, real SQLite in a temp dir, real keystores (the
 // platform's its own), real emulated devices that pin both carriers' and the platform's keys.
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import type { JWK } from "jose";
 import {
   createRootApp,
   issueAdminToken,
   issueMigrationPeerToken,
   registerCarrier,
 } from "../../src/carrier/index.js";
-import {
-  activateDevice,
-  createOemCa,
-  type Device,
-  type ManufactureRecord,
-  manufactureDevice,
-  type OemCa,
-  type SlotCount,
-} from "../../src/device/index.js";
-import { importRecipientPublicKey, sealDeviceKey } from "../../src/keystore/hpke-suite.js";
+import { activateDevice, type OemCa, type SlotCount } from "../../src/device/index.js";
 import { type Keystore, openSoftwareKeystore } from "../../src/keystore/index.js";
 import { getRecord, putRecord } from "../../src/platform/custody/records.js";
 import {
@@ -33,15 +22,23 @@ import {
   registerPlatform,
 } from "../../src/platform/index.js";
 import { openStore, type Store, sqliteUrlFor } from "../../src/store/index.js";
+import {
+  type Call,
+  type Clock,
+  caller,
+  type MadeDevice,
+  makeClock,
+  manufactureFor,
+  type PinnedKey,
+  pinnedVerdictKeys,
+  testOemCa,
+} from "../helpers/stack.js";
 import { BACKENDS as STORE_BACKENDS } from "../store/backends.js";
+
+export type { Clock, MadeDevice };
 
 export const CARRIERS = ["acme", "globex"] as const;
 export type CarrierId = (typeof CARRIERS)[number];
-
-export interface Clock {
-  now: number | null;
-  read: () => number;
-}
 
 export interface MigrationStack {
   root: string;
@@ -58,7 +55,7 @@ export interface MigrationStack {
   clock: Clock;
   carrierAdmin: Record<CarrierId, string>;
   carrierToken: Record<CarrierId, string>;
-  pinned: Array<{ carrier: string; jwk: JWK }>;
+  pinned: PinnedKey[];
   /** acme's migration peer token for globex (with `direct`). */
   peerToken: string;
   /** Every HTTP body the app received or sent (for the key-confidentiality test). */
@@ -67,11 +64,9 @@ export interface MigrationStack {
   logs: string[];
   /** Set to make the platform or acme's server unreachable for the carriers (then clear it). */
   outage: { platform: boolean; acme: boolean };
-  call(path: string, init?: { json?: unknown; token?: string; method?: string }): Promise<Response>;
+  call: Call;
   close(): Promise<void>;
 }
-
-let sharedCa: Promise<OemCa> | undefined;
 
 export async function makeMigrationStack(
   opts: {
@@ -88,7 +83,7 @@ export async function makeMigrationStack(
   } = {},
 ): Promise<MigrationStack> {
   const root = await mkdtemp(join(tmpdir(), "dmguard-migration-"));
-  const clock: Clock = { now: null, read: () => clock.now ?? Date.now() };
+  const clock = makeClock();
   const dataDir = join(root, "data");
   const platformKeystoreDir = join(root, "platform-keystore");
   const carrierKeystoreDir = join(root, "carrier-keystore");
@@ -101,8 +96,7 @@ export async function makeMigrationStack(
     : await openStore(sqliteUrlFor(dataDir), { now: clock.read });
   const carrierKs = await openSoftwareKeystore({ dir: carrierKeystoreDir });
   const platformKs = await openSoftwareKeystore({ dir: platformKeystoreDir });
-  sharedCa ??= createOemCa({ name: "Test OEM" });
-  const ca = await sharedCa;
+  const ca = await testOemCa();
   const oemCaCertificatePems = [ca.certificatePem];
   let base = "";
   const tokens = {} as Record<CarrierId, string>;
@@ -176,25 +170,8 @@ export async function makeMigrationStack(
       })
     ).token;
   }
-  const call: MigrationStack["call"] = (path, init = {}) => {
-    const headers: Record<string, string> = {};
-    if (init.json !== undefined) headers["content-type"] = "application/json";
-    if (init.token) headers.authorization = `Bearer ${init.token}`;
-    const body = init.json !== undefined ? JSON.stringify(init.json) : undefined;
-    return fetch(`${base}${path}`, {
-      method: init.method ?? (body !== undefined ? "POST" : "GET"),
-      headers,
-      ...(body !== undefined ? { body } : {}),
-    });
-  };
-  const pinned: MigrationStack["pinned"] = [];
-  for (const c of CARRIERS) {
-    const own = (await (await call(`/carriers/${c}/verdict-key`)).json()) as { jwk: JWK };
-    const plat = (await (await call(`/platform/carriers/${c}/verdict-key`)).json()) as {
-      jwk: JWK;
-    };
-    pinned.push({ carrier: c, jwk: own.jwk }, { carrier: c, jwk: plat.jwk });
-  }
+  const call = caller(() => base);
+  const pinned = Object.values(await pinnedVerdictKeys(call, CARRIERS)).flat();
   return {
     root,
     dataDir,
@@ -234,83 +211,20 @@ function bodyText(b: unknown): string {
   return JSON.stringify(b);
 }
 
-export interface MadeDevice {
-  device: Device;
-  record: ManufactureRecord;
-  /** Slot 0's raw key, known to the test only so it can search storage and traffic for it. */
-  slotKey: Uint8Array;
-}
-
-let serial = 0;
-
 /**
- * The factory line for `carrier`: a slot key the test holds, wrapped by HPKE to the carrier's
- * keystore and to the platform (custody deposit), the device in the carrier's inventory.
+ * The factory line for `carrier` (../helpers/stack.ts): the device pins both carriers' and the
+ * platform's keys, so it can migrate to either carrier.
  */
-export async function manufacture(
+export function manufacture(
   s: MigrationStack,
   carrier: CarrierId,
   opts: { contractEnd?: string | null; slots?: SlotCount } = {},
 ): Promise<MadeDevice> {
-  serial += 1;
-  const slotKey = new Uint8Array(randomBytes(32));
-  const kid = randomBytes(16).toString("hex");
-  const owner = `carrier:${carrier}`;
-  const { device, record } = await manufactureDevice(join(s.root, `dev-${serial}`), {
-    model: "dmg-phone-1",
-    carrier,
-    oemCa: s.ca,
+  return manufactureFor(s, carrier, {
     verdictKeys: s.pinned,
-    serverUrl: s.base,
-    slotKey,
-    kid,
+    contractEnd: opts.contractEnd ?? null,
     ...(opts.slots ? { slots: opts.slots } : {}),
   });
-  await s.carrierKs.importDeviceKey(
-    owner,
-    await sealDeviceKey(
-      await importRecipientPublicKey(await s.carrierKs.transportPublicKey()),
-      owner,
-      kid,
-      slotKey,
-    ),
-  );
-  const inv = await s.call(`/carriers/${carrier}/inventory?mode=upsert`, {
-    token: s.carrierAdmin[carrier],
-    json: [
-      {
-        imei: record.imei,
-        meid: record.meid,
-        esn: record.esn,
-        model: record.model,
-        kid,
-        attestationKey: record.attestationCertificatePem,
-        contractEnd: opts.contractEnd ?? null,
-      },
-    ],
-  });
-  if (inv.status !== 200) throw new Error(`inventory: ${inv.status} ${await inv.text()}`);
-  const transport = (await (await s.call("/platform/transport-key")).json()) as { jwk: unknown };
-  const res = await s.call(`/platform/custody/${carrier}/devices/${record.imei}`, {
-    method: "PUT",
-    token: s.carrierToken[carrier],
-    json: {
-      meid: record.meid,
-      esn: record.esn,
-      model: record.model,
-      kid,
-      attestationKey: record.attestationCertificatePem,
-      contractEnd: opts.contractEnd ?? null,
-      wrappedKey: await sealDeviceKey(
-        await importRecipientPublicKey(transport.jwk),
-        owner,
-        kid,
-        slotKey,
-      ),
-    },
-  });
-  if (res.status !== 200) throw new Error(`deposit: ${res.status} ${await res.text()}`);
-  return { device, record, slotKey };
 }
 
 /** Manufactured for `carrier` and activated there (approved, its profile provisioned). */

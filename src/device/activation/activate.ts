@@ -2,8 +2,8 @@ import { crashPoint } from "../../fault/crash-point.js";
 import type { Encoding } from "../../omadm/model/message.js";
 import type { DmTransport } from "../../omadm/session/index.js";
 import type { Device, LastVerdict } from "../device.js";
-import { writeEnterpriseDecision } from "../normal/device-files.js";
-import { DeviceDmClient, type DmSessionResult } from "../normal/dm-client.js";
+import { type DeviceConfig, writeEnterpriseDecision } from "../normal/device-files.js";
+import type { DeviceDmClient, DmSessionResult } from "../normal/dm-client.js";
 import { DM_TRIGGERS, type DmTrigger, isDmTrigger } from "../normal/dm-triggers.js";
 import { CarrierActivationApi } from "./carrier-api.js";
 import { runDmSession } from "./dm-session.js";
@@ -51,9 +51,12 @@ export interface ActivationResult extends LastVerdict {
   dmSession: DmSessionSummary | null;
 }
 
-async function defaultVia(device: Device): Promise<string> {
-  const config = await device.config();
-  if (config) return `carrier:${config.carrier}`;
+/**
+ * The carrier whose slot key proves the device by default: the one it was made for (device.json,
+ * read once by the caller), else slot 0's.
+ */
+async function homeCarrier(device: Device, config: DeviceConfig | null): Promise<Via> {
+  if (config) return parseVia(`carrier:${config.carrier}`);
   const slot0 = (await device.status()).slots[0];
   if (!slot0) {
     throw new ActivationError(
@@ -61,13 +64,12 @@ async function defaultVia(device: Device): Promise<string> {
       "the device has no carrier key: give --via carrier:ID",
     );
   }
-  return `carrier:${slot0.carrier}`;
+  return parseVia(`carrier:${slot0.carrier}`);
 }
 
-/** The server URL given (`--server`), else the one learned at manufacture. */
-export async function serverUrlOf(device: Device, given: string | undefined): Promise<string> {
+/** The server URL given (`--server`), else the one learned at manufacture (`config`). */
+export function serverUrlOf(given: string | undefined, config: DeviceConfig | null): string {
   if (given !== undefined) return given;
-  const config = await device.config();
   if (!config) {
     throw new ActivationError(
       "SERVER_URL_INVALID",
@@ -88,11 +90,12 @@ export async function activateDevice(
       `--trigger must be one of ${DM_TRIGGERS.join(", ")}`,
     );
   }
-  const via: Via = parseVia(opts.via ?? (await defaultVia(device)));
+  const config = await device.config();
+  const via: Via = opts.via !== undefined ? parseVia(opts.via) : await homeCarrier(device, config);
   // Through an enterprise the device still proves possession of its own carrier's slot key.
-  const carrier = via.kind === "carrier" ? via.id : parseVia(await defaultVia(device)).id;
+  const carrier = via.kind === "carrier" ? via.id : (await homeCarrier(device, config)).id;
   const api = new CarrierActivationApi({
-    baseUrl: await serverUrlOf(device, opts.serverUrl),
+    baseUrl: serverUrlOf(opts.serverUrl, config),
     carrier,
     ...(via.kind === "enterprise" ? { enterprise: via.id } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
@@ -108,16 +111,17 @@ export async function activateDevice(
   const outcome = await device.acceptVerdict(answer.verdict);
   crashPoint("device.activation.verdict-accepted");
 
-  // Step 7.
+  // Step 7. One DM client serves the session and, after an enterprise's denial, the withdrawal.
+  let client: DeviceDmClient | null = null;
   let dm: DmSessionResult | null = null;
   if (answer.dmAccount !== null) {
-    dm = await runDmSession(
+    ({ client, result: dm } = await runDmSession(
       device,
       answer.dmAccount,
       trigger,
       opts,
       `${outcome.verdict} by ${outcome.carrier}, but the DM session failed`,
-    );
+    ));
   }
   let session: DmSessionSummary | null = null;
   if (dm) {
@@ -126,7 +130,7 @@ export async function activateDevice(
   }
   if (via.kind === "enterprise") {
     if (answer.decision !== "approved") {
-      await (await DeviceDmClient.open(device.dir, device)).withdrawEnterprise(via.id);
+      await (client ?? (await device.dmClient())).withdrawEnterprise(via.id);
     }
     const decided = {
       verdict: answer.decision,

@@ -1,7 +1,7 @@
 import type { Encoding } from "../../omadm/model/message.js";
 import type { DmTransport } from "../../omadm/session/index.js";
 import type { Device } from "../device.js";
-import { DeviceDmClient, type DmSessionResult } from "../normal/dm-client.js";
+import type { DeviceDmClient, DmSessionResult } from "../normal/dm-client.js";
 import { DmClientError } from "../normal/dm-errors.js";
 import type { DmTrigger } from "../normal/dm-triggers.js";
 
@@ -16,7 +16,8 @@ export interface DmSessionOptions {
  * DESIGN.md step 7, shared by activation and migration: installs the DM account the verdict
  * response carried and runs one client-initiated session with it. A failure keeps its code and
  * gains `context` in front (the verdict already stands in the TSZ, so the message says what a
- * retry will find).
+ * retry will find). Returns the client too, its tree as the session left it, for a caller with
+ * more to do in that tree (activate.ts: an enterprise's denial withdraws its content).
  */
 export async function runDmSession(
   device: Device,
@@ -24,17 +25,18 @@ export async function runDmSession(
   trigger: DmTrigger,
   opts: DmSessionOptions,
   context: string,
-): Promise<DmSessionResult> {
+): Promise<{ client: DeviceDmClient; result: DmSessionResult }> {
   try {
-    const client = await DeviceDmClient.open(device.dir, device);
+    const client = await device.dmClient();
     const account = await client.installAccount(dmAccount);
-    return await client.session({
+    const result = await client.session({
       trigger,
       serverId: account.serverId,
       ...(opts.encoding ? { encoding: opts.encoding } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.dmTransport ? { transport: opts.dmTransport } : {}),
     });
+    return { client, result };
   } catch (err) {
     if (!(err instanceof DmClientError)) throw err;
     throw new DmClientError(err.code, `${context}: ${err.message}`);

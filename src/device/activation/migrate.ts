@@ -1,7 +1,7 @@
 import { crashPoint } from "../../fault/crash-point.js";
 import type { Encoding } from "../../omadm/model/message.js";
 import type { DmTransport } from "../../omadm/session/index.js";
-import type { Device } from "../device.js";
+import type { Device, DeviceStatus } from "../device.js";
 import { type ActivationResult, type DmSessionSummary, serverUrlOf } from "./activate.js";
 import { CarrierActivationApi } from "./carrier-api.js";
 import { runDmSession } from "./dm-session.js";
@@ -36,12 +36,22 @@ export interface MigrateOptions {
   dmTransport?: DmTransport;
 }
 
+/**
+ * CONTRACT.md `device migrate --json`. `verdict`, `reasons` and `carrier` are B's answer;
+ * `toggleKey` and `networkAccess` are the device's after the command, as `device status` shows
+ * them: B's after an approval, still A's after a denial.
+ */
 export type MigrationResult = Omit<ActivationResult, "trigger"> & {
   /** The carrier whose key proved the device (the one it leaves). */
   from: string;
   /** Where B's key is, once deposited. */
   slot: { index: number; kid: string; alreadyPresent: boolean } | null;
 };
+
+/** The device's network access as CONTRACT.md's `migrate --json` field can say it. */
+function reportedAccess(access: DeviceStatus["networkAccess"]): MigrationResult["networkAccess"] {
+  return access === "none" ? "limited" : access;
+}
 
 /** The carrier the device leaves: its active one, else the first other carrier holding a slot. */
 async function sourceCarrier(device: Device, to: string): Promise<string> {
@@ -82,7 +92,7 @@ export async function migrateDevice(
     );
   }
   const api = new CarrierActivationApi({
-    baseUrl: await serverUrlOf(device, opts.serverUrl),
+    baseUrl: serverUrlOf(opts.serverUrl, await device.config()),
     carrier: to,
     flow: "migration",
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
@@ -96,12 +106,16 @@ export async function migrateDevice(
   const outcome = await device.acceptVerdict(answer.verdict);
   crashPoint("device.migration.after-verdict");
 
-  if (outcome.verdict !== "approved" || answer.dmAccount === null) {
+  if (outcome.verdict !== "approved") {
+    // B's verdict changed nothing: the device keeps the network access it had (A's, as `device
+    // status` shows), not the access B would have given. CONTRACT.md's field has no "none", so
+    // a device that never had a verdict reports "limited", as the approved path does.
+    const after = await device.status();
     return {
       verdict: outcome.verdict,
       reasons: outcome.reasons,
-      toggleKey: outcome.toggleKey,
-      networkAccess: outcome.networkAccess,
+      toggleKey: after.toggleKey,
+      networkAccess: reportedAccess(after.networkAccess),
       carrier: outcome.carrier,
       via: outcome.via,
       profile: null,
@@ -110,8 +124,14 @@ export async function migrateDevice(
       slot: null,
     };
   }
+  if (answer.dmAccount === null) {
+    throw new ActivationError(
+      "KEY_DEPOSIT_FAILED",
+      `approved by ${to}, but its answer carried no DM account: no key can come; nothing was deposited`,
+    );
+  }
 
-  const dm = await runDmSession(
+  const { result: dm } = await runDmSession(
     device,
     answer.dmAccount,
     "new-network",
@@ -134,7 +154,7 @@ export async function migrateDevice(
     verdict: "approved",
     reasons: [],
     toggleKey: after.toggleKey,
-    networkAccess: after.networkAccess === "none" ? "limited" : after.networkAccess,
+    networkAccess: reportedAccess(after.networkAccess),
     carrier: to,
     via: `carrier:${to}`,
     profile: dm.profile ? { ...dm.profile } : null,
