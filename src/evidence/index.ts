@@ -1,7 +1,8 @@
 /**
  * The device↔server wire formats (EVIDENCE.md): evidence claims, the key proof, the key check
- * value, verdict claims, the OEMID, the reason-code vocabulary, and the verification steps every
- * server makes alike (verify/: decode, attestation, key proof, device reasons). Shared by the
+ * value, verdict claims, the OEMID, the reason-code vocabulary, the migration key's DM node, and
+ * the verification steps every server makes alike (verify/: decode, attestation, key proof,
+ * device reasons). Shared by the
  * device emulator and the servers, so neither imports the other.
  * Imports node:crypto, jose, @peculiar/x509 (through x509.ts) and src/identity only.
  */
@@ -11,6 +12,7 @@ export {
   loadTrustAnchors,
   MAX_CHAIN,
   MAX_EVIDENCE_CHARS,
+  pemOf,
   type TrustAnchor,
   verifyAttestation,
 } from "./attestation.js";
@@ -35,6 +37,7 @@ export {
   keyProofInput,
   verifyKeyProof,
 } from "./key-proof.js";
+export { MIGRATION_KEY_URI } from "./migration-node.js";
 export { oemIdOf } from "./oem-id.js";
 export {
   DEVICE_REASONS,

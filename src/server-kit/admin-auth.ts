@@ -1,9 +1,9 @@
 import type { FastifyRequest } from "fastify";
 import type { PartStore, Store } from "../store/index.js";
+import { bearerToken } from "./bearer.js";
 
 /** The scope an admin token must carry. */
 export const ADMIN_SCOPE = "admin";
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/;
 
 /**
  * Mints an admin token of `owner` (`carrier:<id>`, `enterprise:<id>`; for `dmguard up` and
@@ -41,8 +41,8 @@ export async function requireAdminToken(
   req: FastifyRequest,
   refusal: () => Error,
 ): Promise<void> {
-  const m = BEARER.exec(req.headers.authorization ?? "");
-  const check = m ? await scope.part.tokens.check(m[1]!, scope.now()) : null;
+  const token = bearerToken(req);
+  const check = token === null ? null : await scope.part.tokens.check(token, scope.now());
   if (
     check?.status !== "ok" ||
     !check.token.holders.includes(scope.owner) ||

@@ -11,6 +11,7 @@ export {
   issueOwnerAdminToken,
   requireAdminToken,
 } from "./admin-auth.js";
+export { bearerToken } from "./bearer.js";
 export {
   clientNameFor,
   DM_ACCOUNTS_NS,

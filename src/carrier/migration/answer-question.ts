@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { addDeviceReasons, checkAttestation, checkKeyProof } from "../../evidence/index.js";
+import { bearerToken } from "../../server-kit/index.js";
 import {
   type MigrationAnswer,
   migrationAnswer,
@@ -22,7 +23,6 @@ import { decodeEvidence } from "../verify/steps/decode-evidence.js";
  * `migration-peer`) may ask; the answer carries no record and no key.
  */
 export const PEER_SCOPE = "migration-peer";
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/;
 
 /** A token for carrier `peer` to ask carrier `carrierId` about its devices (shown once). */
 export function issueMigrationPeerToken(
@@ -51,8 +51,8 @@ export async function issuePeerToken(
 
 /** The asking carrier's id, from its peer token; 401 otherwise. */
 export async function requirePeer(ctx: CarrierContext, req: FastifyRequest): Promise<string> {
-  const m = BEARER.exec(req.headers.authorization ?? "");
-  const check = m ? await ctx.part.tokens.check(m[1]!, ctx.now()) : null;
+  const token = bearerToken(req);
+  const check = token === null ? null : await ctx.part.tokens.check(token, ctx.now());
   const holder = check?.status === "ok" ? check.token.holders[0] : undefined;
   if (
     check?.status !== "ok" ||

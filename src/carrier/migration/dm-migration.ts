@@ -1,3 +1,16 @@
+/**
+ * The new carrier's DM session with a migrating device (PROFILE_MO.md "Migration"): package 2
+ * carries the profile and then the key — a Replace of MIGRATION_KEY_URI (src/evidence/
+ * migration-node.ts) with the wrapped key of the migration row. The device stages the profile
+ * before its TSZ takes the key and applies it right after (DM_CLIENT.md "Migration"), so it
+ * never holds this carrier's key without its profile. A 200 for the key: deposited, and the
+ * profile's statuses say whether it is in. Any other status fails the migration: the device
+ * dropped the profile, the row says why.
+ *
+ * Crash points: `carrier.migration.key-status-received`, `carrier.migration.deposit-recorded`,
+ * `carrier.migration.profile-recorded`.
+ */
+import { MIGRATION_KEY_URI } from "../../evidence/index.js";
 import { crashPoint } from "../../fault/crash-point.js";
 import type { CommandResponse, OutCommand, ServerSessionView } from "../../omadm/session/index.js";
 import { DM_ACCOUNTS_NS, provisioningOutcome } from "../../server-kit/index.js";
@@ -7,19 +20,6 @@ import { buildProfile, type Profile } from "../dm/profile.js";
 import { PROFILE_ROOT, profileCommands } from "../dm/profile-tree.js";
 import { kickMigrationDelivery, queueMigrationFinish } from "./finish.js";
 import { getMigration, type MigrationRow, putMigration } from "./rows.js";
-
-/**
- * The new carrier's DM session with a migrating device (PROFILE_MO.md "Migration"): package 2
- * carries the profile and then the key — a Replace of MIGRATION_KEY_URI with the wrapped key of
- * the migration row. The device stages the profile before its TSZ takes the key and applies it
- * right after (DM_CLIENT.md "Migration"), so it never holds this carrier's key without its
- * profile. A 200 for the key: deposited, and the profile's statuses say whether it is in. Any
- * other status fails the migration: the device dropped the profile, the row says why.
- *
- * Crash points: `carrier.migration.key-status-received`, `carrier.migration.deposit-recorded`,
- * `carrier.migration.profile-recorded`.
- */
-export const MIGRATION_KEY_URI = "./Vendor/dmguard/Migration/WrappedKey";
 
 interface MigrationPlan {
   imei: string;

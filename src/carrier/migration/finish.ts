@@ -19,7 +19,9 @@ import { getMigration, type MigrationRow, putMigration } from "./rows.js";
  * the platform sync's loop (src/carrier/platform-sync/deliver.ts) with its backoff: a platform
  * or a carrier A that is down gets them once it is back, without the device doing anything.
  * Each delivery sets its flag in the migration row and is audited (`migration-custody-deposited`,
- * `migration-source-notified`); failures are logged (what and why, never a key) and retried.
+ * `migration-source-notified`); failures are logged (what and why, never a key) and retried,
+ * unless A refused the notice for good (REFUSED_FOR_GOOD): then the job is dropped, logged and
+ * audited (`migration-finish-dropped`, with A's answer); the row's `sourceNotified` stays false.
  *
  * Crash point: `carrier.migration.after-custody` (deposited at the platform, flag not yet set).
  */
@@ -80,7 +82,20 @@ export function startMigrationDelivery(app: FastifyInstance, ctx: CarrierContext
     // The URL and token of the platform sync are unused here: each row has its own sender.
     { url: "", token: "", ...d },
     ctx.now,
-    { ns: MIGRATION_OUTBOX_NS, name: "migration-finish", send: (row) => send(ctx, row) },
+    {
+      ns: MIGRATION_OUTBOX_NS,
+      name: "migration-finish",
+      send: async (row) => {
+        const outcome = await send(ctx, row);
+        if (outcome.kind === "dropped") {
+          app.log.warn(
+            { job: row.event, imei: row.imei, why: outcome.why },
+            "migration-finish: dropped, not retried",
+          );
+        }
+        return outcome;
+      },
+    },
   );
   outbox.warn = (msg, err) => app.log.warn(err === undefined ? {} : { err }, msg);
   outboxes.set(ctx, outbox);
@@ -150,10 +165,30 @@ async function notifySource(ctx: CarrierContext, row: MigrationRow): Promise<Out
       why: `carrier ${row.from} unreachable (${cause ?? (err as Error).name})`,
     };
   }
+  if (!res.ok) {
+    const code = await errorCode(res);
+    const why = `carrier ${row.from} answered ${res.status}${code === undefined ? "" : ` ${code}`}`;
+    return REFUSED_FOR_GOOD.has(res.status) ? { kind: "dropped", why } : { kind: "retry", why };
+  }
   await res.body?.cancel();
-  if (!res.ok) return { kind: "retry", why: `carrier ${row.from} answered ${res.status}` };
   await setFlag(ctx, row, "sourceNotified", "migration-source-notified", { from: row.from });
   return { kind: "delivered", applied: true };
+}
+
+/**
+ * Answers by which the old carrier refuses the notice itself: it does not prove a device of A
+ * (400: A no longer knows the device, or the evidence does not check out with A's key), or A
+ * will never take it (410, 413, 415, 422). The same notice sent again gets the same answer, so
+ * it is dropped (audited `migration-finish-dropped`, logged). Anything else is retried: the
+ * network, a 5xx, 408 and 429, and 401/403/404 from an address or a proxy the operator can fix.
+ */
+const REFUSED_FOR_GOOD = new Set([400, 410, 413, 415, 422]);
+
+/** The catalogue code of a dmguard error answer (`{ error: { code } }`), if it is one. */
+async function errorCode(res: Response): Promise<string | undefined> {
+  const body = (await res.json().catch(() => null)) as { error?: { code?: unknown } } | null;
+  const code = body?.error?.code;
+  return typeof code === "string" && /^[A-Z_]{1,40}$/.test(code) ? code : undefined;
 }
 
 async function setFlag(

@@ -5,6 +5,7 @@ import {
   checkAttestation,
   isReasonCode,
   orderReasons,
+  pemOf,
 } from "../../evidence/index.js";
 import { crashPoint } from "../../fault/crash-point.js";
 import type { ActivationResult } from "../activation/judge-evidence.js";
@@ -139,7 +140,7 @@ export async function judgeMigration(
         custodyWrapped: key.custodyWrapped,
         hpke: c.hpke as string,
         attestationThumbprint: j.attestationThumbprint as string,
-        attestationKey: certificatePemOf(evidence),
+        attestationKey: pemOf((decodeProtectedHeader(evidence).x5c as string[])[0] ?? ""),
         model: c.model,
         meid: c.meid,
         esn: c.esn,
@@ -217,10 +218,4 @@ async function newKey(
     ...(custody ? { custody: custody as never } : {}),
   });
   return { kid, wrapped: created.wrapped, custodyWrapped: created.custodyWrapped ?? null };
-}
-
-function certificatePemOf(evidence: string): string {
-  const x5c = decodeProtectedHeader(evidence).x5c as string[];
-  const lines = (x5c[0] ?? "").match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join("\n")}\n-----END CERTIFICATE-----\n`;
 }

@@ -26,22 +26,13 @@
  *                                                       "terminatedMayPortOut": … } }
  *                                                       (src/carrier/README.md "Migration")
  */
-import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, join, resolve } from "node:path";
 import { CARRIER_ID_PATTERN, type ProfileConfig } from "../../carrier/index.js";
 import { type MigrationPolicyInput, resolvePolicy } from "../../server-kit/migration-policy.js";
-import { sqliteUrlFor } from "../../store/index.js";
-import { CliError, ExitCode } from "../exit.js";
-import { DEFAULT_HOST, DEFAULT_PORT, KEYSTORE_DIR } from "../stack/layout.js";
+import { type CommonConfig, ConfigFile } from "./config-file.js";
 
-export interface CarrierServeConfig {
+export interface CarrierServeConfig extends CommonConfig {
   carrier: string;
-  dataDir: string;
-  keystoreDir: string;
   oemCaCertificatePems: string[];
-  port: number;
-  host: string;
-  db: string;
   publicUrl?: string;
   profile?: Partial<ProfileConfig>;
   platform?: { url: string; token: string };
@@ -67,98 +58,26 @@ const FIELDS = [
   "profile",
   "platform",
   "migration",
-] as const;
-
-const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g;
-
-function bad(file: string, why: string): CliError {
-  return new CliError(`${file}: ${why}`, ExitCode.USAGE);
-}
-
-/** The PEM certificates of an OEM CA file (PEM, or an `up` folder's oem-ca.json). */
-export async function certificates(path: string, file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new CliError(
-      `${file}: cannot read oemCaCertificate ${path}: ${(err as NodeJS.ErrnoException).code}`,
-    );
-  }
-  if (text.trimStart().startsWith("{")) {
-    // An `up` folder's oem-ca.json: take the certificate, never the private key beside it.
-    try {
-      const pem = (JSON.parse(text) as { certificatePem?: unknown }).certificatePem;
-      if (typeof pem === "string") text = pem;
-    } catch {
-      throw bad(file, `oemCaCertificate ${path} is neither PEM nor an oem-ca.json`);
-    }
-  }
-  const pems = text.match(PEM_CERT) ?? [];
-  if (pems.length === 0) throw bad(file, `oemCaCertificate ${path} holds no PEM certificate`);
-  return pems.map((p) => `${p}\n`);
-}
+];
 
 export async function readCarrierConfig(file: string): Promise<CarrierServeConfig> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, "utf8"));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code)
-      throw new CliError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code}`);
-    throw bad(file, "is not valid JSON");
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw bad(file, "must hold one JSON object");
-  }
-  const c = raw as Record<string, unknown>;
-  const unknown = Object.keys(c).find((k) => !(FIELDS as readonly string[]).includes(k));
-  if (unknown !== undefined) {
-    throw bad(file, `unknown field "${unknown.slice(0, 40)}"; fields are ${FIELDS.join(", ")}`);
-  }
-  const base = dirname(resolve(file));
-  const path = (v: string) => (isAbsolute(v) ? v : join(base, v));
-  const str = (k: (typeof FIELDS)[number], required: boolean): string | undefined => {
-    const v = c[k];
-    if (v === undefined && !required) return undefined;
-    if (typeof v !== "string" || v === "") throw bad(file, `${k} must be a non-empty string`);
-    return v;
-  };
-  const carrier = str("carrier", true)!;
+  const cfg = await ConfigFile.read(file, FIELDS);
+  const carrier = cfg.str("carrier", true);
   if (!CARRIER_ID_PATTERN.test(carrier)) {
-    throw bad(file, "carrier must be 1-32 lowercase letters, digits and dashes");
+    throw cfg.bad("carrier must be 1-32 lowercase letters, digits and dashes");
   }
-  const dataDir = path(str("dataDir", true)!);
-  const port = c.port ?? DEFAULT_PORT;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw bad(file, "port must be an integer 0-65535");
-  }
-  const db = str("db", false);
-  const publicUrl = str("publicUrl", false);
-  if (publicUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(publicUrl)) {
-    throw bad(file, "publicUrl must be an http(s) URL");
-  }
-  const profile = c.profile;
+  const common = cfg.common();
+  const publicUrl = cfg.url("publicUrl", false);
+  const profile = cfg.c.profile;
   if (profile !== undefined && (typeof profile !== "object" || profile === null)) {
-    throw bad(file, "profile must be an object");
+    throw cfg.bad("profile must be an object");
   }
-  const platform = await platformOf(c.platform, file, path);
-  const migration = await migrationOf(c.migration, carrier, file, path);
+  const platform = await platformOf(cfg, cfg.c.platform);
+  const migration = await migrationOf(cfg, cfg.c.migration, carrier);
   return {
     carrier,
-    dataDir,
-    keystoreDir: path(str("keystoreDir", false) ?? join(dataDir, KEYSTORE_DIR)),
-    oemCaCertificatePems: await certificates(path(str("oemCaCertificate", true)!), file),
-    port,
-    host: str("host", false) ?? DEFAULT_HOST,
-    // A relative sqlite: path is the config folder's, like every other path here.
-    db:
-      db === undefined
-        ? sqliteUrlFor(dataDir)
-        : db.startsWith("sqlite:") && db !== "sqlite::memory:"
-          ? `sqlite:${path(db.slice(7))}`
-          : db,
+    ...common,
+    oemCaCertificatePems: await cfg.certificates("oemCaCertificate"),
     ...(publicUrl === undefined ? {} : { publicUrl }),
     ...(profile === undefined ? {} : { profile: profile as Partial<ProfileConfig> }),
     ...(platform === undefined ? {} : { platform }),
@@ -170,84 +89,65 @@ const HTTP_URL = /^https?:\/\/[^\s]+$/;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** A token given inline or in a file (relative to the config's folder), non-empty. */
-async function tokenOf(
+/** Carrier ids as keys of `where`, never this carrier's own. */
+function peerIds(
+  cfg: ConfigFile,
   o: Record<string, unknown>,
   where: string,
-  file: string,
-  path: (p: string) => string,
-): Promise<string> {
-  let token = o.token;
-  if (token === undefined && typeof o.tokenFile === "string") {
-    try {
-      token = (await readFile(path(o.tokenFile), "utf8")).trim();
-    } catch (err) {
-      throw bad(file, `${where}.tokenFile: ${(err as NodeJS.ErrnoException).code}`);
-    }
-  }
-  if (typeof token !== "string" || token === "") {
-    throw bad(file, `${where} needs a token: "token" or "tokenFile"`);
-  }
-  return token;
-}
-
-/** Carrier ids as keys of `where`, never this carrier's own. */
-function peerIds(o: Record<string, unknown>, where: string, self: string, file: string): string[] {
+  self: string,
+): string[] {
   const ids = Object.keys(o);
   for (const id of ids) {
     if (!CARRIER_ID_PATTERN.test(id)) {
-      throw bad(file, `${where}: "${id.slice(0, 40)}" is not a carrier id`);
+      throw cfg.bad(`${where}: "${id.slice(0, 40)}" is not a carrier id`);
     }
-    if (id === self) throw bad(file, `${where}: ${id} is this carrier itself`);
+    if (id === self) throw cfg.bad(`${where}: ${id} is this carrier itself`);
   }
   return ids;
 }
 
 async function migrationOf(
+  cfg: ConfigFile,
   v: unknown,
   self: string,
-  file: string,
-  path: (p: string) => string,
 ): Promise<CarrierMigrationConfig | undefined> {
   if (v === undefined) return undefined;
   if (!isObject(v)) {
-    throw bad(file, 'migration must be an object: { "direct"?, "peers"?, "policy"? }');
+    throw cfg.bad('migration must be an object: { "direct"?, "peers"?, "policy"? }');
   }
   const extra = Object.keys(v).find((k) => !["direct", "peers", "policy"].includes(k));
   if (extra !== undefined) {
-    throw bad(
-      file,
+    throw cfg.bad(
       `migration: unknown field "${extra.slice(0, 40)}"; fields are direct, peers, policy`,
     );
   }
   const out: CarrierMigrationConfig = {};
   if (v.direct !== undefined) {
     if (!isObject(v.direct)) {
-      throw bad(file, "migration.direct must be an object of carrier id → { url, token }");
+      throw cfg.bad("migration.direct must be an object of carrier id → { url, token }");
     }
     out.direct = {};
-    for (const id of peerIds(v.direct, "migration.direct", self, file)) {
+    for (const id of peerIds(cfg, v.direct, "migration.direct", self)) {
       const o = v.direct[id];
       const where = `migration.direct.${id}`;
-      if (!isObject(o)) throw bad(file, `${where} must be { "url": …, "token" | "tokenFile": … }`);
+      if (!isObject(o)) throw cfg.bad(`${where} must be { "url": …, "token" | "tokenFile": … }`);
       const unknownKey = Object.keys(o).find((k) => !["url", "token", "tokenFile"].includes(k));
       if (unknownKey !== undefined) {
-        throw bad(file, `${where}: unknown field "${unknownKey.slice(0, 40)}"`);
+        throw cfg.bad(`${where}: unknown field "${unknownKey.slice(0, 40)}"`);
       }
       if (typeof o.url !== "string" || !HTTP_URL.test(o.url)) {
-        throw bad(file, `${where}.url must be the carrier's http(s) base URL`);
+        throw cfg.bad(`${where}.url must be the carrier's http(s) base URL`);
       }
-      out.direct[id] = { url: o.url, token: await tokenOf(o, where, file, path) };
+      out.direct[id] = { url: o.url, token: await cfg.token(o, where) };
     }
   }
   if (v.peers !== undefined) {
-    if (!isObject(v.peers))
-      throw bad(file, "migration.peers must be an object of carrier id → URL");
+    if (!isObject(v.peers)) throw cfg.bad("migration.peers must be an object of carrier id → URL");
     out.peers = {};
-    for (const id of peerIds(v.peers, "migration.peers", self, file)) {
+    for (const id of peerIds(cfg, v.peers, "migration.peers", self)) {
       const url = v.peers[id];
       if (typeof url !== "string" || !HTTP_URL.test(url)) {
-        throw bad(file, `migration.peers.${id} must be the carrier's http(s) base URL`);
+        throw cfg.bad(`migration.peers.${id} must be the carrier's http(s) base URL`);
       }
       out.peers[id] = url;
     }
@@ -260,15 +160,14 @@ async function migrationOf(
       (p.subsidyLock !== undefined && typeof p.subsidyLock !== "string") ||
       (p.terminatedMayPortOut !== undefined && typeof p.terminatedMayPortOut !== "boolean")
     ) {
-      throw bad(
-        file,
+      throw cfg.bad(
         'migration.policy must be { "subsidyLock": "…", "terminatedMayPortOut": true|false }',
       );
     }
     try {
       resolvePolicy(p as MigrationPolicyInput);
     } catch (err) {
-      throw bad(file, `migration.policy: ${(err as Error).message}`);
+      throw cfg.bad(`migration.policy: ${(err as Error).message}`);
     }
     out.policy = p as MigrationPolicyInput;
   }
@@ -277,30 +176,17 @@ async function migrationOf(
 
 /** The platform this carrier syncs its custody records to, with its token (inline or a file). */
 async function platformOf(
+  cfg: ConfigFile,
   v: unknown,
-  file: string,
-  path: (p: string) => string,
 ): Promise<{ url: string; token: string } | undefined> {
   if (v === undefined) return undefined;
-  const o = v as Record<string, unknown>;
-  if (typeof o !== "object" || o === null || Array.isArray(o)) {
-    throw bad(file, 'platform must be an object: { "url": …, "token" | "tokenFile": … }');
+  if (!isObject(v)) {
+    throw cfg.bad('platform must be an object: { "url": …, "token" | "tokenFile": … }');
   }
-  const extra = Object.keys(o).find((k) => !["url", "token", "tokenFile"].includes(k));
-  if (extra !== undefined) throw bad(file, `platform: unknown field "${extra.slice(0, 40)}"`);
-  if (typeof o.url !== "string" || !/^https?:\/\/[^\s]+$/.test(o.url)) {
-    throw bad(file, "platform.url must be the platform's http(s) base URL (…/platform)");
+  const extra = Object.keys(v).find((k) => !["url", "token", "tokenFile"].includes(k));
+  if (extra !== undefined) throw cfg.bad(`platform: unknown field "${extra.slice(0, 40)}"`);
+  if (typeof v.url !== "string" || !HTTP_URL.test(v.url)) {
+    throw cfg.bad("platform.url must be the platform's http(s) base URL (…/platform)");
   }
-  let token = o.token;
-  if (token === undefined && typeof o.tokenFile === "string") {
-    try {
-      token = (await readFile(path(o.tokenFile), "utf8")).trim();
-    } catch (err) {
-      throw bad(file, `platform.tokenFile: ${(err as NodeJS.ErrnoException).code}`);
-    }
-  }
-  if (typeof token !== "string" || token === "") {
-    throw bad(file, 'platform needs the carrier\'s custody token: "token" or "tokenFile"');
-  }
-  return { url: o.url, token };
+  return { url: v.url, token: await cfg.token(v, "platform", "the carrier's custody token") };
 }

@@ -10,6 +10,8 @@ import { sqliteUrlFor } from "../../store/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import { DEFAULT_HOST, DEFAULT_PORT, KEYSTORE_DIR } from "../stack/layout.js";
 
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g;
+
 /** The fields every served part's config has. */
 export const COMMON_FIELDS = ["dataDir", "port", "host", "keystoreDir", "db"] as const;
 
@@ -77,6 +79,54 @@ export class ConfigFile {
     if (v !== undefined && !/^https?:\/\/[^\s]+$/.test(v))
       throw this.bad(`${k} must be an http(s) URL`);
     return v;
+  }
+
+  /**
+   * The PEM certificates of the OEM CA file named by field `k` (PEM, or an `up` folder's
+   * oem-ca.json, of which only the certificate is read).
+   */
+  async certificates(k: string): Promise<string[]> {
+    const path = this.path(this.str(k, true));
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch (err) {
+      throw new CliError(
+        `${this.file}: cannot read ${k} ${path}: ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+    if (text.trimStart().startsWith("{")) {
+      // An `up` folder's oem-ca.json: take the certificate, never the private key beside it.
+      try {
+        const pem = (JSON.parse(text) as { certificatePem?: unknown }).certificatePem;
+        if (typeof pem === "string") text = pem;
+      } catch {
+        throw this.bad(`${k} ${path} is neither PEM nor an oem-ca.json`);
+      }
+    }
+    const pems = text.match(PEM_CERT) ?? [];
+    if (pems.length === 0) throw this.bad(`${k} ${path} holds no PEM certificate`);
+    return pems.map((p) => `${p}\n`);
+  }
+
+  /**
+   * A secret given inline (`"token"`) or as a file (`"tokenFile"`, relative to the config's
+   * folder; surrounding whitespace dropped) in the object `o` at `where`, non-empty. Errors name
+   * the field, never the secret. `what` says whose token it is in the error.
+   */
+  async token(o: Record<string, unknown>, where: string, what = "a token"): Promise<string> {
+    let token = o.token;
+    if (token === undefined && typeof o.tokenFile === "string") {
+      try {
+        token = (await readFile(this.path(o.tokenFile), "utf8")).trim();
+      } catch (err) {
+        throw this.bad(`${where}.tokenFile: ${(err as NodeJS.ErrnoException).code}`);
+      }
+    }
+    if (typeof token !== "string" || token === "") {
+      throw this.bad(`${where} needs ${what}: "token" or "tokenFile"`);
+    }
+    return token;
   }
 
   common(): CommonConfig {

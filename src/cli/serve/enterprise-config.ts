@@ -13,7 +13,6 @@
  *   groups          defaults  user groups and their content (src/enterprise/ENTERPRISE_MO.md)
  *   allowedModels   any       models the enterprise supports
  */
-import { readFile } from "node:fs/promises";
 import type { JWK } from "jose";
 import { CARRIER_ID_PATTERN } from "../../carrier/index.js";
 import type { GroupContent, Upstream } from "../../enterprise/index.js";
@@ -56,17 +55,7 @@ async function upstream(cfg: ConfigFile, carrier: string, v: unknown): Promise<U
   const pinned = vk === undefined ? {} : { verdictKey: vk as JWK };
   if (o.kind === "carrier") return { kind: "carrier", baseUrl: url, ...pinned };
   if (o.kind !== "platform") throw cfg.bad(`${where}.kind must be "carrier" or "platform"`);
-  let token = o.token;
-  if (token === undefined && typeof o.tokenFile === "string") {
-    try {
-      token = (await readFile(cfg.path(o.tokenFile), "utf8")).trim();
-    } catch (err) {
-      throw cfg.bad(`${where}.tokenFile: ${(err as NodeJS.ErrnoException).code}`);
-    }
-  }
-  if (typeof token !== "string" || token === "") {
-    throw cfg.bad(`${where} needs the enterprise's platform token: "token" or "tokenFile"`);
-  }
+  const token = await cfg.token(o, where, "the enterprise's platform token");
   return { kind: "platform", baseUrl: url, token, ...pinned };
 }
 

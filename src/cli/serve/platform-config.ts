@@ -12,7 +12,6 @@
 import { CARRIER_ID_PATTERN } from "../../carrier/index.js";
 import type { EnterpriseTenant } from "../../platform/index.js";
 import { type MigrationPolicyInput, resolvePolicy } from "../../server-kit/migration-policy.js";
-import { certificates } from "./carrier-config.js";
 import { COMMON_FIELDS, type CommonConfig, ConfigFile } from "./config-file.js";
 
 export interface PlatformServeConfig extends CommonConfig {
@@ -88,7 +87,7 @@ export async function readPlatformConfig(file: string): Promise<PlatformServeCon
   });
   return {
     ...common,
-    oemCaCertificatePems: await certificates(cfg.path(cfg.str("oemCaCertificate", true)), file),
+    oemCaCertificatePems: await cfg.certificates("oemCaCertificate"),
     carriers,
     enterprises,
     migrationPolicies: policies(cfg, cfg.c.migrationPolicies),

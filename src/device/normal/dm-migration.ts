@@ -1,3 +1,4 @@
+import { MIGRATION_KEY_URI } from "../../evidence/migration-node.js";
 import { crashPoint } from "../../fault/crash-point.js";
 import { isWrappedKey, type WrappedKey } from "../../keystore/hpke-recipient.js";
 import type { Item } from "../../omadm/model/message.js";
@@ -6,14 +7,12 @@ import { isDeviceError } from "../errors.js";
 import type { DepositOutcome } from "../tsz/messages.js";
 
 /**
- * The migration key node of the carrier's MO (src/carrier/PROFILE_MO.md, "Migration"): in the
- * DM session after a migration approval, the new carrier Replaces this leaf with its key,
- * HPKE-wrapped to the TSZ (the keystore's WrappedKey as JSON), after its profile commands in
- * the same package. The DM client never writes it to the tree: it stages the profile the tree
- * now holds (dm-migration-stage.ts), hands the blob to the TSZ, which opens it into a free slot,
- * and answers with the TSZ's outcome as the command's status.
+ * The migration key node (src/evidence/migration-node.ts), which the new carrier Replaces after
+ * its profile commands in the same package. The DM client never writes it to the tree: it
+ * stages the profile the tree now holds (dm-migration-stage.ts), hands the blob to the TSZ,
+ * which opens it into a free slot, and answers with the TSZ's outcome as the command's status.
  */
-export const MIGRATION_KEY_URI = "./Vendor/dmguard/Migration/WrappedKey";
+export { MIGRATION_KEY_URI };
 
 /** What the DM client may ask the TSZ to do with a wrapped key (Device answers it). */
 export interface KeyDepositor {

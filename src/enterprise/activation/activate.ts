@@ -1,5 +1,9 @@
-import { createHash } from "node:crypto";
-import { orderReasons, parseEvidenceClaims, type ReasonCode } from "../../evidence/index.js";
+import {
+  decodeEvidence,
+  type EvidenceClaims,
+  orderReasons,
+  type ReasonCode,
+} from "../../evidence/index.js";
 import type { PartStore } from "../../store/index.js";
 import type { EnterpriseContext } from "../context.js";
 import {
@@ -46,24 +50,6 @@ const UNTRUSTED = new Set<ReasonCode>([
   "UNKNOWN_DEVICE",
 ]);
 
-function claimsOf(evidence: string) {
-  const seg = evidence.split(".")[1];
-  let payload: unknown;
-  try {
-    payload = JSON.parse(Buffer.from(seg ?? "", "base64url").toString("utf8"));
-  } catch {
-    payload = null;
-  }
-  const claims = parseEvidenceClaims(payload);
-  if (typeof claims === "string" || evidence.split(".").length !== 3) {
-    throw new EnterpriseError(
-      "EVIDENCE_MALFORMED",
-      "evidence is not a compact JWS of the documented shape",
-    );
-  }
-  return claims;
-}
-
 /**
  * Patent method 2 at the MDAS: the evidence goes unchanged to the carrier server or the
  * platform (the MDAS reads only the carrier it names and the model; it never sees key material),
@@ -75,10 +61,14 @@ export async function activateViaEnterprise(
   evidence: string,
   dmServerUri: string,
 ): Promise<EnterpriseActivation> {
-  const claims = claimsOf(evidence);
+  // Read only, never trusted here: the upstream verifies the evidence and signs what it says.
+  const { claims, evidenceHash } = decodeEvidence(
+    evidence,
+    (message, details) => new EnterpriseError("EVIDENCE_MALFORMED", message, details),
+  );
   const carrier = claims.carrier ?? ctx.defaultCarrier;
   const integrity = await upstreamVerify(ctx, carrier ?? "", evidence);
-  await believeVerdict(ctx, carrier!, claims, integrity, evidence);
+  await believeVerdict(ctx, carrier!, claims, integrity, evidenceHash);
   const imei = integrity.imei;
   const enrolment = await ctx.part.enrolment.get(imei);
   const eligibility = eligibilityReasons(ctx.policy, enrolment, claims.model);
@@ -86,7 +76,6 @@ export async function activateViaEnterprise(
   const decision = reasons.length === 0 ? "approved" : "denied";
   const trusted = !integrity.reasons.some((r) => UNTRUSTED.has(r));
   const now = ctx.now();
-  const evidenceHash = createHash("sha256").update(evidence).digest("base64url");
 
   const account = await ctx.part.transaction(async (tx) =>
     settle(ctx, tx, {
@@ -123,9 +112,9 @@ export async function activateViaEnterprise(
 async function believeVerdict(
   ctx: EnterpriseContext,
   carrier: string,
-  claims: { eat_nonce: string; imei: string },
+  claims: Pick<EvidenceClaims, "eat_nonce" | "imei">,
   integrity: IntegrityAnswer,
-  evidence: string,
+  evidenceHash: string,
 ): Promise<void> {
   const forwarded = { nonce: claims.eat_nonce, imei: claims.imei };
   const problem = await checkUpstreamVerdict(
@@ -145,7 +134,7 @@ async function believeVerdict(
         why: `upstream verdict: ${problem}`,
         by: integrity.by,
         nonce: forwarded.nonce,
-        evidenceHash: createHash("sha256").update(evidence).digest("base64url"),
+        evidenceHash,
       },
     },
     ctx.now(),

@@ -37,13 +37,34 @@ export interface AuthInput {
   readonly rawBody?: Uint8Array | undefined;
 }
 
-export async function authenticateClient(
+/** The answer for a session already authenticated by Cred (212): one object, never rebuilt. */
+const SESSION_AUTHENTICATED: ClientAuthResult = Object.freeze({
+  ok: true,
+  code: StatusCode.OK,
+  gaveUp: false,
+});
+
+/**
+ * Authenticates the client's message. Once the session is authenticated by Cred (212) there is
+ * nothing to check or wait for, and the answer comes without a promise (settle.ts says why);
+ * otherwise it may ask the application for the client's record or save a nonce.
+ */
+export function authenticateClient(
+  deps: AuthDeps,
+  s: ServerSession,
+  msg: SyncMLMessage,
+  input: AuthInput,
+): ClientAuthResult | Promise<ClientAuthResult> {
+  if (s.clientAuth === "session") return SESSION_AUTHENTICATED;
+  return checkClient(deps, s, msg, input);
+}
+
+async function checkClient(
   deps: AuthDeps,
   s: ServerSession,
   msg: SyncMLMessage,
   input: AuthInput,
 ): Promise<ClientAuthResult> {
-  if (s.clientAuth === "session") return { ok: true, code: StatusCode.OK, gaveUp: false };
   const hdr = msg.header;
 
   if (input.hmacHeader !== undefined || s.clientAuth === "hmac") {

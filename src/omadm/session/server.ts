@@ -32,7 +32,7 @@ import {
 import { type Draft, pack, type Unit } from "./packer.js";
 import type { EngineReply } from "./reply.js";
 import type { DmServerApp, ServerSessionView } from "./server-app.js";
-import { type AuthDeps, authenticateClient, type ClientAuthResult } from "./server-auth.js";
+import { type AuthDeps, authenticateClient } from "./server-auth.js";
 import { freezeResponse, type OpenResponse, ServerSession } from "./server-session.js";
 import { isThenable } from "./settle.js";
 import type { Awaitable, CommandResponse, OutCommand, SessionOutcome } from "./types.js";
@@ -70,13 +70,6 @@ export interface HandleContext {
   /** The request body exactly as received: needed for HMAC and to recognise retransmissions. */
   readonly rawBody?: Uint8Array | undefined;
 }
-
-/** What authenticateClient answers for a session already authenticated by Cred (212). */
-const SESSION_AUTHENTICATED: ClientAuthResult = Object.freeze({
-  ok: true,
-  code: StatusCode.OK,
-  gaveUp: false,
-});
 
 const SESSION_ALERTS = new Set<number>([
   AlertCode.SERVER_INITIATED_MGMT,
@@ -218,11 +211,8 @@ export class DmServer {
 
   async #respond(s: ServerSession, msg: SyncMLMessage, ctx: HandleContext): Promise<EngineReply> {
     const hdr = msg.header;
-    // Once the session is authenticated (212) there is nothing to check or wait for.
-    const auth =
-      s.clientAuth === "session"
-        ? SESSION_AUTHENTICATED
-        : await authenticateClient(this.#auth, s, msg, ctx);
+    const checked = authenticateClient(this.#auth, s, msg, ctx);
+    const auth = isThenable(checked) ? await checked : checked;
     const responses: Draft[] = [];
     if (!hdr.noResp) responses.push(headerStatus(hdr, auth.code, { chal: auth.chal }));
     if (!auth.ok) {

@@ -25,7 +25,7 @@
 import { ProtocolError } from "../errors.js";
 import type { Element } from "../model/element.js";
 import { DEVINF_WBXML_TYPE, DEVINF_XML_TYPE, devInfTypes } from "./devinf-type.js";
-import { SYNCML_1_2, type TagIndex, type Vocabulary, vocabularyForRoot } from "./tables.js";
+import { SYNCML_1_2, type Vocabulary, vocabularyForRoot } from "./tables.js";
 import { lendWriter, returnWriter, type WbxmlWriter } from "./writer.js";
 
 /** Recursion guard for trees built in code (decoded trees are bounded by Limits.maxDepth). */
@@ -50,9 +50,6 @@ const RESTART = Symbol("restart");
 /** Walks an element tree, writing each element through a `WbxmlWriter`. */
 class Encoder {
   private readonly vocab: Vocabulary;
-  private readonly syncml: TagIndex | undefined;
-  private readonly metinf: TagIndex | undefined;
-  private readonly devinf: TagIndex | undefined;
   private readonly w: WbxmlWriter;
   /**
    * Type elements whose `…devinf+xml` is written as `…devinf+wbxml` (devinf-type.ts); found when
@@ -63,9 +60,6 @@ class Encoder {
 
   constructor(vocab: Vocabulary, w: WbxmlWriter) {
     this.vocab = vocab;
-    this.syncml = vocab.tagIndex.get("syncml");
-    this.metinf = vocab.tagIndex.get("metinf");
-    this.devinf = vocab.tagIndex.get("devinf");
     this.w = w;
   }
 
@@ -87,10 +81,8 @@ class Encoder {
     if (depth > MAX_ENCODE_DEPTH) {
       throw new ProtocolError("LIMIT_EXCEEDED", `elements nest deeper than ${MAX_ENCODE_DEPTH}`);
     }
-    const ns = el.ns;
-    const index = ns === "syncml" ? this.syncml : ns === "metinf" ? this.metinf : this.devinf;
-    const packed = index === undefined ? -1 : index.get(el.name);
-    if (packed < 0) {
+    const packed = this.vocab.tokens.get(el.ns)?.get(el.name);
+    if (packed === undefined) {
       throw this.fail(`<${el.name}> in namespace ${el.ns} has no WBXML token in this document`, el);
     }
     const w = this.w;

@@ -171,53 +171,6 @@ export interface Vocabulary {
    * type can carry inline. A namespace missing here cannot appear in such a document's tokens.
    */
   readonly tokens: ReadonlyMap<Namespace, ReadonlyMap<string, number>>;
-  /** The same as `tokens`, as the encoder looks names up (TagIndex). */
-  readonly tagIndex: ReadonlyMap<Namespace, TagIndex>;
-}
-
-/**
- * Element name → `page << 8 | tag identity` for one namespace: an open-addressing table hashed
- * on the length and three characters. The encoder looks up every element's name; a Map hashes
- * the whole string and costs about three times as much. Kept at most a quarter full, so probes
- * are short and always end at an empty slot.
- */
-export class TagIndex {
-  private readonly keys: string[];
-  /** `packed + 1`, 0 for an empty slot. */
-  private readonly values: Int32Array;
-  private readonly mask: number;
-
-  constructor(entries: Iterable<readonly [string, number]>) {
-    const list = [...entries];
-    let size = 16;
-    while (size < list.length * 4) size *= 2;
-    this.keys = new Array<string>(size).fill("");
-    this.values = new Int32Array(size);
-    this.mask = size - 1;
-    for (const [name, packed] of list) {
-      let slot = tagHash(name) & this.mask;
-      while (this.values[slot] !== 0) slot = (slot + 1) & this.mask;
-      this.keys[slot] = name;
-      this.values[slot] = packed + 1;
-    }
-  }
-
-  /** The packed token of `name`, or -1 when this namespace has no such element. */
-  get(name: string): number {
-    let slot = tagHash(name) & this.mask;
-    for (;;) {
-      const v = this.values[slot]!;
-      if (v === 0) return -1;
-      if (this.keys[slot] === name) return v - 1;
-      slot = (slot + 1) & this.mask;
-    }
-  }
-}
-
-function tagHash(s: string): number {
-  const n = s.length;
-  if (n === 0) return 0;
-  return (n * 31 + s.charCodeAt(0) * 7 + s.charCodeAt(n - 1) * 3 + s.charCodeAt(n >> 1)) | 0;
 }
 
 function codePage(page: number, ns: Namespace, list: TokenList): CodePage {
@@ -252,15 +205,12 @@ function vocabulary(
       if (name !== undefined) byName.set(name, (cp.page << 8) | id);
     });
   }
-  const tagIndex = new Map<Namespace, TagIndex>();
-  for (const [ns, byName] of tokens) tagIndex.set(ns, new TagIndex(byName));
   return Object.freeze({
     publicId,
     formalPublicId,
     rootNs,
     pages: Object.freeze(pages),
     tokens,
-    tagIndex,
   });
 }
 

@@ -1,10 +1,9 @@
 import type { FastifyRequest } from "fastify";
+import { bearerToken } from "../../server-kit/index.js";
 import type { PlatformContext } from "../context.js";
 import { tokenInvalid } from "../errors.js";
 import type { Tenant } from "../tenants.js";
 import { OPERATOR_HOLDER, type Scope } from "./scopes.js";
-
-const BEARER = /^Bearer ([A-Za-z0-9._~+/=-]{16,512})$/;
 
 /** Who is asking: the token's id (for the audit log) and its registered holders. */
 export interface Principal {
@@ -23,9 +22,9 @@ export async function authenticate(
   req: FastifyRequest,
   scope: Scope,
 ): Promise<Principal> {
-  const m = BEARER.exec(req.headers.authorization ?? "");
-  if (!m) throw tokenInvalid();
-  const check = await ctx.part.tokens.check(m[1]!, ctx.now());
+  const token = bearerToken(req);
+  if (token === null) throw tokenInvalid();
+  const check = await ctx.part.tokens.check(token, ctx.now());
   if (check.status !== "ok" || !check.token.scopes.includes(scope)) throw tokenInvalid();
   const holders: Tenant[] = [];
   let operator = false;
