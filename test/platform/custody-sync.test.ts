@@ -187,6 +187,8 @@ for (const backend of BACKENDS)
     };
     const event = (c: CarrierId, imei: string, json: unknown, token = s.carrierToken[c]) =>
       s.call(`/platform/custody/${c}/devices/${imei}/events`, { token, json });
+    const events = (c: CarrierId, json: unknown, token = s.carrierToken[c]) =>
+      s.call(`/platform/custody/${c}/events`, { token, json });
 
     test("block → DEVICE_BLOCKED at the platform; unblock clears it; terminate → DEVICE_TERMINATED", async () => {
       const { device, record } = await manufacture(s, "acme");
@@ -426,6 +428,8 @@ for (const backend of BACKENDS)
       };
       const op = doc.paths["/platform/custody/{carrier}/devices/{imei}/events"]?.post;
       assert.ok(op?.requestBody, "POST …/events is documented with its body");
+      const batch = doc.paths["/platform/custody/{carrier}/events"]?.post;
+      assert.ok(batch?.requestBody, "the batch route is documented with its body");
     });
 
     test("malformed events are refused and change nothing", async () => {
@@ -457,5 +461,130 @@ for (const backend of BACKENDS)
         [(e.details as { event: string }).event, (e.details as { why: string }).why],
         ["blocked", "DEVICE_NOT_FOUND"],
       );
+    });
+
+    test("a batch of events: each answered in order as it would be alone", async () => {
+      const a = await manufacture(s, "acme");
+      const b = await manufacture(s, "acme");
+      const unknownImei = "359991012345672";
+      const res = await events("acme", {
+        events: [
+          { imei: a.record.imei, event: "blocked", version: 1 },
+          { imei: b.record.imei, event: "activated", activatedAt: "2026-01-02T03:04:05.000Z" },
+          { imei: unknownImei, event: "blocked", version: 1 },
+          { imei: b.record.imei, event: "terminated" },
+          // The same device twice: applied in the batch's order, the late one changes nothing.
+          { imei: a.record.imei, event: "unblocked", version: 3 },
+          { imei: a.record.imei, event: "blocked", version: 2 },
+        ],
+      });
+      assert.equal(res.status, 200);
+      const { results } = (await res.json()) as {
+        results: Array<{
+          imei: string;
+          applied?: boolean;
+          status?: string;
+          error?: { code: string };
+        }>;
+      };
+      assert.deepEqual(
+        results.map((r) => [r.imei, r.error?.code ?? r.status, r.applied]),
+        [
+          [a.record.imei, "blocked", true],
+          [b.record.imei, "active", true],
+          [unknownImei, "DEVICE_NOT_FOUND", undefined],
+          [b.record.imei, "INVALID_REQUEST", undefined],
+          [a.record.imei, "active", true],
+          [a.record.imei, "active", false],
+        ],
+      );
+      assert.deepEqual(await reasonsAtPlatform(a.device, "acme"), []);
+      assert.deepEqual(await reasonsAtPlatform(b.device, "acme"), []);
+      // Another carrier's token: the one TOKEN_INVALID, nothing applied.
+      const foreign = await events(
+        "acme",
+        { events: [{ imei: a.record.imei, event: "blocked", version: 9 }] },
+        s.carrierToken.globex,
+      );
+      assert.equal(foreign.status, 401);
+      assert.equal(
+        ((await foreign.json()) as { error: { code: string } }).error.code,
+        "TOKEN_INVALID",
+      );
+      assert.deepEqual(await reasonsAtPlatform(a.device, "acme"), []);
+    });
+
+    test("a malformed batch is refused as a whole and changes nothing", async () => {
+      const { device, record } = await manufacture(s, "acme");
+      const ok = { imei: record.imei, event: "blocked", version: 1 };
+      for (const json of [
+        {},
+        { events: [] },
+        { events: Array.from({ length: 257 }, () => ok) },
+        { events: [ok, { event: "blocked", version: 1 }] },
+        { events: [ok, { imei: "12345", event: "blocked", version: 1 }] },
+        { events: [ok, { ...ok, status: "active" }] },
+        { events: [ok], more: true },
+      ]) {
+        const res = await events("acme", json);
+        assert.equal(res.status, 400, JSON.stringify(json).slice(0, 200));
+      }
+      assert.deepEqual(await reasonsAtPlatform(device, "acme"), []);
+    });
+
+    test("several devices changed while the platform was down: delivered together when it is back", async () => {
+      const made = [await manufacture(s, "globex"), await manufacture(s, "globex")];
+      const absent = await manufacture(s, "globex", { deposit: false });
+      const sync = lab.carriers.globex.platformSync!;
+      await lab.platformDown();
+      try {
+        for (const m of [...made, absent]) {
+          assert.equal((await admin("globex", m.record.imei, "block")).status, 200);
+        }
+        await until("failed deliveries", async () => {
+          const rows = await sync.pending();
+          return rows.filter((r) => r.attempts >= 1).length === 3;
+        });
+      } finally {
+        await lab.platformUp();
+      }
+      await drained("globex");
+      for (const m of made)
+        assert.deepEqual(await reasonsAtPlatform(m.device, "globex"), ["DEVICE_BLOCKED"]);
+      const log = await lab.store.part("carrier:globex").audit.list({ limit: 10_000 });
+      const mine = new Set([...made, absent].map((m) => m.record.imei));
+      const dropped = log.filter(
+        (e) => e.action === "platform-sync-dropped" && mine.has(e.subject ?? ""),
+      );
+      assert.deepEqual(
+        dropped.map((e) => [e.subject, (e.details as { why: string }).why]),
+        [[absent.record.imei, "DEVICE_NOT_FOUND"]],
+      );
+      assert.equal((await lab.store.verifyAudit("carrier:globex")).ok, true);
+      assert.equal((await lab.store.verifyAudit("platform")).ok, true);
+    });
+
+    test("a row the batch route refuses: the batch goes one by one, the bad row alone is dropped", async () => {
+      const bad = await manufacture(s, "acme");
+      const good = await manufacture(s, "acme");
+      // A row no carrier code writes (version 0): the batch schema refuses the whole batch.
+      await lab.store
+        .part("carrier:acme")
+        .kv.put("platform-sync/outbox", `${bad.record.imei}/status`, {
+          imei: bad.record.imei,
+          event: "blocked",
+          version: 0,
+          attempts: 0,
+          dueAt: Date.now(),
+        });
+      assert.equal((await admin("acme", good.record.imei, "block")).status, 200);
+      await drained("acme");
+      assert.deepEqual(await reasonsAtPlatform(good.device, "acme"), ["DEVICE_BLOCKED"]);
+      assert.deepEqual(await reasonsAtPlatform(bad.device, "acme"), []);
+      const log = await lab.store.part("carrier:acme").audit.list({ limit: 10_000 });
+      const e = log.find(
+        (x) => x.subject === bad.record.imei && x.action === "platform-sync-dropped",
+      );
+      assert.equal((e?.details as { why?: string } | undefined)?.why, "INVALID_REQUEST");
     });
   });

@@ -14,6 +14,13 @@ import {
   rowOf,
   type StatusEvent,
 } from "./outbox.js";
+import { type Outcome, type PlatformTarget, sendBatch, sendOne } from "./send.js";
+
+/** A due row as read from the outbox (its entry's version guards its removal). */
+interface Due {
+  e: KvEntry;
+  row: OutboxRow;
+}
 
 /** What one pass over the outbox did. */
 export interface DeliveryPass {
@@ -26,10 +33,7 @@ export interface DeliveryPass {
   waiting: number;
 }
 
-export type Outcome =
-  | { kind: "delivered"; applied: boolean }
-  | { kind: "dropped"; why: string }
-  | { kind: "retry"; why: string };
+export type { Outcome };
 
 const PAGE = 256;
 
@@ -187,117 +191,154 @@ export class PlatformSync {
     const pass: DeliveryPass = { delivered: 0, dropped: 0, retrying: 0, waiting: 0 };
     // In `up` the platform's URL is known only once the app listens: nothing to do before.
     if (!this.#queue && pick(this.#opts.url) === "") return pass;
+    let batch: Due[] = [];
     for await (const e of this.#entries()) {
-      if (this.#stopped && this.#looping) break;
+      if (this.#stopped && this.#looping) return pass;
       const row = rowOf(e);
       if (row.dueAt > Date.now()) {
         pass.waiting++;
         continue;
       }
-      const outcome = await (this.#queue ? this.#queue.send(row) : this.#send(row)).catch(
-        (err: unknown): Outcome => ({ kind: "retry", why: (err as Error).message }),
-      );
-      if (outcome.kind === "retry") {
-        pass.retrying++;
-        await this.#later(e, row, outcome.why);
-        // The platform is down or refuses this carrier's token: the other rows would fail
-        // alike (each perhaps after a timeout). They stay due for the next pass. Another
-        // queue's rows go to several places: each is tried.
-        if (this.#queue) continue;
-        break;
-      } else {
-        if (outcome.kind === "delivered") pass.delivered++;
-        else pass.dropped++;
-        await this.#settle(e, row, outcome);
+      // Another queue's rows go to several places: each is tried, a failure ends nothing.
+      if (this.#queue) {
+        await this.#deliverOne({ e, row }, pass);
+        continue;
       }
+      batch.push({ e, row });
+      if (batch.length < PAGE) continue;
+      if (!(await this.#deliverBatch(batch, pass))) return pass;
+      batch = [];
     }
+    if (batch.length > 0 && !(this.#stopped && this.#looping))
+      await this.#deliverBatch(batch, pass);
     return pass;
   }
 
-  async #send(row: OutboxRow): Promise<Outcome> {
-    const body =
-      row.event === "activated"
-        ? { event: row.event, activatedAt: row.activatedAt }
-        : { event: row.event, version: row.version };
-    let res: Response;
-    try {
-      const url = pick(this.#opts.url).replace(/\/+$/, "");
-      res = await fetch(`${url}/custody/${this.#carrier}/devices/${row.imei}/events`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          authorization: `Bearer ${pick(this.#opts.token)}`,
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      return { kind: "retry", why: `platform unreachable (${cause ?? (err as Error).name})` };
-    }
-    const answer = (await res.json().catch(() => ({}))) as {
-      applied?: boolean;
-      error?: { code?: string };
+  #target(): PlatformTarget {
+    return {
+      url: pick(this.#opts.url).replace(/\/+$/, ""),
+      carrier: this.#carrier,
+      token: pick(this.#opts.token),
+      timeoutMs: this.#opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     };
-    if (res.ok) return { kind: "delivered", applied: answer.applied === true };
-    const code = answer.error?.code ?? `HTTP ${res.status}`;
-    // Not in this carrier's custody (never deposited) or an event the platform will never
-    // take: retrying cannot help. A refused token can be fixed by the operator: keep trying.
-    if (res.status === 404 || res.status === 400) return { kind: "dropped", why: code };
-    return { kind: "retry", why: code };
   }
 
   /**
-   * Removes a delivered or dropped row, unless a newer event replaced it meanwhile. A drop is
-   * audited here (the event will never reach the platform); a delivery is audited by the
-   * platform (`custody-event`), beside this carrier's own entry for the change itself.
+   * Due rows of the platform queue in one request; false when the platform could not take it
+   * (down, or refusing this carrier's token): the rest of the outbox would fail alike (each
+   * batch perhaps after a timeout), so it stays due for the next pass.
    */
-  async #settle(e: KvEntry, row: OutboxRow, outcome: Outcome): Promise<void> {
+  async #deliverBatch(batch: Due[], pass: DeliveryPass): Promise<boolean> {
+    const answer = await sendBatch(
+      this.#target(),
+      batch.map((d) => d.row),
+    ).catch((err: unknown) => ({ kind: "retry" as const, why: (err as Error).message }));
+    if (answer.kind === "one-by-one") {
+      for (const d of batch) if (!(await this.#deliverOne(d, pass))) return false;
+      return true;
+    }
+    const outcomes = answer.kind === "retry" ? batch.map(() => answer) : answer.outcomes;
+    const done: Array<Due & { outcome: Outcome }> = [];
+    const failed: Array<Due & { why: string }> = [];
+    batch.forEach((d, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.kind === "retry") failed.push({ ...d, why: outcome.why });
+      else done.push({ ...d, outcome });
+    });
+    this.#count(pass, outcomes);
+    await this.#settle(done);
+    await this.#later(failed);
+    return answer.kind !== "retry";
+  }
+
+  /** One row (another queue's, or the platform's one by one); false when it is to be retried. */
+  async #deliverOne(d: Due, pass: DeliveryPass): Promise<boolean> {
+    const outcome = await (this.#queue
+      ? this.#queue.send(d.row)
+      : sendOne(this.#target(), d.row)
+    ).catch((err: unknown): Outcome => ({ kind: "retry", why: (err as Error).message }));
+    this.#count(pass, [outcome]);
+    if (outcome.kind === "retry") {
+      await this.#later([{ ...d, why: outcome.why }]);
+      return false;
+    }
+    await this.#settle([{ ...d, outcome }]);
+    return true;
+  }
+
+  #count(pass: DeliveryPass, outcomes: readonly Outcome[]): void {
+    for (const o of outcomes) {
+      if (o.kind === "delivered") pass.delivered++;
+      else if (o.kind === "dropped") pass.dropped++;
+      else pass.retrying++;
+    }
+  }
+
+  /**
+   * Removes delivered and dropped rows (one transaction), each unless a newer event replaced it
+   * meanwhile. A drop is audited here (the event will never reach the platform); a delivery is
+   * audited by the platform (`custody-event`), beside this carrier's own entry for the change.
+   */
+  async #settle(done: ReadonlyArray<Due & { outcome: Outcome }>): Promise<void> {
+    if (done.length === 0) return;
     const now = this.#now();
     await this.#part.transaction(async (tx) => {
-      const cur = await tx.kv.get(this.#ns, e.key);
-      if (cur?.version === e.version) await tx.kv.delete(this.#ns, e.key);
-      if (outcome.kind !== "dropped") return;
-      await tx.audit.append(
-        {
-          actor: this.#owner,
-          action: `${this.#name}-dropped`,
-          subject: row.imei,
-          details: {
-            event: row.event,
-            ...(row.version === undefined ? {} : { version: row.version }),
-            ...(row.activatedAt === undefined ? {} : { activatedAt: row.activatedAt }),
-            attempts: row.attempts + 1,
-            why: outcome.why,
+      for (const { e, row, outcome } of done) {
+        const cur = await tx.kv.get(this.#ns, e.key);
+        if (cur?.version === e.version) await tx.kv.delete(this.#ns, e.key);
+        if (outcome.kind !== "dropped") continue;
+        await tx.audit.append(
+          {
+            actor: this.#owner,
+            action: `${this.#name}-dropped`,
+            subject: row.imei,
+            details: {
+              event: row.event,
+              ...(row.version === undefined ? {} : { version: row.version }),
+              ...(row.activatedAt === undefined ? {} : { activatedAt: row.activatedAt }),
+              attempts: row.attempts + 1,
+              why: outcome.why,
+            },
           },
-        },
-        now,
-      );
+          now,
+        );
+      }
     });
   }
 
-  /** Backs a failed row off: base × 2^(attempts), capped, with jitter so retries spread. */
-  async #later(e: KvEntry, row: OutboxRow, why: string): Promise<void> {
+  /**
+   * Backs failed rows off (one transaction): base × 2^(attempts), capped, with jitter so
+   * retries spread. A row a newer event replaced meanwhile is left as it is: it is due now and
+   * carries the newer state.
+   */
+  async #later(failed: ReadonlyArray<Due & { why: string }>): Promise<void> {
+    if (failed.length === 0) return;
     const base = this.#opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
     const max = this.#opts.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
-    const delay = Math.min(max, base * 2 ** Math.min(row.attempts, 30));
-    const next: OutboxRow = {
-      ...row,
-      attempts: row.attempts + 1,
-      dueAt: Date.now() + Math.round(delay * (0.5 + Math.random() / 2)),
-      lastError: why,
-    };
-    if (row.attempts % 10 === 0) {
-      this.warn(`${this.#name}: ${row.event} ${row.imei}: ${why}; retrying`);
+    const noted = failed.find((f) => f.row.attempts % 10 === 0);
+    if (noted) {
+      const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : "";
+      this.warn(
+        `${this.#name}: ${noted.row.event} ${noted.row.imei}${more}: ${noted.why}; retrying`,
+      );
     }
-    try {
-      await this.#part.kv.put(this.#ns, e.key, next as unknown as JsonObject, {
-        expectedVersion: e.version,
-      });
-    } catch (err) {
-      // A newer event replaced the row: it is due now and carries the newer state. Anything
-      // else is the store failing, which the loop reports.
-      if (!isStoreError(err, "VERSION_CONFLICT")) throw err;
-    }
+    await this.#part.transaction(async (tx) => {
+      for (const { e, row, why } of failed) {
+        const delay = Math.min(max, base * 2 ** Math.min(row.attempts, 30));
+        const next: OutboxRow = {
+          ...row,
+          attempts: row.attempts + 1,
+          dueAt: Date.now() + Math.round(delay * (0.5 + Math.random() / 2)),
+          lastError: why,
+        };
+        try {
+          await tx.kv.put(this.#ns, e.key, next as unknown as JsonObject, {
+            expectedVersion: e.version,
+          });
+        } catch (err) {
+          if (!isStoreError(err, "VERSION_CONFLICT")) throw err;
+        }
+      }
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { isStoreError } from "../../store/index.js";
 import type { PlatformContext } from "../context.js";
+import { isPlatformError, PlatformError } from "../errors.js";
 import type { CustodyRecord, CustodyStatus } from "./records.js";
 import { getRecordEntry, putRecord } from "./records.js";
 
@@ -22,6 +23,29 @@ export interface CustodyEventResult {
   applied: boolean;
 }
 
+/** One event of a batch (`POST /platform/custody/{carrier}/events`), as the schema let it in. */
+export interface CustodyEventItem {
+  imei: string;
+  event: CustodyEvent["event"];
+  version?: number;
+  activatedAt?: string;
+}
+
+/** A batch item's answer: the event's result, or why it was refused (it changed nothing). */
+export type CustodyEventItemResult =
+  | CustodyEventResult
+  | { imei: string; error: { code: string; message: string } };
+
+/** Events in one batch; the carrier sends at most one page of its outbox (256 rows). */
+export const MAX_BATCH = 256;
+
+/**
+ * Devices of one batch applied at once: each event waits on the store and the keystore's
+ * crypto, so one by one a batch would crawl while activations share the event loop; a bounded
+ * number keeps its memory small.
+ */
+const BATCH_CONCURRENCY = 32;
+
 const STATUS_OF = { blocked: "blocked", unblocked: "active", terminated: "terminated" } as const;
 
 /** Concurrent writers of one record retry on the row's version this many times. */
@@ -43,6 +67,26 @@ function next(rec: CustodyRecord, e: CustodyEvent, now: number): CustodyRecord |
   }
   if (e.version <= (rec.syncVersion ?? 0)) return null;
   return { ...rec, status: STATUS_OF[e.event], syncVersion: e.version, updatedAt: now };
+}
+
+/**
+ * A validated body (or batch item) as an event: status events need a version, `activated` its
+ * date (INVALID_REQUEST otherwise).
+ */
+export function parseCustodyEvent(body: unknown): CustodyEvent {
+  const b = body as { event: CustodyEvent["event"]; version?: number; activatedAt?: string };
+  if (b.event === "activated") {
+    if (
+      b.activatedAt === undefined ||
+      b.version !== undefined ||
+      Number.isNaN(Date.parse(b.activatedAt))
+    )
+      throw new PlatformError("INVALID_REQUEST", "activated takes activatedAt and no version");
+    return { event: "activated", activatedAt: b.activatedAt };
+  }
+  if (b.version === undefined || b.activatedAt !== undefined)
+    throw new PlatformError("INVALID_REQUEST", `${b.event} takes a version and no activatedAt`);
+  return { event: b.event, version: b.version };
 }
 
 /**
@@ -93,4 +137,49 @@ export async function applyCustodyEvent(
     );
     return result;
   }
+}
+
+/** One batch item: its result, or the refusal that event alone would have had as its answer. */
+async function applyItem(
+  ctx: PlatformContext,
+  carrierId: string,
+  item: CustodyEventItem,
+): Promise<CustodyEventItemResult> {
+  try {
+    const r = await applyCustodyEvent(ctx, carrierId, item.imei, parseCustodyEvent(item));
+    if (r) return r;
+    throw new PlatformError("DEVICE_NOT_FOUND", "no such device in this carrier's custody");
+  } catch (err) {
+    // Only the refusals of this one event; a store failing fails the batch (the carrier retries).
+    if (!isPlatformError(err)) throw err;
+    return { imei: item.imei, error: { code: err.code, message: err.message } };
+  }
+}
+
+/**
+ * A batch of `carrierId`'s events (several devices, as its outbox holds them), each applied as
+ * the single-event route applies it and answered in the batch's order. Events of one device
+ * are applied in the batch's order, one after the other; devices concurrently.
+ */
+export async function applyCustodyEvents(
+  ctx: PlatformContext,
+  carrierId: string,
+  items: readonly CustodyEventItem[],
+): Promise<CustodyEventItemResult[]> {
+  const results: CustodyEventItemResult[] = new Array(items.length);
+  const byDevice = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const list = byDevice.get(item.imei);
+    if (list) list.push(i);
+    else byDevice.set(item.imei, [i]);
+  });
+  const groups = [...byDevice.values()];
+  let next = 0;
+  const worker = async () => {
+    while (next < groups.length) {
+      for (const i of groups[next++]!) results[i] = await applyItem(ctx, carrierId, items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, groups.length) }, worker));
+  return results;
 }

@@ -64,6 +64,19 @@ export function addPlatformPaths(doc: PathsDocument): void {
         },
       ),
     },
+    [`${p}/custody/{carrier}/events`]: {
+      post: op(
+        "Several of a carrier's device events at once (each as …/devices/{imei}/events takes " +
+          "it); answered one by one, in order, a device not in custody as its own error " +
+          "(scope custody)",
+        {
+          body: s.custodyEventsRequest,
+          ok: s.custodyEventsResponse,
+          auth: true,
+          errs: [400, 401],
+        },
+      ),
+    },
     [`${p}/verifications/nonce`]: {
       post: op("A one-time nonce for a device's evidence (scope verify)", {
         ok: s.nonceResponse,

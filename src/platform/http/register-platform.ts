@@ -1,7 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type PlatformContext, platformContext } from "../context.js";
 import { type DepositInput, depositDevice, updateDevice } from "../custody/deposit.js";
-import { applyCustodyEvent, type CustodyEvent } from "../custody/events.js";
+import {
+  applyCustodyEvent,
+  applyCustodyEvents,
+  type CustodyEventItem,
+  parseCustodyEvent,
+} from "../custody/events.js";
 import { type CustodyStatus, ensureCustody } from "../custody/records.js";
 import { PlatformError, tokenInvalid } from "../errors.js";
 import { answerMigration } from "../migration/question.js";
@@ -18,23 +23,6 @@ import * as s from "./schemas.js";
 type Params = { carrier: string; imei: string; id: string };
 const params = (req: FastifyRequest) => req.params as Params;
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** The validated body as an event: status events need a version, `activated` its date. */
-function custodyEvent(body: unknown): CustodyEvent {
-  const b = body as { event: CustodyEvent["event"]; version?: number; activatedAt?: string };
-  if (b.event === "activated") {
-    if (
-      b.activatedAt === undefined ||
-      b.version !== undefined ||
-      Number.isNaN(Date.parse(b.activatedAt))
-    )
-      throw new PlatformError("INVALID_REQUEST", "activated takes activatedAt and no version");
-    return { event: "activated", activatedAt: b.activatedAt };
-  }
-  if (b.version === undefined || b.activatedAt !== undefined)
-    throw new PlatformError("INVALID_REQUEST", `${b.event} takes a version and no activatedAt`);
-  return { event: b.event, version: b.version };
-}
 
 /** A carrier's custody is ready to use: its record secret and platform verdict key exist. */
 async function prepareCarrier(ctx: PlatformContext, id: string): Promise<void> {
@@ -118,10 +106,28 @@ export async function registerPlatform(
           const { carrier, imei } = params(req);
           // Decided before any lookup: another carrier's token learns nothing about the device.
           if (!holdsCarrier(p, carrier)) throw tokenInvalid();
-          const r = await applyCustodyEvent(ctx, carrier, imei, custodyEvent(req.body));
+          const r = await applyCustodyEvent(ctx, carrier, imei, parseCustodyEvent(req.body));
           if (!r)
             throw new PlatformError("DEVICE_NOT_FOUND", "no such device in this carrier's custody");
           return r;
+        },
+      );
+
+      scope.post(
+        "/custody/:carrier/events",
+        {
+          schema: {
+            params: s.carrierParam,
+            body: s.custodyEventsRequest,
+            response: { 200: s.custodyEventsResponse },
+          },
+        },
+        async (req) => {
+          const p = await auth("custody")(req);
+          const { carrier } = params(req);
+          if (!holdsCarrier(p, carrier)) throw tokenInvalid();
+          const { events } = req.body as { events: CustodyEventItem[] };
+          return { results: await applyCustodyEvents(ctx, carrier, events) };
         },
       );
 

@@ -1,5 +1,6 @@
 /** JSON schemas of the platform's routes: fastify validates with them; OpenAPI shows them. */
 import { evidenceRequest, tenantId as id, imei, reasons } from "../../server-kit/index.js";
+import { MAX_BATCH } from "../custody/events.js";
 
 export { evidenceRequest };
 
@@ -77,6 +78,49 @@ export const custodyEventResponse = {
     activatedAt: { type: ["string", "null"] },
     version: { type: "integer" },
     applied: { type: "boolean", description: "false: a repeat or late event, nothing changed" },
+  },
+} as const;
+
+/** Several of a carrier's device events in one request (its outbox's page), each with its IMEI. */
+export const custodyEventsRequest = {
+  type: "object",
+  required: ["events"],
+  additionalProperties: false,
+  properties: {
+    events: {
+      type: "array",
+      minItems: 1,
+      maxItems: MAX_BATCH,
+      items: {
+        type: "object",
+        required: ["imei", "event"],
+        additionalProperties: false,
+        properties: { imei, ...custodyEventRequest.properties },
+      },
+    },
+  },
+} as const;
+
+export const custodyEventsResponse = {
+  type: "object",
+  required: ["results"],
+  properties: {
+    results: {
+      type: "array",
+      description: "one per event, in the request's order: its result, or its error alone",
+      items: {
+        type: "object",
+        required: ["imei"],
+        properties: {
+          ...custodyEventResponse.properties,
+          error: {
+            type: "object",
+            required: ["code", "message"],
+            properties: { code: { type: "string" }, message: { type: "string" } },
+          },
+        },
+      },
+    },
   },
 } as const;
 

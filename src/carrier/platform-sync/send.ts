@@ -1,0 +1,118 @@
+import type { OutboxRow } from "./outbox.js";
+
+/** What became of one row's delivery. */
+export type Outcome =
+  | { kind: "delivered"; applied: boolean }
+  | { kind: "dropped"; why: string }
+  | { kind: "retry"; why: string };
+
+/** Where to post, with what token, how long to wait (the sync's options, resolved). */
+export interface PlatformTarget {
+  /** The platform's base URL (`…/platform`), without a trailing slash. */
+  url: string;
+  carrier: string;
+  token: string;
+  timeoutMs: number;
+}
+
+/** The batch route's answer for the whole batch. */
+export type BatchAnswer =
+  | { kind: "each"; outcomes: Outcome[] }
+  /** The platform cannot judge the batch as a whole (no such route, or a row it refuses). */
+  | { kind: "one-by-one" }
+  | { kind: "retry"; why: string };
+
+/** Codes for which retrying cannot help: the device is not in custody, or the event is bad. */
+const FINAL = new Set(["DEVICE_NOT_FOUND", "INVALID_REQUEST"]);
+
+function eventOf(row: OutboxRow) {
+  return row.event === "activated"
+    ? { event: row.event, activatedAt: row.activatedAt }
+    : { event: row.event, version: row.version };
+}
+
+interface Answer {
+  status: number;
+  ok: boolean;
+  body: unknown;
+}
+
+/**
+ * One POST of JSON with the carrier's token. The timeout covers the answer's body too, and its
+ * timer is cleared at once (AbortSignal.timeout would keep each one alive for its full length).
+ */
+async function post(t: PlatformTarget, path: string, body: unknown): Promise<Answer> {
+  const abort = new AbortController();
+  const timer = setTimeout(
+    () => abort.abort(new DOMException("no answer in time", "TimeoutError")),
+    t.timeoutMs,
+  );
+  timer.unref();
+  try {
+    const res = await fetch(`${t.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${t.token}` },
+      body: JSON.stringify(body),
+      signal: abort.signal,
+    });
+    return { status: res.status, ok: res.ok, body: await res.json().catch(() => ({})) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function unreachable(err: unknown): string {
+  const cause = (err as { cause?: { code?: string } }).cause?.code;
+  return `platform unreachable (${cause ?? (err as Error).name})`;
+}
+
+const errorCode = (body: unknown, status: number) =>
+  (body as { error?: { code?: string } } | null)?.error?.code ?? `HTTP ${status}`;
+
+/** One row to `POST …/custody/{carrier}/devices/{imei}/events`. */
+export async function sendOne(t: PlatformTarget, row: OutboxRow): Promise<Outcome> {
+  let a: Answer;
+  try {
+    a = await post(t, `/custody/${t.carrier}/devices/${row.imei}/events`, eventOf(row));
+  } catch (err) {
+    return { kind: "retry", why: unreachable(err) };
+  }
+  if (a.ok)
+    return { kind: "delivered", applied: (a.body as { applied?: unknown }).applied === true };
+  const code = errorCode(a.body, a.status);
+  // Not in this carrier's custody (never deposited) or an event the platform will never
+  // take: retrying cannot help. A refused token can be fixed by the operator: keep trying.
+  if (a.status === 404 || a.status === 400) return { kind: "dropped", why: code };
+  return { kind: "retry", why: code };
+}
+
+/**
+ * Rows (one page of the outbox) to `POST …/custody/{carrier}/events`, answered row by row.
+ * A 400 or 404 for the whole batch (a platform without the route, or a row its schema refuses)
+ * says nothing about each row: those are sent one by one, where each gets its own answer.
+ */
+export async function sendBatch(
+  t: PlatformTarget,
+  rows: readonly OutboxRow[],
+): Promise<BatchAnswer> {
+  let a: Answer;
+  try {
+    a = await post(t, `/custody/${t.carrier}/events`, {
+      events: rows.map((r) => ({ imei: r.imei, ...eventOf(r) })),
+    });
+  } catch (err) {
+    return { kind: "retry", why: unreachable(err) };
+  }
+  if (a.status === 400 || a.status === 404) return { kind: "one-by-one" };
+  if (!a.ok) return { kind: "retry", why: errorCode(a.body, a.status) };
+  const results = (a.body as { results?: unknown }).results;
+  if (!Array.isArray(results) || results.length !== rows.length) {
+    return { kind: "retry", why: "the platform's answer does not match the batch" };
+  }
+  const outcomes = results.map((r: { applied?: unknown; error?: { code?: string } }): Outcome => {
+    if (r?.error === undefined) return { kind: "delivered", applied: r?.applied === true };
+    const code = r.error.code ?? "unknown error";
+    return FINAL.has(code) ? { kind: "dropped", why: code } : { kind: "retry", why: code };
+  });
+  return { kind: "each", outcomes };
+}
