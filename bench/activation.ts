@@ -9,25 +9,32 @@
  *
  * The phones are lean (bench/activation/lean-device.ts): real attestation certificates from the
  * stack's OEM CA, real slot keys from the carrier's keystore, the device's evidence and verdict
- * code, a real DM session, but no DEVDIR files. They are made and registered before anything
- * is timed. Every activation must end approved with the profile provisioned, or the bench fails.
+ * code, a real DM session, but no DEVDIR files. They are made on worker threads
+ * (bench/activation/factory.ts) and registered before anything is timed. Every activation must
+ * end approved with the profile provisioned, or the bench fails. The load generator's HTTP
+ * client (bench/activation/http-client.ts) also drives the hello-world.
  *
  * Knobs (environment): BENCH_DEVICES (phones, default 10,000), BENCH_SECONDS (per timed run,
  * default 10), BENCH_CONCURRENCY (default 64), BENCH_INVENTORY_1M=0 (skip the 1M part),
- * BENCH_CPU_PROF=DIR (CPU profiles of `up`'s main thread during the timed runs),
+ * BENCH_CPU_PROF=DIR (CPU profiles of `up`'s main thread and of the load generator during the timed runs),
  * BENCH_UP_CHILD=FILE (another up-child.mjs, e.g. in a checkout of an older commit, to compare
  * builds), BENCH_VERBOSE=1 (`up`'s stderr, and its heap figures before and after the fleet),
- * BENCH_KEEP=1 (keep the stack folder). `npm run bench -- activation` runs this suite alone.
+ * BENCH_KEEP=1 (keep the stack folder), BENCH_FACTORY_LINES (worker threads making phones,
+ * default one per core). `npm run bench -- activation` runs this suite alone.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { Session } from "node:inspector/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { StackClient } from "../src/cli/stack/client.js";
 import { readCredentials } from "../src/cli/stack/files.js";
+import { pinKey } from "../src/device/tsz/verdict.js";
 import { findModel, generateImei, luhnCheckDigit } from "../src/identity/index.js";
+import { Factory } from "./activation/factory.js";
 import { BenchHttp } from "./activation/http-client.js";
-import { activateLean, type LeanDevice, manufactureLean } from "./activation/lean-device.js";
+import { activateLean } from "./activation/lean-device.js";
+import type { LeanDevice } from "./activation/lean-factory.js";
 import { rssParts, type ServerProcess, startHello, startUp } from "./activation/procs.js";
 import type { Figure } from "./figure.js";
 
@@ -35,6 +42,7 @@ const DEVICES = Number(process.env.BENCH_DEVICES ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const INVENTORY_1M = process.env.BENCH_INVENTORY_1M !== "0";
+const FACTORY_LINES = Number(process.env.BENCH_FACTORY_LINES ?? availableParallelism());
 const NONCE_TTL_MS = 5_000;
 const CARRIER = "acme";
 const MODEL = "dmg-phone-1";
@@ -96,23 +104,31 @@ async function load(
 }
 
 /** Makes and registers `n` phones (slot keys and certificates as at the factory). */
-async function provision(stack: StackClient, n: number): Promise<LeanDevice[]> {
+async function provision(
+  factory: Factory,
+  stack: StackClient,
+  token: string,
+  n: number,
+): Promise<LeanDevice[]> {
   const admin = stack.carrier(CARRIER);
-  const [ca, verdictKeys] = await Promise.all([stack.oemCa(), stack.verdictKeys()]);
+  const verdictKeys = await stack.verdictKeys();
   if (!findModel(MODEL)) throw new Error(`no model ${MODEL}`);
   const imeis = new Set<string>();
   while (imeis.size < n) imeis.add(generateImei(MODEL));
-  const list = [...imeis];
-  const devices: LeanDevice[] = new Array(n);
-  let next = 0;
-  await Promise.all(
-    // Many at once: the keystore writes the slot keys made meanwhile in one sealed-file commit.
-    Array.from({ length: 32 }, async () => {
-      while (next < n) {
-        const i = next++;
-        devices[i] = await manufactureLean(ca, admin, verdictKeys, list[i]!, MODEL);
-      }
-    }),
+  const devices = await factory.make(
+    {
+      stackDir: stack.dir,
+      carrier: CARRIER,
+      carrierUrl: admin.url,
+      token,
+      model: MODEL,
+      // Every phone pins the same keys: pinned once, and the same objects shared, so that the
+      // TSZ's verdict code imports each key once for the fleet.
+      pinned: await Promise.all(verdictKeys.map((k) => pinKey(k.carrier, k.jwk))),
+      // Many at once: the keystore writes the slot keys made meanwhile in one sealed commit.
+      lineConcurrency: 16,
+    },
+    [...imeis],
   );
   for (let i = 0; i < n; i += 1000) {
     await admin.register(
@@ -160,16 +176,33 @@ interface Timed extends LoadResult {
   benchCpuMs: number;
 }
 
-/** A timed run of activations, with the CPU both sides spent (and `up`'s profile if asked). */
+let benchProfiles = 0;
+
+/**
+ * A timed run of activations, with the CPU both sides spent (and, with BENCH_CPU_PROF, both
+ * sides' profiles: up's from up-child, this process's as bench-<n>.cpuprofile).
+ */
 async function timedRun(up: ServerProcess, activate: (i: number) => Promise<void>): Promise<Timed> {
-  const profiling = process.env.BENCH_CPU_PROF !== undefined;
-  if (profiling) up.signal("SIGUSR2");
+  const profDir = process.env.BENCH_CPU_PROF;
+  let session: Session | undefined;
+  if (profDir !== undefined) {
+    up.signal("SIGUSR2");
+    session = new Session();
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.start");
+  }
   const upCpu = up.cpuMs();
   const benchCpu = process.cpuUsage();
   const r = await load(CONCURRENCY, activate, { seconds: SECONDS });
   const upMs = up.cpuMs() - upCpu;
   const b = process.cpuUsage(benchCpu);
-  if (profiling) up.signal("SIGUSR2");
+  if (session && profDir !== undefined) {
+    up.signal("SIGUSR2");
+    const { profile } = await session.post("Profiler.stop");
+    session.disconnect();
+    await writeFile(join(profDir, `bench-${++benchProfiles}.cpuprofile`), JSON.stringify(profile));
+  }
   return { ...r, upCpuMs: upMs / r.count, benchCpuMs: (b.user + b.system) / 1000 / r.count };
 }
 
@@ -178,6 +211,7 @@ export async function benchActivation(): Promise<Figure[]> {
   const servers: ServerProcess[] = [];
   const http = new BenchHttp(CONCURRENCY);
   const figures: Figure[] = [];
+  const factory = new Factory(FACTORY_LINES);
   try {
     const up = await startUp(dir, {
       nonceTtlMs: NONCE_TTL_MS,
@@ -186,11 +220,16 @@ export async function benchActivation(): Promise<Figure[]> {
     servers.push(up);
     const stack = await StackClient.open(dir);
     const carrierUrl = stack.carrier(CARRIER).url;
+    const token = (await readCredentials(dir)).adminTokens[`carrier:${CARRIER}`]!;
 
     const tp = performance.now();
-    const devices = await provision(stack, DEVICES);
+    const cpu = process.cpuUsage();
+    const devices = await provision(factory, stack, token, DEVICES);
     const provisionS = (performance.now() - tp) / 1000;
-    console.log(`  (${DEVICES} phones made and registered in ${provisionS.toFixed(1)} s)`);
+    const c = process.cpuUsage(cpu);
+    console.log(
+      `  (${DEVICES} phones made and registered in ${provisionS.toFixed(1)} s; bench CPU ${((c.user + c.system) / 1000 / DEVICES).toFixed(1)} ms a phone)`,
+    );
     const activate = (i: number) => activateLean(devices[i % devices.length]!, http, carrierUrl);
 
     // Memory: a fleet of every phone once (its first activation), sampled every 200 ms; then
@@ -256,7 +295,6 @@ export async function benchActivation(): Promise<Figure[]> {
     );
 
     if (INVENTORY_1M) {
-      const token = (await readCredentials(dir)).adminTokens[`carrier:${CARRIER}`]!;
       const importS = await import1M(http, carrierUrl, token);
       await load(CONCURRENCY, activate, { seconds: 2 });
       const big = await timedRun(up, activate);
@@ -280,7 +318,8 @@ export async function benchActivation(): Promise<Figure[]> {
     }
     return figures;
   } finally {
-    http.close();
+    await factory.close();
+    await http.close();
     for (const s of servers.reverse()) await s.stop();
     if (process.env.BENCH_KEEP !== "1") await rm(dir, { recursive: true, force: true });
   }

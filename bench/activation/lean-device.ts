@@ -1,37 +1,24 @@
 /**
- * The load generator's phone: the device TSZ's state held in memory (no DEVDIR, no worker, no
- * sealed files), made at the OEM's factory line as `device manufacture` makes one (an
- * attestation key certified by the stack's OEM CA through a PKCS#10 request; slot 0's key made
- * in the carrier's keystore and opened here from its HPKE wrapping; every verdict key pinned),
- * then activated with the device's own code: evidence claims, ES256 signature and key proof
- * from src/device/tsz/evidence.ts, the verdict check from src/device/tsz/verdict.ts, and an
- * OMA DM session of the omadm client engine on a tree set up as the device's DM client sets
- * one up (src/device/normal), asserting the profile MO arrived.
+ * The load generator's phone at work (made by lean-factory.ts): one full activation with the
+ * device's own code: evidence claims, ES256 signature and key proof from
+ * src/device/tsz/evidence.ts, the verdict check against the pinned key from
+ * src/device/tsz/verdict.ts, and an OMA DM session of the omadm client engine on a tree set up
+ * as the device's DM client sets one up (src/device/normal), in WBXML as phones speak it,
+ * asserting the profile MO arrived.
+ *
+ * Each activation starts from a fresh phone's DM tree: the factory tree, built once per phone
+ * and restored from its snapshot afterwards rather than rebuilt.
  *
  * What it does not do is the verification application's file reads: a clean phone's
  * measurements are its reference values, so it reports those.
  */
-import { randomBytes } from "node:crypto";
-import type { JWK } from "jose";
 import { installDmAccount, readTreeAccount } from "../../src/device/normal/dm-account.js";
 import { grantVendor } from "../../src/device/normal/dm-bootstrap.js";
 import { profileFromTree } from "../../src/device/normal/dm-profile.js";
 import { triggerAlertItem } from "../../src/device/normal/dm-triggers.js";
-import { issueDeviceCertificate, type OemCa } from "../../src/device/oem-ca.js";
-import {
-  attestationCsr,
-  certificateForKey,
-  exportPrivateJwk,
-  generateAttestationKey,
-  importSigningKey,
-} from "../../src/device/tsz/attestation-key.js";
 import { buildEvidenceClaims, signEvidence } from "../../src/device/tsz/evidence.js";
-import { HPKE_SEED_BYTES, type TszState } from "../../src/device/tsz/state.js";
-import { checkVerdict, pinKey } from "../../src/device/tsz/verdict.js";
+import { checkVerdict } from "../../src/device/tsz/verdict.js";
 import type { VerificationResult } from "../../src/device/tsz/verification.js";
-import type { CryptoKey } from "../../src/device/webcrypto-types.js";
-import { deriveRecipientKeyPair, openWrappedKey } from "../../src/keystore/hpke-recipient.js";
-import type { WrappedKey } from "../../src/keystore/index.js";
 import { DmClient } from "../../src/omadm/session/client.js";
 import { DmTree } from "../../src/omadm/tree/dm-tree.js";
 import {
@@ -41,74 +28,7 @@ import {
   updateDmAccountNonces,
 } from "../../src/omadm/tree/index.js";
 import type { BenchHttp } from "./http-client.js";
-
-export interface LeanDevice {
-  readonly state: TszState;
-  readonly signingKey: CryptoKey;
-  readonly certificateDer: string;
-  readonly kid: string;
-  readonly certificatePem: string;
-}
-
-/** The carrier calls a factory line needs (the stack's CarrierAdmin has them). */
-export interface FactoryCarrier {
-  readonly id: string;
-  slotKey(hpkePublicKey: Uint8Array): Promise<{ wrapped: WrappedKey }>;
-}
-
-const REFERENCE = {
-  payloadCrc32: 0x1c291ca3,
-  payloadSize: 2048,
-  osImageSha256: "9f".repeat(32),
-  otaCertsSha256: "3a".repeat(32),
-};
-
-export async function manufactureLean(
-  ca: OemCa,
-  carrier: FactoryCarrier,
-  verdictKeys: ReadonlyArray<{ carrier: string; jwk: JWK }>,
-  imei: string,
-  model: string,
-): Promise<LeanDevice> {
-  const keys = await generateAttestationKey();
-  const certificatePem = await issueDeviceCertificate(ca, await attestationCsr(keys, imei), {
-    imei,
-    model,
-  });
-  const certificateDer = await certificateForKey(certificatePem, keys.publicKey);
-  const hpkeSeed = new Uint8Array(randomBytes(HPKE_SEED_BYTES));
-  const hpke = await deriveRecipientKeyPair(hpkeSeed);
-  const { wrapped } = await carrier.slotKey(hpke.publicKey);
-  const owner = `carrier:${carrier.id}`;
-  const key = await openWrappedKey(hpke.privateKey, wrapped, { owner, kid: wrapped.kid });
-  const slots: TszState["slots"] = Array.from({ length: 8 }, () => null);
-  slots[0] = { carrier: carrier.id, kid: wrapped.kid, key };
-  const state: TszState = {
-    version: 2,
-    phase: "ready",
-    model,
-    imei,
-    meid: null,
-    esn: null,
-    oemId: ca.oemId,
-    toggle: 1,
-    slots,
-    attestation: { privateJwk: await exportPrivateJwk(keys.privateKey), certificatePem },
-    hpkeSeed,
-    pinned: await Promise.all(verdictKeys.map((k) => pinKey(k.carrier, k.jwk))),
-    authoritative: REFERENCE,
-    shippedModes: {},
-    lastVerdict: null,
-    manufacturedAt: new Date().toISOString(),
-  };
-  return {
-    state,
-    signingKey: await importSigningKey(state.attestation.privateJwk),
-    certificateDer,
-    kid: wrapped.kid,
-    certificatePem,
-  };
-}
+import { type FactoryTree, type LeanDevice, REFERENCE } from "./lean-factory.js";
 
 /** A clean phone's verification result: nothing found, its reference values measured. */
 function cleanResult(): VerificationResult {
@@ -130,7 +50,7 @@ function cleanResult(): VerificationResult {
 }
 
 /** A fresh phone's DM tree (the device's bootstrap, minus the files it reads them from). */
-function freshTree(d: LeanDevice): DmTree {
+function freshTree(d: LeanDevice): FactoryTree {
   const tree = new DmTree();
   mountDevInfo(tree, { devId: `IMEI:${d.state.imei}`, man: "DMGuard", mod: d.state.model });
   mountDevDetail(tree, {
@@ -142,7 +62,7 @@ function freshTree(d: LeanDevice): DmTree {
     lrgObj: true,
   });
   mountDmAcc(tree);
-  return tree;
+  return { tree, factory: tree.snapshot() };
 }
 
 interface VerdictAnswer {
@@ -175,14 +95,30 @@ export async function activateLean(
   if (record.verdict !== "approved" || answer.decision !== "approved") {
     throw new Error(`${d.state.imei} was ${record.verdict}: ${record.reasons.join(" ")}`);
   }
-  const tree = freshTree(d);
-  const account = installDmAccount(tree, answer.dmAccount);
+  const factory = d.trees.pop() ?? freshTree(d);
+  try {
+    await dmSession(factory.tree, answer.dmAccount, http, d.state.imei, record.carrier);
+  } finally {
+    factory.tree.restore(factory.factory);
+    d.trees.push(factory);
+  }
+}
+
+/** The DM session that provisions the profile, on a fresh phone's tree. */
+async function dmSession(
+  tree: DmTree,
+  dmAccount: unknown,
+  http: BenchHttp,
+  imei: string,
+  carrier: string,
+): Promise<void> {
+  const account = installDmAccount(tree, dmAccount);
   grantVendor(tree, account.serverId);
   const client = new DmClient({
     tree,
     account: readTreeAccount(tree, account.serverId)!,
     transport: http.dmTransport(),
-    encoding: "xml",
+    encoding: "wbxml",
     hooks: {
       persistNonces: (u) => {
         updateDmAccountNonces(tree, account.serverId, u);
@@ -191,9 +127,9 @@ export async function activateLean(
   });
   client.queueGenericAlert({ items: [triggerAlertItem("hfa")] });
   const r = await client.start();
-  if (r.outcome !== "completed") throw new Error(`${d.state.imei}: DM session ${r.outcome}`);
+  if (r.outcome !== "completed") throw new Error(`${imei}: DM session ${r.outcome}`);
   const profile = profileFromTree(tree);
-  if (profile?.carrier !== record.carrier || profile.access !== "full") {
-    throw new Error(`${d.state.imei}: the DM session did not provision the profile`);
+  if (profile?.carrier !== carrier || profile.access !== "full") {
+    throw new Error(`${imei}: the DM session did not provision the profile`);
   }
 }

@@ -1,3 +1,4 @@
+import { KeyObject, X509Certificate as NodeX509, sign } from "node:crypto";
 import type { JWK } from "jose";
 import { DeviceError } from "../errors.js";
 import type {
@@ -7,7 +8,6 @@ import type {
   EcKeyImportParams,
   JsonWebKey,
 } from "../webcrypto-types.js";
-import { Pkcs10CertificateRequestGenerator, X509Certificate } from "../x509.js";
 
 /**
  * The device attestation key (ECDSA P-256, signs ES256 evidence). It is generated inside the
@@ -20,13 +20,40 @@ export async function generateAttestationKey(): Promise<CryptoKeyPair> {
   return crypto.subtle.generateKey(EC, true, ["sign", "verify"]);
 }
 
+/** One DER TLV (X.690 §8.1): definite length, short form below 128 octets. */
+function der(tag: number, ...content: Uint8Array[]): Buffer {
+  const body = Buffer.concat(content);
+  const n = body.length;
+  const len =
+    n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : undefined;
+  if (!len) throw new RangeError("DER value too long for a CSR");
+  return Buffer.concat([Buffer.from([tag, ...len]), body]);
+}
+
+const SEQUENCE = 0x30;
+const SET = 0x31;
+/** id-at-commonName (X.520) and ecdsa-with-SHA256 (RFC 5758 §3.2), encoded OIDs. */
+const OID_CN = Buffer.from("0603550403", "hex");
+const ECDSA_WITH_SHA256 = der(SEQUENCE, Buffer.from("06082a8648ce3d040302", "hex"));
+
+/**
+ * The PKCS#10 request (RFC 2986 §4) for the attestation key: subject CN "dmguard attestation
+ * <IMEI's letters and digits>" as a PrintableString, no attributes, ECDSA with SHA-256. Written
+ * directly in DER and signed through node:crypto: a factory line makes one per device, and
+ * a general ASN.1 library took milliseconds for these few bytes.
+ */
 export async function attestationCsr(keys: CryptoKeyPair, imei: string): Promise<string> {
-  const csr = await Pkcs10CertificateRequestGenerator.create({
-    name: `CN=dmguard attestation ${imei.replace(/[^0-9A-Za-z]/g, "")}`,
-    keys,
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
-  });
-  return csr.toString("pem");
+  const cn = `dmguard attestation ${imei.replace(/[^0-9A-Za-z]/g, "")}`;
+  const subject = der(
+    SEQUENCE,
+    der(SET, der(SEQUENCE, OID_CN, der(0x13, Buffer.from(cn, "ascii")))),
+  );
+  const spki = KeyObject.from(keys.publicKey).export({ type: "spki", format: "der" });
+  const info = der(SEQUENCE, der(0x02, Buffer.of(0)), subject, spki, Buffer.from([0xa0, 0x00]));
+  const signature = sign("sha256", info, KeyObject.from(keys.privateKey));
+  const csr = der(SEQUENCE, info, ECDSA_WITH_SHA256, der(0x03, Buffer.of(0), signature));
+  const lines = csr.toString("base64").match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${lines.join("\n")}\n-----END CERTIFICATE REQUEST-----`;
 }
 
 export async function exportPrivateJwk(key: CryptoKey): Promise<JWK> {
@@ -38,30 +65,30 @@ export async function importSigningKey(jwk: JWK): Promise<CryptoKey> {
 }
 
 /**
- * The certificate's DER (base64, for `x5c`) once it is known to certify `publicKey`: same
- * SubjectPublicKeyInfo. Who issued it is the server's question, not the TSZ's.
+ * The certificate's DER (base64, for `x5c`) once it is known to certify `publicKey`: same public
+ * key. Who issued it is the server's question, not the TSZ's. node:crypto parses it natively,
+ * which a factory line making thousands of devices notices.
  */
 export async function certificateForKey(pem: string, publicKey: CryptoKey): Promise<string> {
-  let cert: X509Certificate;
+  let cert: NodeX509;
   try {
-    cert = new X509Certificate(pem);
+    cert = new NodeX509(pem);
   } catch {
     throw new DeviceError(
       "CERTIFICATE_INVALID",
       "the attestation certificate is not an X.509 certificate",
     );
   }
-  const ours = Buffer.from(await crypto.subtle.exportKey("spki", publicKey));
-  if (!ours.equals(Buffer.from(cert.publicKey.rawData))) {
+  if (!cert.publicKey.equals(KeyObject.from(publicKey))) {
     throw new DeviceError(
       "CERTIFICATE_INVALID",
       "the certificate does not certify this TSZ's attestation key",
     );
   }
-  return Buffer.from(cert.rawData).toString("base64");
+  return cert.raw.toString("base64");
 }
 
 /** The base64 DER of a PEM certificate (already checked at install time). */
 export function certificateDer(pem: string): string {
-  return Buffer.from(new X509Certificate(pem).rawData).toString("base64");
+  return new NodeX509(pem).raw.toString("base64");
 }

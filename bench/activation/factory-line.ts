@@ -1,0 +1,71 @@
+/**
+ * One factory line, in a worker thread that factory.ts starts: given its spec it loads the
+ * stack's OEM CA, then makes each batch of phones it is sent as manufactureLean makes them (its
+ * own HTTP client to the carrier) and sends them back; an empty batch closes the line.
+ */
+import { parentPort } from "node:worker_threads";
+import { loadOemCa, type OemCa } from "../../src/device/oem-ca.js";
+import { type FactorySpec, factoryCarrier, type LineOrder, type LineReport } from "./factory.js";
+import { BenchHttp } from "./http-client.js";
+import { type FactoryCarrier, type LeanDevice, manufactureLean } from "./lean-factory.js";
+
+const port = parentPort;
+if (!port) throw new Error("factory-line.ts runs in a worker thread");
+
+interface Line {
+  readonly spec: FactorySpec;
+  readonly ca: OemCa;
+  readonly http: BenchHttp;
+  readonly carrier: FactoryCarrier;
+}
+
+let line: Line | undefined;
+
+async function open(spec: FactorySpec): Promise<Line> {
+  const http = new BenchHttp(spec.lineConcurrency);
+  return {
+    spec,
+    ca: await loadOemCa(spec.stackDir),
+    http,
+    carrier: factoryCarrier(http, spec.carrier, spec.carrierUrl, spec.token),
+  };
+}
+
+async function make(l: Line, imeis: readonly string[]): Promise<LeanDevice[]> {
+  const devices: LeanDevice[] = new Array(imeis.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: l.spec.lineConcurrency }, async () => {
+      while (next < imeis.length) {
+        const i = next++;
+        devices[i] = await manufactureLean(l.ca, l.carrier, l.spec.pinned, imeis[i]!, l.spec.model);
+      }
+    }),
+  );
+  return devices;
+}
+
+/** Thrown outside any promise, an error reaches the bench as the worker's "error" event. */
+function fail(err: unknown): void {
+  setImmediate(() => {
+    throw err;
+  });
+}
+
+port.on("message", (order: LineOrder) => {
+  if (order.kind === "spec") {
+    open(order.spec).then((l) => {
+      line = l;
+      port.postMessage({ kind: "ready" } satisfies LineReport);
+    }, fail);
+  } else if (!line) {
+    fail(new Error("a factory line was sent phones to make before its spec"));
+  } else if (order.imeis.length === 0) {
+    void line.http.close().then(() => port.close());
+  } else {
+    make(line, order.imeis).then(
+      (devices) => port.postMessage({ kind: "made", devices } satisfies LineReport),
+      fail,
+    );
+  }
+});
