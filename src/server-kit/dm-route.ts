@@ -7,6 +7,9 @@ export const DM_MEDIA_TYPES = [
   "application/vnd.syncml.dm+xml",
   "application/vnd.syncml.dm+wbxml",
 ] as const;
+/** How often idle DM sessions are looked for (each message looks too). */
+const EXPIRY_SWEEP_MS = 60_000;
+
 /** Largest DM message accepted: the engine's MaxMsgSize is 64 KiB; leave room for overhead. */
 export const DM_BODY_LIMIT = 1024 * 1024;
 
@@ -14,7 +17,8 @@ export const DM_BODY_LIMIT = 1024 * 1024;
  * `POST <scope>/dm`: the omadm server engine, running `app` with MD5 digest by default, behind
  * the omadm HTTP binding's exchange (media type checks, malformed SyncML → 400, answers in the
  * request's encoding). Sessions live in the engine's memory for 5 minutes idle; one process
- * serves a session from start to end.
+ * serves a session from start to end. A timer ends idle sessions while no message comes, so an
+ * abandoned session's memory is freed once it expires, traffic or not.
  */
 export function registerDmRoute(
   scope: FastifyInstance,
@@ -26,6 +30,9 @@ export function registerDmRoute(
     defaultScheme: "md5",
     now: opts.now,
   });
+  const sweep = setInterval(() => engine.expireIdle(), EXPIRY_SWEEP_MS);
+  sweep.unref();
+  scope.addHook("onClose", async () => clearInterval(sweep));
   for (const type of DM_MEDIA_TYPES) {
     scope.addContentTypeParser(
       type,

@@ -272,6 +272,17 @@ describe("the server engine, message by message", () => {
     assert.deepEqual(app.outcomes, ["expired"]);
   });
 
+  test("an idle session is ended by expireIdle without another message", async () => {
+    const { send, advance, server, app } = rawClient([[]]);
+    await send([alert(1, "1201")], false);
+    server.expireIdle();
+    assert.equal(server.sessionCount, 1);
+    advance(61_000);
+    server.expireIdle();
+    assert.equal(server.sessionCount, 0);
+    assert.deepEqual(app.outcomes, ["expired"]);
+  });
+
   test("Alert 1223 from the client: Status for it and the header, Final, session over", async () => {
     const { send, app, server } = rawClient([[]]);
     const r = await send([alert(1, "1201"), alert(2, "1223")]);

@@ -164,6 +164,14 @@ export class DmServer {
     });
   }
 
+  /**
+   * Ends the sessions idle longer than `sessionTtlMs`. Each message does this too; a server
+   * calls it on a timer so that abandoned sessions are freed while no message comes.
+   */
+  expireIdle(): void {
+    this.#sweep(this.#now());
+  }
+
   #sweep(now: number): void {
     for (const s of this.#sessions.values()) {
       if (now - s.lastSeen <= this.#opts.sessionTtlMs) break;
