@@ -286,11 +286,14 @@ export async function benchActivation(): Promise<Figure[]> {
         unit: "",
       },
       { name: `up RSS peak, ${fleet.count}-device fleet`, value: rssPeak, unit: "MB", max: 300 },
+      // "No growth" at the resolution RSS has: it moves by pages as malloc and V8 come and go
+      // (runs of the same build read 0.00 and 0.01 MB), while the expired sessions and nonces
+      // of a fleet, were they kept, would be megabytes.
       {
         name: "up RSS growth, fleet end → nonces expired",
         value: rssIdle - rssEnd,
         unit: "MB",
-        max: 0,
+        max: 1,
       },
     );
 
