@@ -30,8 +30,9 @@ interface SyncLab {
   store: Store;
   carriers: Record<CarrierId, CarrierContext>;
   platformBase: string;
-  /** The token each carrier's sync sends (tests swap it). */
+  /** The token each carrier's sync sends, and the platform URL it sends to (tests swap them). */
   syncToken: Record<CarrierId, string>;
+  syncUrl: Record<CarrierId, string>;
   platformUp(): Promise<void>;
   platformDown(): Promise<void>;
   close(): Promise<void>;
@@ -83,6 +84,7 @@ async function makeSyncLab(backend: TestBackend): Promise<SyncLab> {
   const carrierApp = createRootApp();
   const carriers = {} as Record<CarrierId, CarrierContext>;
   const syncToken = { ...carrierToken };
+  const syncUrl = { acme: `${platformBase}/platform`, globex: `${platformBase}/platform` };
   for (const c of CARRIERS) {
     carriers[c] = await registerCarrier(carrierApp, {
       carrierId: c,
@@ -90,7 +92,7 @@ async function makeSyncLab(backend: TestBackend): Promise<SyncLab> {
       keystore: carrierKs,
       oemCaCertificatePems: pems,
       platformSync: {
-        url: `${platformBase}/platform`,
+        url: () => syncUrl[c],
         token: () => syncToken[c],
         retryBaseMs: 20,
         retryMaxMs: 200,
@@ -138,6 +140,7 @@ async function makeSyncLab(backend: TestBackend): Promise<SyncLab> {
     store,
     carriers,
     syncToken,
+    syncUrl,
     platformBase,
     platformUp,
     platformDown,
@@ -298,6 +301,26 @@ for (const backend of BACKENDS)
         assert.deepEqual(await reasonsAtPlatform(device, "acme"), []);
       } finally {
         lab.syncToken.acme = s.carrierToken.acme;
+      }
+      await drained("acme");
+      assert.deepEqual(await reasonsAtPlatform(device, "acme"), ["DEVICE_BLOCKED"]);
+    });
+
+    test("a platform URL that is no platform (404 NOT_FOUND, no such route): retried, not dropped", async () => {
+      const { device, record } = await manufacture(s, "acme");
+      lab.syncUrl.acme = `${lab.platformBase}/not-the-platform`;
+      try {
+        assert.equal((await admin("acme", record.imei, "block")).status, 200);
+        await until("a refused delivery", async () => {
+          const rows = await lab.carriers.acme.platformSync!.pending();
+          return rows.some((r) => r.imei === record.imei && r.attempts >= 2);
+        });
+        const [row] = (await lab.carriers.acme.platformSync!.pending()).filter(
+          (r) => r.imei === record.imei,
+        );
+        assert.equal(row?.lastError, "NOT_FOUND");
+      } finally {
+        lab.syncUrl.acme = `${lab.platformBase}/platform`;
       }
       await drained("acme");
       assert.deepEqual(await reasonsAtPlatform(device, "acme"), ["DEVICE_BLOCKED"]);

@@ -80,10 +80,10 @@ export async function sendOne(t: PlatformTarget, row: OutboxRow): Promise<Outcom
   if (a.ok)
     return { kind: "delivered", applied: (a.body as { applied?: unknown }).applied === true };
   const code = errorCode(a.body, a.status);
-  // Not in this carrier's custody (never deposited) or an event the platform will never
-  // take: retrying cannot help. A refused token can be fixed by the operator: keep trying.
-  if (a.status === 404 || a.status === 400) return { kind: "dropped", why: code };
-  return { kind: "retry", why: code };
+  // The platform says the device is not in this carrier's custody (never deposited) or the
+  // event is one it will never take: retrying cannot help. Anything else, a bare 404 included
+  // (a wrong base URL, a proxy), or a refused token, the operator can fix: keep trying.
+  return FINAL.has(code) ? { kind: "dropped", why: code } : { kind: "retry", why: code };
 }
 
 /**
