@@ -2,9 +2,11 @@
  * The store suite, run on every backend (SQLite in a temp dir, PostgreSQL in a fresh schema).
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import {
   type ConsumeResult,
+  canonicalJson,
   type InventoryInput,
   isStoreError,
   openStore,
@@ -465,6 +467,20 @@ for (const backend of BACKENDS) {
           entries: odd.length,
           head: (await p.audit.head()).hash,
         });
+        // The chain's format (audit.ts): SHA-256 of the canonical JSON of the whole envelope.
+        for (const e of await p.audit.list()) {
+          const envelope = {
+            v: 1,
+            part: e.part,
+            ts: e.ts,
+            actor: e.actor,
+            action: e.action,
+            subject: e.subject,
+            details: e.details,
+            prevHash: e.prevHash,
+          };
+          assert.equal(e.hash, createHash("sha256").update(canonicalJson(envelope)).digest("hex"));
+        }
       });
 
       it("chains entries and verifies", async () => {

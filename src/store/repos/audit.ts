@@ -75,32 +75,25 @@ function findSecret(value: unknown, path: string): string | null {
   return null;
 }
 
+/**
+ * hash_n of an entry as stored: its details canonicalised again first, so that a row whose
+ * details were rewritten (even to equal JSON in another form) no longer matches.
+ */
 export function auditHash(e: Omit<AuditLogTable, "hash" | "seq">): string {
-  let details: unknown;
+  let details: string;
   try {
-    details = JSON.parse(e.details);
+    details = canonicalJson(JSON.parse(e.details), "details");
   } catch {
-    return ""; // not even JSON any more: matches no hash
+    return ""; // not (canonical-able) JSON any more: matches no hash
   }
-  return sha256Hex(
-    canonicalJson({
-      v: 1,
-      part: e.part,
-      ts: e.ts,
-      actor: e.actor,
-      action: e.action,
-      subject: e.subject,
-      details,
-      prevHash: e.prev_hash,
-    }),
-  );
+  return entryHash({ ...e, details });
 }
 
 /**
- * auditHash of an entry whose `details` is already canonical JSON (as append makes it): the
- * same canonical text, written around it instead of parsed and encoded again.
+ * hash_n of an entry whose `details` is canonical JSON already (as append makes it): the
+ * canonical JSON of the envelope, keys in their sorted order, written around it.
  */
-function appendHash(e: Omit<AuditLogTable, "hash" | "seq">): string {
+function entryHash(e: Omit<AuditLogTable, "hash" | "seq">): string {
   const j = JSON.stringify;
   const subject = e.subject === null ? "null" : j(e.subject);
   return sha256Hex(
@@ -183,7 +176,7 @@ export class Audit extends Repo implements AuditRepo {
       prev_hash: head.hash,
       hash: "",
     };
-    row.hash = appendHash(row);
+    row.hash = entryHash(row);
     await INSERT.execute(c, ...argsOf(row, COLUMNS));
     await MOVE_HEAD.execute(c, this.part, row.seq, row.hash, e.ts);
     return toEntry(row);
