@@ -36,6 +36,12 @@ export function carrierPart(
     kind: "carrier",
     id,
     async mount(env) {
+      // The platform on the same app; its URL is known once the app listens ("" until then,
+      // which the platform sync takes as "not yet").
+      const platform = {
+        url: () => (env.baseUrl() === "" ? "" : `${env.baseUrl()}/platform`),
+        token: () => env.platformTokens.get(`carrier:${id}`) ?? "",
+      };
       await registerCarrier(env.app, {
         carrierId: id,
         store: env.store,
@@ -43,17 +49,11 @@ export function carrierPart(
         oemCaCertificatePems: env.oemCaCertificatePems,
         ...(opts.stackPlatform
           ? {
-              platformSync: {
-                url: () => (env.baseUrl() === "" ? "" : `${env.baseUrl()}/platform`),
-                token: () => env.platformTokens.get(`carrier:${id}`) ?? "",
-              },
+              platformSync: platform,
               // Migration to this carrier: questions to the platform, notices to the old
               // carrier on the same app (src/carrier/README.md "Migration").
               migration: {
-                platform: {
-                  url: () => `${env.baseUrl()}/platform`,
-                  token: () => env.platformTokens.get(`carrier:${id}`) ?? "",
-                },
+                platform,
                 peers: Object.fromEntries(STACK_CARRIERS.map((c) => [c, () => env.baseUrl()])),
               },
             }
