@@ -1,0 +1,65 @@
+/**
+ * Rebuilds SQLite tables as WITHOUT ROWID tables (https://sqlite.org/withoutrowid.html).
+ *
+ * A rowid table keyed by text keeps each row twice over: once in the table's b-tree under a
+ * hidden integer, once in the primary key's index. Every write touches both, so a commit
+ * writes one more page to the WAL per table, and every lookup by key walks two b-trees. A
+ * WITHOUT ROWID table is the primary key's b-tree itself. SQLite advises it where rows are
+ * small next to a page; the store's tables with large rows (devices' profiles, verdicts' signed
+ * JWS) stay rowid tables.
+ *
+ * SQLite cannot change a table's kind in place: each table is created again under a
+ * temporary name from its own CREATE statement plus `WITHOUT ROWID`, filled, swapped in, and
+ * its indexes created again from their own statements. All of it runs in one transaction, and
+ * a table already rebuilt is skipped, so an interrupted or repeated run leaves every table
+ * whole, in one kind or the other.
+ */
+import { type Kysely, sql } from "kysely";
+
+const SUFFIX = "__without_rowid";
+
+// biome-ignore lint/suspicious/noExplicitAny: runs from a migration, before today's schema type holds
+type AnyDb = Kysely<any>;
+
+interface SchemaRow {
+  type: string;
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
+
+function isWithoutRowid(createSql: string): boolean {
+  return /\)\s*without\s+rowid\s*$/i.test(createSql);
+}
+
+/** The CREATE TABLE statement of `name` made to create `target` WITHOUT ROWID instead. */
+function rebuiltCreate(name: string, createSql: string, target: string): string {
+  const head = /^\s*create\s+table\s+(?:if\s+not\s+exists\s+)?("[^"]+"|\w+)/i.exec(createSql);
+  if (!head || head[1]!.replace(/"/g, "") !== name) {
+    throw new Error(`unexpected definition of table ${name}`);
+  }
+  return `create table "${target}"${createSql.slice(head[0].length)} without rowid`;
+}
+
+export async function rebuildWithoutRowid(db: AnyDb, tables: readonly string[]): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    const { rows } =
+      await sql<SchemaRow>`select type, name, tbl_name, sql from sqlite_master`.execute(tx);
+    for (const name of tables) {
+      const table = rows.find((r) => r.type === "table" && r.name === name);
+      if (!table?.sql) throw new Error(`table ${name} is missing`);
+      if (isWithoutRowid(table.sql)) continue;
+      // Indexes SQLite makes for PRIMARY KEY and UNIQUE constraints have no statement of their
+      // own; they come back with the table.
+      const indexes = rows.filter(
+        (r) => r.type === "index" && r.tbl_name === name && r.sql !== null,
+      );
+      const target = `${name}${SUFFIX}`;
+      await sql.raw(rebuiltCreate(name, table.sql, target)).execute(tx);
+      await sql.raw(`insert into "${target}" select * from "${name}"`).execute(tx);
+      await sql.raw(`drop table "${name}"`).execute(tx);
+      await sql.raw(`alter table "${target}" rename to "${name}"`).execute(tx);
+      for (const ix of indexes) await sql.raw(ix.sql!).execute(tx);
+    }
+  });
+}

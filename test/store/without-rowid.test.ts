@@ -1,0 +1,166 @@
+/**
+ * Migration 0002 on SQLite: a database made by 0001 with rows in every table comes out with
+ * the same rows, the same indexes and constraints, and its small-row tables as WITHOUT ROWID
+ * tables; a rebuild that fails part-way changes nothing.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import Sqlite from "better-sqlite3";
+import { Kysely, Migrator, SqliteDialect } from "kysely";
+import { openStore } from "../../src/store/index.js";
+import { MIGRATIONS } from "../../src/store/migrations.js";
+import { rebuildWithoutRowid } from "../../src/store/sqlite/without-rowid.js";
+
+const REBUILT = [
+  "inventory",
+  "nonces",
+  "access",
+  "audit_log",
+  "audit_head",
+  "kv",
+  "enrolment",
+  "tokens",
+];
+const KEPT = ["devices", "verdicts"];
+
+/** Every table's rows in key order, and the schema's statements, read off the file. */
+function snapshot(path: string) {
+  const db = new Sqlite(path, { readonly: true });
+  try {
+    const rows: Record<string, unknown[]> = {};
+    for (const t of [...REBUILT, ...KEPT]) {
+      rows[t] = db.prepare(`select * from "${t}" order by 1, 2`).all();
+    }
+    const schema = db
+      .prepare("select type, name, tbl_name, sql from sqlite_master where name not like 'kysely%'")
+      .all() as Array<{ type: string; name: string; tbl_name: string; sql: string | null }>;
+    const integrity = db.pragma("integrity_check", { simple: true });
+    return { rows, schema, integrity };
+  } finally {
+    db.close();
+  }
+}
+
+const withoutRowid = (sql: string | null | undefined) => /without rowid\s*$/i.test(sql ?? "");
+
+/** A database as migration 0001 left it, with a row or two in every table. */
+async function legacyDatabase(path: string): Promise<void> {
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Sqlite(path) }) });
+  const { error } = await new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ "0001_initial": MIGRATIONS["0001_initial"]! }) },
+  }).migrateToLatest();
+  if (error) throw error;
+  await db.destroy();
+  const raw = new Sqlite(path);
+  const t = 1_700_000_000_000;
+  raw.exec(`
+    insert into inventory values ('carrier:acme', '356938035643809', 'A0000000000001', null,
+      'dmg-phone-1', 'k1', null, 'tp1', '2030-01-31', 'worker', null, 'active', ${t}, ${t});
+    insert into inventory values ('carrier:acme', '356938035643817', null, '80ABCDEF',
+      'dmg-phone-1', 'k1', 'key', 'tp2', null, null, 'corp', 'blocked', ${t}, ${t + 1});
+    insert into devices values ('carrier:acme', '356938035643809', 'provisioned', 'tp1',
+      'kv:dm-accounts/356938035643809', '{"access":"full"}', 'v1', 3, ${t}, ${t});
+    insert into nonces values ('carrier:acme', 'n1', null, ${t}, ${t + 5000}, null);
+    insert into nonces values ('carrier:acme', 'n2', '356938035643809', ${t}, ${t + 5000}, ${t + 1});
+    insert into access values ('carrier:acme', '356938035643809', 'full', ${t});
+    insert into verdicts values ('v1', 'carrier:acme', 'n2', '356938035643809', 'approved', '[]',
+      'h', 'jws', ${t});
+    insert into audit_log values ('carrier:acme', 1, ${t}, 'carrier:acme', 'verdict',
+      '356938035643809', '{}', 'genesis', 'h1');
+    insert into audit_head values ('carrier:acme', 1, 'h1', ${t});
+    insert into kv values ('carrier:acme', 'dm-accounts', '356938035643809', '{"g":1}', 1, ${t});
+    insert into kv values ('platform', 'custody/acme', '356938035643809', '{"s":"x"}', 4, ${t});
+    insert into enrolment values ('enterprise:corp', '356938035643809', 'ann', 'executive', ${t}, ${t});
+    insert into tokens values ('carrier:acme', 't1', 'hash1', '["admin"]', '["inventory"]', null,
+      ${t}, null, null);
+  `);
+  raw.close();
+}
+
+describe("migration 0002: SQLite tables WITHOUT ROWID", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "dmguard-rowid-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("keeps every row, index and constraint of a database made before it", async () => {
+    const path = join(dir, "legacy.sqlite");
+    await legacyDatabase(path);
+    const before = snapshot(path);
+    assert.ok(before.schema.every((r) => !withoutRowid(r.sql)));
+
+    const store = await openStore(`sqlite:${path}`);
+    assert.deepEqual(
+      (await store.migrations()).map((m) => m.name),
+      ["0001_initial", "0002_sqlite_without_rowid"],
+    );
+    await store.close();
+
+    const after = snapshot(path);
+    assert.equal(after.integrity, "ok");
+    assert.deepEqual(after.rows, before.rows);
+    const table = (s: typeof after.schema, n: string) =>
+      s.find((r) => r.type === "table" && r.name === n);
+    for (const t of REBUILT) assert.ok(withoutRowid(table(after.schema, t)?.sql), t);
+    for (const t of KEPT) assert.ok(!withoutRowid(table(after.schema, t)?.sql), t);
+    // The same named indexes on the same tables, created by the same statements; only
+    // SQLite's own primary-key indexes are gone (the key is the table now).
+    const named = (s: typeof after.schema) =>
+      s
+        .filter((r) => r.type === "index" && r.sql !== null)
+        .map((r) => `${r.tbl_name} ${r.sql}`)
+        .sort();
+    assert.deepEqual(named(after.schema), named(before.schema));
+    const autoOf = (s: typeof after.schema, t: string) =>
+      s.filter((r) => r.type === "index" && r.tbl_name === t && r.sql === null).length;
+    assert.equal(autoOf(after.schema, "tokens"), 1, "tokens_hash_uq still has its index");
+    assert.equal(autoOf(after.schema, "kv"), 0);
+
+    // Constraints still hold: primary keys, unique constraints, partial unique indexes, checks.
+    const raw = new Sqlite(path);
+    try {
+      const refused = (q: string) => assert.throws(() => raw.exec(q), /constraint/i, q);
+      refused(
+        "insert into kv values ('carrier:acme', 'dm-accounts', '356938035643809', '{}', 1, 0)",
+      );
+      refused(
+        "insert into tokens values ('carrier:acme', 't2', 'hash1', '[]', '[]', null, 0, null, null)",
+      );
+      refused(
+        "insert into inventory values ('carrier:acme', '356938035643825', 'A0000000000001', null," +
+          " 'm', 'k', null, null, null, null, null, 'active', 0, 0)",
+      );
+      refused("update access set access = 'none'");
+      refused("insert into nonces values ('carrier:acme', 'n1', null, 0, 1, null)");
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("is atomic and can run again: a failure part-way leaves every table as it was", async () => {
+    const path = join(dir, "partial.sqlite");
+    await legacyDatabase(path);
+    const before = snapshot(path);
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Sqlite(path) }) });
+    try {
+      await assert.rejects(
+        rebuildWithoutRowid(db, ["nonces", "access", "no_such_table"]),
+        /no_such_table is missing/,
+      );
+      assert.deepEqual(snapshot(path), before);
+
+      await rebuildWithoutRowid(db, ["nonces"]);
+      const once = snapshot(path);
+      await rebuildWithoutRowid(db, ["nonces"]);
+      assert.deepEqual(snapshot(path), once);
+      assert.deepEqual(once.rows, before.rows);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
