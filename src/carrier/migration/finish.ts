@@ -2,7 +2,9 @@ import type { FastifyInstance } from "fastify";
 import { crashPoint } from "../../fault/crash-point.js";
 import type { JsonObject, PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
+import { callJson, errorCodeOf, type JsonAnswer, noAnswer } from "../http-out/json-call.js";
 import { type Outcome, PlatformSync } from "../platform-sync/deliver.js";
+import { DEFAULT_TIMEOUT_MS } from "../platform-sync/options.js";
 import type { OutboxRow } from "../platform-sync/outbox.js";
 import { resolve } from "./options.js";
 import { custodyRecord, MigrationPlatform } from "./platform-client.js";
@@ -20,8 +22,10 @@ import { getMigration, type MigrationRow, putMigration } from "./rows.js";
  * or a carrier A that is down gets them once it is back, without the device doing anything.
  * Each delivery sets its flag in the migration row and is audited (`migration-custody-deposited`,
  * `migration-source-notified`); failures are logged (what and why, never a key) and retried,
- * unless A refused the notice for good (REFUSED_FOR_GOOD): then the job is dropped, logged and
- * audited (`migration-finish-dropped`, with A's answer); the row's `sourceNotified` stays false.
+ * unless A refused the notice for good (REFUSED_FOR_GOOD) or the platform the deposit
+ * (platform-client.ts, DEPOSIT_REFUSED_FOR_GOOD): then the job is dropped, logged and audited
+ * (`migration-finish-dropped`, with the answer); the row's flag stays false. Each call waits at
+ * most `delivery.timeoutMs`.
  *
  * Crash point: `carrier.migration.after-custody` (deposited at the platform, flag not yet set).
  */
@@ -119,22 +123,20 @@ async function depositCustody(ctx: CarrierContext, row: MigrationRow): Promise<O
   if (!row.custodyWrapped || !ctx.migration.platform) {
     return { kind: "dropped", why: "no custody copy or no platform configured" };
   }
-  try {
-    await new MigrationPlatform(ctx.migration.platform).deposit(
-      ctx.id,
-      row.imei,
-      custodyRecord({
-        meid: row.meid,
-        esn: row.esn,
-        model: row.model,
-        kid: row.kid,
-        attestationKey: row.attestationKey,
-        wrappedKey: row.custodyWrapped,
-      }),
-    );
-  } catch (err) {
-    return { kind: "retry", why: (err as Error).message };
-  }
+  const platform = new MigrationPlatform(ctx.migration.platform, timeoutOf(ctx));
+  const r = await platform.deposit(
+    ctx.id,
+    row.imei,
+    custodyRecord({
+      meid: row.meid,
+      esn: row.esn,
+      model: row.model,
+      kid: row.kid,
+      attestationKey: row.attestationKey,
+      wrappedKey: row.custodyWrapped,
+    }),
+  );
+  if (!r.stored) return { kind: r.final ? "dropped" : "retry", why: r.why };
   crashPoint("carrier.migration.after-custody");
   await setFlag(ctx, row, "custodyDeposited", "migration-custody-deposited", {});
   ctx.platformSync?.kick();
@@ -147,30 +149,22 @@ async function notifySource(ctx: CarrierContext, row: MigrationRow): Promise<Out
   if (peer === undefined) {
     return { kind: "dropped", why: `no address configured for carrier ${row.from}` };
   }
-  let res: Response;
+  let a: JsonAnswer;
   try {
-    res = await fetch(
-      `${resolve(peer)}/carriers/${encodeURIComponent(row.from)}/migration/port-outs`,
-      {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ evidence: row.evidence, to: ctx.id }),
-        signal: AbortSignal.timeout(10_000),
-      },
-    );
+    a = await callJson({
+      method: "POST",
+      url: `${resolve(peer)}/carriers/${encodeURIComponent(row.from)}/migration/port-outs`,
+      json: { evidence: row.evidence, to: ctx.id },
+      timeoutMs: timeoutOf(ctx),
+    });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return {
-      kind: "retry",
-      why: `carrier ${row.from} unreachable (${cause ?? (err as Error).name})`,
-    };
+    return { kind: "retry", why: `carrier ${row.from} unreachable (${noAnswer(err)})` };
   }
-  if (!res.ok) {
-    const code = await errorCode(res);
-    const why = `carrier ${row.from} answered ${res.status}${code === undefined ? "" : ` ${code}`}`;
-    return REFUSED_FOR_GOOD.has(res.status) ? { kind: "dropped", why } : { kind: "retry", why };
+  if (!a.ok) {
+    const code = errorCodeOf(a.body);
+    const why = `carrier ${row.from} answered ${a.status}${code === undefined ? "" : ` ${code}`}`;
+    return REFUSED_FOR_GOOD.has(a.status) ? { kind: "dropped", why } : { kind: "retry", why };
   }
-  await res.body?.cancel();
   await setFlag(ctx, row, "sourceNotified", "migration-source-notified", { from: row.from });
   return { kind: "delivered", applied: true };
 }
@@ -184,12 +178,7 @@ async function notifySource(ctx: CarrierContext, row: MigrationRow): Promise<Out
  */
 const REFUSED_FOR_GOOD = new Set([400, 410, 413, 415, 422]);
 
-/** The catalogue code of a dmguard error answer (`{ error: { code } }`), if it is one. */
-async function errorCode(res: Response): Promise<string | undefined> {
-  const body = (await res.json().catch(() => null)) as { error?: { code?: unknown } } | null;
-  const code = body?.error?.code;
-  return typeof code === "string" && /^[A-Z_]{1,40}$/.test(code) ? code : undefined;
-}
+const timeoutOf = (ctx: CarrierContext) => ctx.migration.delivery?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
 async function setFlag(
   ctx: CarrierContext,

@@ -1,3 +1,4 @@
+import { callJson, errorCodeOf, type JsonAnswer, noAnswer } from "../http-out/json-call.js";
 import type { OutboxRow } from "./outbox.js";
 
 /** What became of one row's delivery. */
@@ -31,54 +32,37 @@ function eventOf(row: OutboxRow) {
     : { event: row.event, version: row.version };
 }
 
-interface Answer {
-  status: number;
-  ok: boolean;
-  body: unknown;
-}
-
-/**
- * One POST of JSON with the carrier's token. The timeout covers the answer's body too, and its
- * timer is cleared at once (AbortSignal.timeout would keep each one alive for its full length).
- */
-async function post(t: PlatformTarget, path: string, body: unknown): Promise<Answer> {
-  const abort = new AbortController();
-  const timer = setTimeout(
-    () => abort.abort(new DOMException("no answer in time", "TimeoutError")),
-    t.timeoutMs,
-  );
-  timer.unref();
-  try {
-    const res = await fetch(`${t.url}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${t.token}` },
-      body: JSON.stringify(body),
-      signal: abort.signal,
-    });
-    return { status: res.status, ok: res.ok, body: await res.json().catch(() => ({})) };
-  } finally {
-    clearTimeout(timer);
-  }
+/** One POST of JSON with the carrier's token, within the sync's timeout. */
+function post(t: PlatformTarget, path: string, body: unknown): Promise<JsonAnswer> {
+  return callJson({
+    method: "POST",
+    url: `${t.url}${path}`,
+    token: t.token,
+    json: body,
+    timeoutMs: t.timeoutMs,
+  });
 }
 
 function unreachable(err: unknown): string {
-  const cause = (err as { cause?: { code?: string } }).cause?.code;
-  return `platform unreachable (${cause ?? (err as Error).name})`;
+  return `platform unreachable (${noAnswer(err)})`;
 }
 
-const errorCode = (body: unknown, status: number) =>
-  (body as { error?: { code?: string } } | null)?.error?.code ?? `HTTP ${status}`;
+const errorCode = (body: unknown, status: number) => errorCodeOf(body) ?? `HTTP ${status}`;
 
 /** One row to `POST …/custody/{carrier}/devices/{imei}/events`. */
 export async function sendOne(t: PlatformTarget, row: OutboxRow): Promise<Outcome> {
-  let a: Answer;
+  let a: JsonAnswer;
   try {
     a = await post(t, `/custody/${t.carrier}/devices/${row.imei}/events`, eventOf(row));
   } catch (err) {
     return { kind: "retry", why: unreachable(err) };
   }
-  if (a.ok)
-    return { kind: "delivered", applied: (a.body as { applied?: unknown }).applied === true };
+  if (a.ok) {
+    return {
+      kind: "delivered",
+      applied: (a.body as { applied?: unknown } | null)?.applied === true,
+    };
+  }
   const code = errorCode(a.body, a.status);
   // The platform says the device is not in this carrier's custody (never deposited) or the
   // event is one it will never take: retrying cannot help. Anything else, a bare 404 included
@@ -95,7 +79,7 @@ export async function sendBatch(
   t: PlatformTarget,
   rows: readonly OutboxRow[],
 ): Promise<BatchAnswer> {
-  let a: Answer;
+  let a: JsonAnswer;
   try {
     a = await post(t, `/custody/${t.carrier}/events`, {
       events: rows.map((r) => ({ imei: r.imei, ...eventOf(r) })),
@@ -105,7 +89,7 @@ export async function sendBatch(
   }
   if (a.status === 400 || a.status === 404) return { kind: "one-by-one" };
   if (!a.ok) return { kind: "retry", why: errorCode(a.body, a.status) };
-  const results = (a.body as { results?: unknown }).results;
+  const results = (a.body as { results?: unknown } | null)?.results;
   if (!Array.isArray(results) || results.length !== rows.length) {
     return { kind: "retry", why: "the platform's answer does not match the batch" };
   }
