@@ -2,7 +2,7 @@
  * The device↔server wire formats (EVIDENCE.md): evidence claims, the key proof, the key check
  * value, verdict claims, the OEMID, the reason-code vocabulary, the migration key's DM node, and
  * the verification steps every server makes alike (verify/: decode, attestation, key proof,
- * device reasons). Shared by the
+ * device reasons), and the compact JWS check every signed message goes through. Shared by the
  * device emulator and the servers, so neither imports the other.
  * Imports node:crypto, jose, @peculiar/x509 (through x509.ts) and src/identity only.
  */
@@ -17,6 +17,17 @@ export {
   verifyAttestation,
 } from "./attestation.js";
 export {
+  type CompactJws,
+  type CompactJwsFormProblem,
+  type CompactJwsProblem,
+  type CompactJwsVerifyProblem,
+  type DecodedCompactJws,
+  decodeCompactJws,
+  type JwsAlgorithm,
+  type VerifiedCompactJws,
+  verifyCompactJws,
+} from "./compact-jws.js";
+export {
   type DebugStatus,
   decodeMeasurements,
   EVIDENCE_PROFILE,
@@ -29,6 +40,7 @@ export {
   parseEvidenceClaims,
   ueidForImei,
 } from "./evidence-claims.js";
+export { jwsAlgorithmFor, jwsPublicKey } from "./jws-public-key.js";
 export { KCV_LABEL, KCV_LENGTH, keyCheckValue } from "./key-check-value.js";
 export {
   computeKeyProof,

@@ -1,5 +1,15 @@
-import { compactVerify, decodeProtectedHeader, errors, importJWK, type JWK } from "jose";
-import { parseVerdictClaims, type VerdictClaims } from "../../evidence/index.js";
+import type { KeyObject } from "node:crypto";
+import type { JWK } from "jose";
+import {
+  type CompactJwsProblem,
+  decodeCompactJws,
+  type JwsAlgorithm,
+  jwsAlgorithmFor,
+  jwsPublicKey,
+  parseVerdictClaims,
+  type VerdictClaims,
+  verifyCompactJws,
+} from "../../evidence/index.js";
 import type { EnterpriseContext } from "../context.js";
 import type { Upstream } from "../options.js";
 import type { IntegrityAnswer } from "./forward.js";
@@ -16,47 +26,44 @@ export type VerdictProblem =
 
 const MAX_VERDICT_CHARS = 16 * 1024;
 
-/** The JWS algorithm of an upstream's verdict key (RFC 7518 §3.4, RFC 8037 §3.1). */
-function algorithmOf(jwk: JWK): "ES256" | "EdDSA" | null {
-  if (jwk.kty === "EC" && jwk.crv === "P-256") return "ES256";
-  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") return "EdDSA";
-  return null;
-}
+/** The one algorithm each kind of verdict key verifies. */
+const ONLY: Record<JwsAlgorithm, readonly JwsAlgorithm[]> = { ES256: ["ES256"], EdDSA: ["EdDSA"] };
 
 /**
- * Imported keys, by the JWK object they came from: importing costs more than verifying, and an
- * upstream's JWK objects never change (pinned in the config, or held by verdict-key.ts until a
- * re-fetch replaces the object).
+ * An `alg` other than the key's, like a bad signature, may mean the upstream rotated its key:
+ * a fetched key is fetched once more for either.
  */
-const imported = new WeakMap<JWK, Promise<Awaited<ReturnType<typeof importJWK>>>>();
+const WHY: Record<CompactJwsProblem, VerdictProblem> = {
+  shape: "malformed",
+  header: "malformed",
+  alg: "signature",
+  crit: "malformed",
+  "crit-invalid": "malformed",
+  encoding: "malformed",
+  signature: "signature",
+  payload: "malformed",
+  "payload-not-object": "malformed",
+};
 
-function keyOf(jwk: JWK, alg: "ES256" | "EdDSA") {
-  let key = imported.get(jwk);
-  if (!key) {
-    key = importJWK(jwk, alg);
-    // A JWK that does not import is not kept: the next call reports it again.
-    key.catch(() => imported.delete(jwk));
-    imported.set(jwk, key);
-  }
-  return key;
-}
-
-async function verifyUnder(
+function verifyUnder(
   jws: string,
   jwk: JWK,
-): Promise<{ claims: VerdictClaims } | { problem: VerdictProblem }> {
-  const alg = algorithmOf(jwk);
-  if (alg === null || jws.length > MAX_VERDICT_CHARS) return { problem: "malformed" };
+): { claims: VerdictClaims } | { problem: VerdictProblem } {
+  const alg = jwsAlgorithmFor(jwk);
+  if (alg === null) return { problem: "malformed" };
+  const decoded = decodeCompactJws(jws, { maxChars: MAX_VERDICT_CHARS, algorithms: ONLY[alg] });
+  if (!decoded.ok) return { problem: WHY[decoded.problem] };
+  let key: KeyObject;
   try {
-    if (decodeProtectedHeader(jws).alg !== alg) return { problem: "signature" };
-    const { payload } = await compactVerify(jws, await keyOf(jwk, alg), { algorithms: [alg] });
-    const claims = parseVerdictClaims(JSON.parse(Buffer.from(payload).toString("utf8")));
-    return typeof claims === "string" ? { problem: "malformed" } : { claims };
-  } catch (err) {
-    return {
-      problem: err instanceof errors.JWSSignatureVerificationFailed ? "signature" : "malformed",
-    };
+    key = jwsPublicKey(jwk);
+  } catch {
+    // A key that does not import (private members, key_ops that forbid verifying).
+    return { problem: "malformed" };
   }
+  const verified = verifyCompactJws(decoded.jws, key);
+  if (!verified.ok) return { problem: WHY[verified.problem] };
+  const claims = parseVerdictClaims(verified.payload);
+  return typeof claims === "string" ? { problem: "malformed" } : { claims };
 }
 
 /**
@@ -74,10 +81,10 @@ export async function checkUpstreamVerdict(
   answer: IntegrityAnswer,
 ): Promise<VerdictProblem | null> {
   let key = await ctx.verdictKeys.keyFor(ctx, u, carrier);
-  let r = await verifyUnder(answer.verdict, key.jwk);
+  let r = verifyUnder(answer.verdict, key.jwk);
   if ("problem" in r && r.problem === "signature" && !key.pinned) {
     key = await ctx.verdictKeys.keyFor(ctx, u, carrier, true);
-    r = await verifyUnder(answer.verdict, key.jwk);
+    r = verifyUnder(answer.verdict, key.jwk);
   }
   if ("problem" in r) return r.problem;
   const c = r.claims;
