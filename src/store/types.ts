@@ -240,6 +240,11 @@ export interface VerdictsRepo {
   byNonce(nonce: string): Promise<VerdictRecord | null>;
   /** Newest first. */
   forImei(imei: string, limit?: number): Promise<VerdictRecord[]>;
+  /**
+   * The IMEI's oldest verdict of kind `verdict` (ties: lowest id), however many it has: e.g.
+   * when the carrier first approved the device. Null when there is none.
+   */
+  oldestForImei(imei: string, verdict: Verdict): Promise<VerdictRecord | null>;
   count(verdict?: Verdict): Promise<number>;
 }
 

@@ -328,7 +328,7 @@ for (const backend of ["sqlite", "postgres"] as const) {
       const { imei } = await device.status();
       assert.equal((await migrateDevice(device, { to: "carrier:globex" })).verdict, "approved");
       await migrationDelivered(s);
-      // globex's own subsidy policy (60 days after activation) would refuse it first.
+      // Past globex's subsidy lock (60 days after activation), so only the conflict refuses it.
       await setCustody(s, "globex", imei, { activatedAt: Date.now() - 61 * DAY_MS });
       const before = await device.status();
       await assert.rejects(

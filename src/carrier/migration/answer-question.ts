@@ -3,8 +3,8 @@ import { addDeviceReasons, checkAttestation, checkKeyProof } from "../../evidenc
 import { bearerToken } from "../../server-kit/index.js";
 import {
   type MigrationAnswer,
+  type MigrationPolicy,
   migrationAnswer,
-  resolvePolicy,
 } from "../../server-kit/migration-policy.js";
 import type { PartStore, Store } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
@@ -66,8 +66,10 @@ export async function requirePeer(ctx: CarrierContext, req: FastifyRequest): Pro
   return holder;
 }
 
+/** `policy`: this carrier's `migration.policy`, resolved once when its routes are registered. */
 export async function answerQuestion(
   ctx: CarrierContext,
+  policy: MigrationPolicy,
   asker: string,
   evidence: string,
 ): Promise<MigrationAnswer> {
@@ -85,7 +87,6 @@ export async function answerQuestion(
   await checkClone(j, ctx.part);
   checkStatus(j);
   addDeviceReasons(j);
-  const policy = resolvePolicy(ctx.migration.policy);
   const record = j.inventory
     ? { ...j.inventory, activatedAt: await firstApproval(ctx, j.claims.imei) }
     : null;
@@ -102,9 +103,12 @@ export async function answerQuestion(
   return answer;
 }
 
-/** When this carrier first approved the device: its earliest approved verdict, or null. */
+/**
+ * When this carrier first approved the device: its oldest approved verdict, or null. Not the
+ * platform sync's activation entry (kv `platform-sync/activated`): a carrier without a sync
+ * has none, and one can hold a later date (the sync switched on after the first approval, or
+ * the later of two racing first approvals), which would lock the device too long.
+ */
 async function firstApproval(ctx: CarrierContext, imei: string): Promise<number | null> {
-  const verdicts = await ctx.part.verdicts.forImei(imei, 1000);
-  const approved = verdicts.filter((v) => v.verdict === "approved").map((v) => v.createdAt);
-  return approved.length > 0 ? Math.min(...approved) : null;
+  return (await ctx.part.verdicts.oldestForImei(imei, "approved"))?.createdAt ?? null;
 }

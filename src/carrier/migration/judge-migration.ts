@@ -1,11 +1,9 @@
 import { createHash } from "node:crypto";
-import { decodeProtectedHeader } from "jose";
 import {
   addDeviceReasons,
   checkAttestation,
   isReasonCode,
   orderReasons,
-  pemOf,
 } from "../../evidence/index.js";
 import { crashPoint } from "../../fault/crash-point.js";
 import type { ActivationResult } from "../activation/judge-evidence.js";
@@ -24,9 +22,10 @@ import { getMigration, type MigrationRow, putMigration } from "./rows.js";
  * 1. shape: evidence asking to move to B (`migrateTo`, with the TSZ's HPKE key), proving another
  *    carrier A's slot;
  * 2. attestation (OEM chain, signature): the HPKE key is the attested TSZ's;
- * 3. B's nonce, consumed once (its own transaction: a replay is NONCE_REPLAYED);
- * 4. B's own records: a device B has blocked, terminated, or seen with another attestation key;
- * 5. the device's own reasons (tampering);
+ * 3. B's own records: a device B has blocked, terminated, or seen with another attestation key;
+ * 4. the device's own reasons (tampering);
+ * 5. B's nonce, consumed once (its own transaction: a replay is NONCE_REPLAYED); a device B
+ *    already holds its own key on is refused there (CONFLICT), before anyone is asked;
  * 6. the platform (or A itself, `migration.direct`): genuine (slot A's proof, checked with A's
  *    key), blocked, terminated, subsidy-locked under A's policy;
  * 7. one transaction: the signed verdict (`purpose: "migration"`), and on approval the migration
@@ -63,12 +62,15 @@ export async function judgeMigration(
   }
   // Whom to ask about A's device: A itself when configured so, else the platform.
   const direct = ctx.migration.direct?.[c.carrier];
+  if (!direct && !ctx.migration.platform) {
+    throw new CarrierError(
+      "UNAVAILABLE",
+      "this carrier has no platform configured to ask about migrating devices",
+    );
+  }
   const platform = ctx.migration.platform ? new MigrationPlatform(ctx.migration.platform) : null;
-  if (!direct && !platform) MigrationPlatform.of(ctx.migration);
   const now = ctx.now();
   const attestation = await checkAttestation(j, ctx.anchors, now);
-  await ctx.part.transaction((tx) => checkNonce(j, tx, now));
-  crashPoint("carrier.migration.after-nonce");
 
   // B's own marks: it may know the device already (blocked, or a clone's other key).
   const [inv, dev, prior] = await Promise.all([
@@ -85,6 +87,33 @@ export async function judgeMigration(
     j.reasons.add("CLONE_SUSPECTED");
   }
   addDeviceReasons(j);
+
+  const reusable =
+    prior !== null &&
+    prior.state !== "failed" &&
+    prior.hpke === c.hpke &&
+    prior.attestationThumbprint === j.attestationThumbprint;
+  // B made this device's key some other way (at manufacture): a second B key would mean two
+  // slots for B. The device activates with B instead.
+  const conflict =
+    !reusable &&
+    j.attested &&
+    inv !== null &&
+    inv.attestationThumbprint === j.attestationThumbprint;
+  await ctx.part.transaction(async (tx) => {
+    await checkNonce(j, tx, now);
+    // Only where it would otherwise be approved as far as B knows (a replay, a stale nonce or
+    // B's own marks keep their denied verdict). Thrown inside the transaction, so its rollback
+    // leaves the nonce unused, and before the platform or A is asked.
+    if (conflict && j.nonceFresh && j.reasons.size === 0) {
+      throw new CarrierError(
+        "CONFLICT",
+        `the device already holds a key of ${ctx.id} (kid ${inv.kid}): activate with ${ctx.id} instead of migrating`,
+      );
+    }
+  });
+  crashPoint("carrier.migration.after-nonce");
+
   // The platform is asked only about a fresh, attested request: a replay learns nothing.
   if (j.attested && j.nonceFresh) {
     const answer = direct
@@ -97,24 +126,6 @@ export async function judgeMigration(
   const approved = reasons.length === 0 && j.nonceFresh;
 
   let key: Pick<MigrationRow, "kid" | "wrapped" | "custodyWrapped"> | null = null;
-  const reusable =
-    prior !== null &&
-    prior.state !== "failed" &&
-    prior.hpke === c.hpke &&
-    prior.attestationThumbprint === j.attestationThumbprint;
-  if (
-    approved &&
-    !reusable &&
-    inv !== null &&
-    inv.attestationThumbprint === j.attestationThumbprint
-  ) {
-    // B made this device's key some other way (at manufacture): a second B key would mean two
-    // slots for B. The device activates with B instead.
-    throw new CarrierError(
-      "CONFLICT",
-      `the device already holds a key of ${ctx.id} (kid ${inv.kid}): activate with ${ctx.id} instead of migrating`,
-    );
-  }
   if (approved) {
     key = reusable ? prior : await newKey(ctx, platform, c.imei, c.hpke, j.attestationThumbprint!);
     crashPoint("carrier.migration.after-key");
@@ -140,7 +151,7 @@ export async function judgeMigration(
         custodyWrapped: key.custodyWrapped,
         hpke: c.hpke as string,
         attestationThumbprint: j.attestationThumbprint as string,
-        attestationKey: pemOf((decodeProtectedHeader(evidence).x5c as string[])[0] ?? ""),
+        attestationKey: j.certificatePem as string,
         model: c.model,
         meid: c.meid,
         esn: c.esn,

@@ -40,13 +40,14 @@ export function registerMigrationRoutes(
   );
 
   // As A, asked directly by a peer carrier (answer-question.ts); its policy is checked now.
-  resolvePolicy(ctx.migration.policy);
+  const policy = resolvePolicy(ctx.migration.policy);
   scope.post(
     "/migration/questions",
     { schema: { body: s.evidenceRequest } },
     async (req, reply: FastifyReply) => {
       const asker = await requirePeer(ctx, req);
-      const answer = await answerQuestion(ctx, asker, (req.body as { evidence: string }).evidence);
+      const { evidence } = req.body as { evidence: string };
+      const answer = await answerQuestion(ctx, policy, asker, evidence);
       return reply.header("cache-control", "no-store").send(answer);
     },
   );

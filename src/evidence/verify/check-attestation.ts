@@ -19,6 +19,7 @@ export async function checkAttestation(
   }
   j.attested = true;
   j.attestationThumbprint = r.attestationThumbprint;
+  j.certificatePem = r.certificatePem;
   j.payloadSegment = r.payloadSegment;
   j.keyProof = r.keyProof;
   return null;

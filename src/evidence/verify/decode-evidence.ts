@@ -35,6 +35,7 @@ export function decodeEvidence(evidence: string, malformed: MalformedEvidence): 
     reasons: new Set(),
     attested: false,
     attestationThumbprint: null,
+    certificatePem: null,
     payloadSegment: null,
     keyProof: null,
     nonceFresh: false,

@@ -18,6 +18,8 @@ export interface EvidenceJudgement {
   attested: boolean;
   /** The attestation key's identity (SHA-256 of its SPKI), when attested. */
   attestationThumbprint: string | null;
+  /** The device's attestation certificate (PEM), when attested: a migration records it. */
+  certificatePem: string | null;
   /** The payload segment and key proof, when attested. */
   payloadSegment: string | null;
   keyProof: string | null;

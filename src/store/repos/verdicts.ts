@@ -110,6 +110,22 @@ export class Verdicts extends Repo implements VerdictsRepo {
     return rows.map(toRecord);
   }
 
+  async oldestForImei(imei: string, verdict: Verdict): Promise<VerdictRecord | null> {
+    // The (part, imei, created_at) index yields the IMEI's rows oldest first: the scan stops at
+    // the first match instead of reading every verdict the device ever had.
+    const r = await this.db
+      .selectFrom("verdicts")
+      .selectAll()
+      .where("part", "=", this.part)
+      .where("imei", "=", id(imei, "imei", 32))
+      .where("verdict", "=", oneOf(verdict, "verdict", VERDICTS))
+      .orderBy("created_at", "asc")
+      .orderBy("id", "asc")
+      .limit(1)
+      .executeTakeFirst();
+    return r ? toRecord(r) : null;
+  }
+
   async count(verdict?: Verdict): Promise<number> {
     let q = this.db
       .selectFrom("verdicts")
