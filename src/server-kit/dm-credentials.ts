@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { TenantKeystore } from "../keystore/index.js";
 import type { DmServerApp, ServerClientRecord } from "../omadm/session/index.js";
-import { isStoreError, type JsonObject, type PartStore } from "../store/index.js";
+import type { JsonObject, PartStore } from "../store/index.js";
 
 /**
  * Per-device OMA DM credentials (OMA-TS-DM_Security §5.1.3: MD5 digest both ways), issued by a
@@ -21,9 +21,6 @@ import { isStoreError, type JsonObject, type PartStore } from "../store/index.js
  */
 export const DM_CREDENTIALS_KEY = "dm-credentials";
 export const DM_ACCOUNTS_NS = "dm-accounts";
-
-/** Concurrent writers of one account are at most a session's two nonce saves and a re-issue. */
-const MAX_NONCE_SAVE_ATTEMPTS = 5;
 
 export type DmRole = "client" | "server";
 
@@ -156,24 +153,20 @@ export function dmAccountHooks(
       if (!imei) return;
       const b64 = Buffer.from(nonce).toString("base64");
       // The client's and the server's nonce are saved by separate calls that may overlap, each
-      // writing the whole account: compare-and-set, so one never undoes the other.
-      for (let attempt = 1; ; attempt++) {
-        const e = await scope.part.kv.get(DM_ACCOUNTS_NS, imei);
-        if (!e) return;
-        const acc = e.value as unknown as StoredDmAccount;
-        const next =
-          role === "client" ? { ...acc, clientNonce: b64 } : { ...acc, serverNonce: b64 };
-        try {
-          await scope.part.kv.put(DM_ACCOUNTS_NS, imei, next as unknown as JsonObject, {
-            expectedVersion: e.version,
-            now: scope.now(),
-          });
-          return;
-        } catch (err) {
-          if (!isStoreError(err, "VERSION_CONFLICT") || attempt >= MAX_NONCE_SAVE_ATTEMPTS)
-            throw err;
-        }
-      }
+      // writing the whole account: compare-and-set (kv.modify), so one never undoes the other.
+      // An account that is gone (or never was) stays gone.
+      await scope.part.kv.modify(
+        DM_ACCOUNTS_NS,
+        imei,
+        (e) => {
+          if (!e) return undefined;
+          const acc = e.value as unknown as StoredDmAccount;
+          const next =
+            role === "client" ? { ...acc, clientNonce: b64 } : { ...acc, serverNonce: b64 };
+          return next as unknown as JsonObject;
+        },
+        { now: scope.now() },
+      );
     },
   };
 }

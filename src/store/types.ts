@@ -315,7 +315,27 @@ export interface KvRepo {
   delete(ns: string, key: string): Promise<boolean>;
   /** In key order, optionally only keys starting with `prefix`. */
   list(ns: string, page?: Page & { prefix?: string }): Promise<KvEntry[]>;
+  /**
+   * Read-change-write of one row without losing a concurrent writer's change: reads the
+   * row, asks `change` for the next value (null: no row; undefined back: write nothing) and
+   * writes it only if the row is still at the version read. When another writer got in
+   * between, reads again and asks `change` again, up to `attempts` times (default 5), then
+   * fails with `VERSION_CONFLICT` having written nothing. `change` may therefore run more
+   * than once and must only decide, never act; if it throws, nothing is written and the
+   * error comes back as is. Answers the row as it now stands (null: still absent).
+   */
+  modify(
+    ns: string,
+    key: string,
+    change: KvChange,
+    opts?: { now?: number; attempts?: number },
+  ): Promise<KvEntry | null>;
 }
+
+/** What `modify`'s function answers: the next value, or undefined to leave the row as it is. */
+export type KvChange = (
+  current: KvEntry | null,
+) => JsonValue | undefined | Promise<JsonValue | undefined>;
 
 // ---------------------------------------------------------------------------------------------
 // Enterprise enrolment (issue 5)

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, X509Certificate } from "node:crypto";
 import { isKeystoreError, type WrappedKey } from "../../keystore/index.js";
 import type { PlatformContext } from "../context.js";
 import { PlatformError } from "../errors.js";
-import { type CustodyRecord, type CustodyStatus, getRecord, putRecord } from "./records.js";
+import { type CustodyStatus, modifyRecord } from "./records.js";
 
 /** What a carrier deposits: its device record, and the slot key wrapped to the platform. */
 export interface DepositInput {
@@ -63,8 +63,9 @@ export async function depositDevice(
     }
     throw err;
   }
-  const prior = await getRecord(ctx, carrierId, imei);
-  const rec: CustodyRecord = {
+  // Against the record as it stands when written: a block or sync event landing while this
+  // deposit was in flight is kept, not overwritten with what was read before it.
+  const { prior, next } = await modifyRecord(ctx, carrierId, imei, (cur) => ({
     imei,
     meid: input.meid ?? null,
     esn: input.esn ?? null,
@@ -73,13 +74,13 @@ export async function depositDevice(
     attestationThumbprint: thumbprint,
     contractEnd: input.contractEnd ?? null,
     // A re-deposit never clears a block or a termination (as inventory re-imports do not).
-    status: input.status ?? prior?.status ?? "active",
+    status: input.status ?? cur?.status ?? "active",
     // Nor forgets the activation date or the sync version (a late event must stay late).
-    activatedAt: prior?.activatedAt ?? null,
-    ...(prior?.syncVersion === undefined ? {} : { syncVersion: prior.syncVersion }),
+    activatedAt: cur?.activatedAt ?? null,
+    ...(cur?.syncVersion === undefined ? {} : { syncVersion: cur.syncVersion }),
     updatedAt: ctx.now(),
-  };
-  await putRecord(ctx, carrierId, rec);
+  }));
+  const rec = next!;
   await ctx.part.audit.append(
     {
       actor: `carrier:${carrierId}`,
@@ -99,15 +100,17 @@ export async function updateDevice(
   imei: string,
   patch: { status?: CustodyStatus; contractEnd?: string | null },
 ): Promise<{ imei: string; status: CustodyStatus } | null> {
-  const rec = await getRecord(ctx, carrierId, imei);
-  if (!rec) return null;
-  const next: CustodyRecord = {
-    ...rec,
-    ...(patch.status ? { status: patch.status } : {}),
-    ...(patch.contractEnd !== undefined ? { contractEnd: patch.contractEnd } : {}),
-    updatedAt: ctx.now(),
-  };
-  await putRecord(ctx, carrierId, next);
+  const { next } = await modifyRecord(ctx, carrierId, imei, (rec) =>
+    rec
+      ? {
+          ...rec,
+          ...(patch.status ? { status: patch.status } : {}),
+          ...(patch.contractEnd !== undefined ? { contractEnd: patch.contractEnd } : {}),
+          updatedAt: ctx.now(),
+        }
+      : undefined,
+  );
+  if (!next) return null;
   await ctx.part.audit.append(
     {
       actor: `carrier:${carrierId}`,

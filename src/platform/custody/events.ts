@@ -1,8 +1,7 @@
-import { isStoreError } from "../../store/index.js";
 import type { PlatformContext } from "../context.js";
 import { isPlatformError, PlatformError } from "../errors.js";
 import type { CustodyRecord, CustodyStatus } from "./records.js";
-import { getRecordEntry, putRecord } from "./records.js";
+import { modifyRecord } from "./records.js";
 
 /**
  * A carrier's device event as its platform sync delivers it (src/carrier/README.md, "Platform
@@ -47,9 +46,6 @@ export const MAX_BATCH = 256;
 const BATCH_CONCURRENCY = 32;
 
 const STATUS_OF = { blocked: "blocked", unblocked: "active", terminated: "terminated" } as const;
-
-/** Concurrent writers of one record retry on the row's version this many times. */
-const MAX_ATTEMPTS = 5;
 
 const iso = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
@@ -100,43 +96,37 @@ export async function applyCustodyEvent(
   imei: string,
   e: CustodyEvent,
 ): Promise<CustodyEventResult | null> {
-  for (let attempt = 1; ; attempt++) {
-    const found = await getRecordEntry(ctx, carrierId, imei);
-    if (!found) return null;
-    const now = ctx.now();
-    const rec = next(found.record, e, now);
-    try {
-      if (rec) await putRecord(ctx, carrierId, rec, found.rowVersion);
-    } catch (err) {
-      // Another event for this device was written in between: read it again and re-decide.
-      if (isStoreError(err, "VERSION_CONFLICT") && attempt < MAX_ATTEMPTS) continue;
-      throw err;
-    }
-    const r = rec ?? found.record;
-    const result: CustodyEventResult = {
-      imei,
-      status: r.status,
-      activatedAt: iso(r.activatedAt),
-      version: r.syncVersion ?? 0,
-      applied: rec !== null,
-    };
-    await ctx.part.audit.append(
-      {
-        actor: `carrier:${carrierId}`,
-        action: "custody-event",
-        subject: imei,
-        details: {
-          event: e.event,
-          ...(e.event === "activated" ? { activatedAt: e.activatedAt } : { version: e.version }),
-          applied: result.applied,
-          status: result.status,
-          activatedAt: result.activatedAt,
-        },
+  const now = ctx.now();
+  // Decided against the record as written: another event or update of this device landing in
+  // between makes the store re-read and this decide again, so none is undone.
+  const { prior, next: rec } = await modifyRecord(ctx, carrierId, imei, (cur) =>
+    cur ? (next(cur, e, now) ?? undefined) : undefined,
+  );
+  if (!prior) return null;
+  const r = rec ?? prior;
+  const result: CustodyEventResult = {
+    imei,
+    status: r.status,
+    activatedAt: iso(r.activatedAt),
+    version: r.syncVersion ?? 0,
+    applied: rec !== undefined,
+  };
+  await ctx.part.audit.append(
+    {
+      actor: `carrier:${carrierId}`,
+      action: "custody-event",
+      subject: imei,
+      details: {
+        event: e.event,
+        ...(e.event === "activated" ? { activatedAt: e.activatedAt } : { version: e.version }),
+        applied: result.applied,
+        status: result.status,
+        activatedAt: result.activatedAt,
       },
-      now,
-    );
-    return result;
-  }
+    },
+    now,
+  );
+  return result;
 }
 
 /** One batch item: its result, or the refusal that event alone would have had as its answer. */

@@ -1,4 +1,4 @@
-import type { JsonObject } from "../../store/index.js";
+import type { JsonObject, KvEntry } from "../../store/index.js";
 import type { PlatformContext } from "../context.js";
 import { CUSTODY_SECRET, open, rowIdFor, type SealedRecord, seal } from "./seal.js";
 
@@ -40,35 +40,26 @@ function keysOf(ctx: PlatformContext, carrierId: string) {
   return ctx.keystore.forOwner(`carrier:${carrierId}`);
 }
 
-/**
- * Seals and stores `rec` in `carrierId`'s custody (replacing any earlier record of the IMEI).
- * With `expectedVersion` (from getRecordEntry) the write happens only if nobody wrote the row
- * since it was read (the store's VERSION_CONFLICT otherwise).
- */
+/** Seals and stores `rec` in `carrierId`'s custody (replacing any earlier record of the IMEI). */
 export async function putRecord(
   ctx: PlatformContext,
   carrierId: string,
   rec: CustodyRecord,
-  expectedVersion?: number,
 ): Promise<void> {
   const keys = keysOf(ctx, carrierId);
   const rowId = await rowIdFor(keys, rec.imei);
   const sealed = await seal(keys, rec.imei, rowId, rec);
   await ctx.part.kv.put(custodyNs(carrierId), rowId, sealed as unknown as JsonObject, {
     now: ctx.now(),
-    ...(expectedVersion === undefined ? {} : { expectedVersion }),
   });
 }
 
-/** The record of `imei` and its row's version (for a conditional putRecord), or null. */
-export async function getRecordEntry(
-  ctx: PlatformContext,
-  carrierId: string,
+async function openRow(
+  keys: ReturnType<typeof keysOf>,
   imei: string,
-): Promise<{ record: CustodyRecord; rowVersion: number } | null> {
-  const keys = keysOf(ctx, carrierId);
-  const rowId = await rowIdFor(keys, imei);
-  const e = await ctx.part.kv.get(custodyNs(carrierId), rowId);
+  rowId: string,
+  e: KvEntry | null,
+): Promise<CustodyRecord | null> {
   if (!e) return null;
   const rec = (await open(
     keys,
@@ -76,7 +67,39 @@ export async function getRecordEntry(
     rowId,
     e.value as unknown as SealedRecord,
   )) as CustodyRecord | null;
-  return rec && rec.imei === imei ? { record: rec, rowVersion: e.version } : null;
+  return rec && rec.imei === imei ? rec : null;
+}
+
+/**
+ * Changes `imei`'s record without losing a concurrent writer's change (another request, another
+ * server on the same database): `change` gets the record (null: none, or none that opens as
+ * this IMEI's) and answers the next one, or undefined to write nothing. When the row was
+ * written in between, it is read again and `change` asked again (the store's kv.modify), so
+ * `change` must only decide. Answers what the attempt that counted saw and wrote.
+ */
+export async function modifyRecord(
+  ctx: PlatformContext,
+  carrierId: string,
+  imei: string,
+  change: (prior: CustodyRecord | null) => CustodyRecord | undefined,
+): Promise<{ prior: CustodyRecord | null; next: CustodyRecord | undefined }> {
+  const keys = keysOf(ctx, carrierId);
+  const rowId = await rowIdFor(keys, imei);
+  let prior: CustodyRecord | null = null;
+  let next: CustodyRecord | undefined;
+  await ctx.part.kv.modify(
+    custodyNs(carrierId),
+    rowId,
+    async (e) => {
+      prior = await openRow(keys, imei, rowId, e);
+      next = change(prior);
+      if (next === undefined) return undefined;
+      if (next.imei !== imei) throw new TypeError("a custody record cannot change its IMEI");
+      return (await seal(keys, imei, rowId, next)) as unknown as JsonObject;
+    },
+    { now: ctx.now() },
+  );
+  return { prior, next };
 }
 
 /** The record of `imei` in `carrierId`'s custody, or null. Only platform code calls this. */
@@ -85,7 +108,9 @@ export async function getRecord(
   carrierId: string,
   imei: string,
 ): Promise<CustodyRecord | null> {
-  return (await getRecordEntry(ctx, carrierId, imei))?.record ?? null;
+  const keys = keysOf(ctx, carrierId);
+  const rowId = await rowIdFor(keys, imei);
+  return openRow(keys, imei, rowId, await ctx.part.kv.get(custodyNs(carrierId), rowId));
 }
 
 /** Makes sure a carrier's custody secret exists (at registration). */

@@ -1,12 +1,20 @@
 import { canonicalJson, parseJson } from "../canonical.js";
-import { StoreError } from "../errors.js";
+import { isStoreError, StoreError } from "../errors.js";
 import { prepared } from "../prepared.js";
 import type { KvTable } from "../schema.js";
-import type { JsonValue, KvEntry, KvRepo, Page } from "../types.js";
+import type { JsonValue, KvChange, KvEntry, KvRepo, Page } from "../types.js";
 import { count, id, limitOf } from "../validate.js";
 import { Repo } from "./base.js";
 
 const MAX_VALUE = 256 * 1024;
+
+/**
+ * Attempts of `modify` by default: the rows it serves have a handful of writers at most (a DM
+ * session's two nonce saves, a carrier's update racing its sync), so more conflicts than this
+ * mean something keeps rewriting the row and waiting longer would not help.
+ */
+const MODIFY_ATTEMPTS = 5;
+const MAX_MODIFY_ATTEMPTS = 100;
 
 const GET = prepared(3, (db, part: string, ns: string, key: string) =>
   db
@@ -109,6 +117,46 @@ export class Kv extends Repo implements KvRepo {
       );
     }
     return toEntry(r);
+  }
+
+  async modify(
+    ns: string,
+    key: string,
+    change: KvChange,
+    opts: { now?: number; attempts?: number } = {},
+  ): Promise<KvEntry | null> {
+    id(ns, "ns", 64);
+    id(key, "key", 256);
+    if (opts.now !== undefined) count(opts.now, "now");
+    const attempts = opts.attempts ?? MODIFY_ATTEMPTS;
+    if (!Number.isSafeInteger(attempts) || attempts < 1 || attempts > MAX_MODIFY_ATTEMPTS) {
+      throw new StoreError(
+        "ARGUMENT_INVALID",
+        `attempts must be an integer from 1 to ${MAX_MODIFY_ATTEMPTS}`,
+        { field: "attempts" },
+      );
+    }
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.get(ns, key);
+      const value = await change(current);
+      if (value === undefined) return current;
+      try {
+        return await this.put(ns, key, value, {
+          // 0 when absent: create only if nobody created it meanwhile.
+          expectedVersion: current?.version ?? 0,
+          ...(opts.now === undefined ? {} : { now: opts.now }),
+        });
+      } catch (err) {
+        if (!isStoreError(err, "VERSION_CONFLICT")) throw err;
+        if (attempt >= attempts) {
+          throw new StoreError(
+            "VERSION_CONFLICT",
+            `${ns}/${key} kept changing under modify; gave up after ${attempts} attempts`,
+            { cause: err },
+          );
+        }
+      }
+    }
   }
 
   async delete(ns: string, key: string): Promise<boolean> {
