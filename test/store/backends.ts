@@ -5,6 +5,8 @@
  * store's back). PostgreSQL is required: unreachable means a failing test with a clear
  * message, never a skip (CI starts the server).
  */
+
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +14,14 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
-import { type OpenStoreOptions, openStore, type Store } from "../../src/store/index.js";
+import {
+  isStoreError,
+  type OpenStoreOptions,
+  openStore,
+  type Store,
+  type StoreError,
+  type StoreErrorCode,
+} from "../../src/store/index.js";
 import type { PeerJob, PeerSetup } from "./worker.js";
 
 export const PG_URL = process.env.DMGUARD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -169,4 +178,15 @@ export function startPeer(target: Target): Peer {
       await worker.terminate();
     },
   };
+}
+
+/** Awaits `p` and answers the StoreError of `code` it rejects with; anything else fails. */
+export async function rejectsCode(p: Promise<unknown>, code: StoreErrorCode): Promise<StoreError> {
+  try {
+    await p;
+  } catch (err) {
+    if (isStoreError(err, code)) return err;
+    throw err;
+  }
+  assert.fail(`expected StoreError ${code}`);
 }

@@ -5,25 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import {
-  isStoreError,
-  type JsonObject,
-  type KvEntry,
-  type Store,
-  type StoreError,
-  type StoreErrorCode,
-} from "../../src/store/index.js";
-import { BACKENDS, type Target } from "./backends.js";
-
-async function rejectsCode(p: Promise<unknown>, code: StoreErrorCode): Promise<StoreError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isStoreError(err, code)) return err;
-    throw err;
-  }
-  assert.fail(`expected StoreError ${code}`);
-}
+import type { JsonObject, KvEntry, Store } from "../../src/store/index.js";
+import { BACKENDS, rejectsCode, type Target } from "./backends.js";
 
 /** Resolves for everyone once `n` callers have arrived: both writers have read the row. */
 function barrier(n: number): () => Promise<void> {

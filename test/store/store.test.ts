@@ -11,10 +11,15 @@ import {
   isStoreError,
   openStore,
   type Store,
-  type StoreError,
-  type StoreErrorCode,
 } from "../../src/store/index.js";
-import { BACKENDS, frozenClock, type Peer, startPeer, type Target } from "./backends.js";
+import {
+  BACKENDS,
+  frozenClock,
+  type Peer,
+  rejectsCode,
+  startPeer,
+  type Target,
+} from "./backends.js";
 
 const imei = (i: number) => String(350_000_000_000_000 + i);
 const meid = (i: number) => `A0${(0x100000000000 + i).toString(16).toUpperCase()}`;
@@ -31,16 +36,6 @@ function device(i: number, extra: Partial<InventoryInput> = {}): InventoryInput 
     userGroup: "worker",
     ...extra,
   };
-}
-
-async function rejectsCode(p: Promise<unknown>, code: StoreErrorCode): Promise<StoreError> {
-  try {
-    await p;
-  } catch (err) {
-    if (isStoreError(err, code)) return err;
-    throw err;
-  }
-  assert.fail(`expected StoreError ${code}`);
 }
 
 for (const backend of BACKENDS) {
