@@ -27,8 +27,8 @@
  *                                                       (src/carrier/README.md "Migration")
  */
 import { CARRIER_ID_PATTERN, type ProfileConfig } from "../../carrier/index.js";
-import { type MigrationPolicyInput, resolvePolicy } from "../../server-kit/migration-policy.js";
-import { type CommonConfig, ConfigFile } from "./config-file.js";
+import type { MigrationPolicyInput } from "../../server-kit/migration-policy.js";
+import { type CommonConfig, ConfigFile, isHttpUrl, isObject } from "./config-file.js";
 
 export interface CarrierServeConfig extends CommonConfig {
   carrier: string;
@@ -72,8 +72,11 @@ export async function readCarrierConfig(file: string): Promise<CarrierServeConfi
   if (profile !== undefined && (typeof profile !== "object" || profile === null)) {
     throw cfg.bad("profile must be an object");
   }
-  const platform = await platformOf(cfg, cfg.c.platform);
-  const migration = await migrationOf(cfg, cfg.c.migration, carrier);
+  const platform = await cfg.endpoint("platform", {
+    url: "the platform's http(s) base URL (…/platform)",
+    token: "the carrier's custody token",
+  });
+  const migration = await migrationOf(cfg, carrier);
   return {
     carrier,
     ...common,
@@ -84,10 +87,6 @@ export async function readCarrierConfig(file: string): Promise<CarrierServeConfi
     ...(migration === undefined ? {} : { migration }),
   };
 }
-
-const HTTP_URL = /^https?:\/\/[^\s]+$/;
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Carrier ids as keys of `where`, never this carrier's own. */
 function peerIds(
@@ -108,9 +107,9 @@ function peerIds(
 
 async function migrationOf(
   cfg: ConfigFile,
-  v: unknown,
   self: string,
 ): Promise<CarrierMigrationConfig | undefined> {
+  const v = cfg.c.migration;
   if (v === undefined) return undefined;
   if (!isObject(v)) {
     throw cfg.bad('migration must be an object: { "direct"?, "peers"?, "policy"? }');
@@ -128,17 +127,12 @@ async function migrationOf(
     }
     out.direct = {};
     for (const id of peerIds(cfg, v.direct, "migration.direct", self)) {
-      const o = v.direct[id];
-      const where = `migration.direct.${id}`;
-      if (!isObject(o)) throw cfg.bad(`${where} must be { "url": …, "token" | "tokenFile": … }`);
-      const unknownKey = Object.keys(o).find((k) => !["url", "token", "tokenFile"].includes(k));
-      if (unknownKey !== undefined) {
-        throw cfg.bad(`${where}: unknown field "${unknownKey.slice(0, 40)}"`);
-      }
-      if (typeof o.url !== "string" || !HTTP_URL.test(o.url)) {
-        throw cfg.bad(`${where}.url must be the carrier's http(s) base URL`);
-      }
-      out.direct[id] = { url: o.url, token: await cfg.token(o, where) };
+      const peer = await cfg.endpoint(`migration.direct.${id}`, {
+        url: "the carrier's http(s) base URL",
+        token: "a token",
+      });
+      // Present: `id` is one of the object's keys.
+      out.direct[id] = peer!;
     }
   }
   if (v.peers !== undefined) {
@@ -146,47 +140,13 @@ async function migrationOf(
     out.peers = {};
     for (const id of peerIds(cfg, v.peers, "migration.peers", self)) {
       const url = v.peers[id];
-      if (typeof url !== "string" || !HTTP_URL.test(url)) {
+      if (!isHttpUrl(url)) {
         throw cfg.bad(`migration.peers.${id} must be the carrier's http(s) base URL`);
       }
       out.peers[id] = url;
     }
   }
-  if (v.policy !== undefined) {
-    const p = v.policy;
-    if (
-      !isObject(p) ||
-      Object.keys(p).some((k) => k !== "subsidyLock" && k !== "terminatedMayPortOut") ||
-      (p.subsidyLock !== undefined && typeof p.subsidyLock !== "string") ||
-      (p.terminatedMayPortOut !== undefined && typeof p.terminatedMayPortOut !== "boolean")
-    ) {
-      throw cfg.bad(
-        'migration.policy must be { "subsidyLock": "…", "terminatedMayPortOut": true|false }',
-      );
-    }
-    try {
-      resolvePolicy(p as MigrationPolicyInput);
-    } catch (err) {
-      throw cfg.bad(`migration.policy: ${(err as Error).message}`);
-    }
-    out.policy = p as MigrationPolicyInput;
-  }
+  const policy = cfg.migrationPolicy("migration.policy");
+  if (policy !== undefined) out.policy = policy;
   return out;
-}
-
-/** The platform this carrier syncs its custody records to, with its token (inline or a file). */
-async function platformOf(
-  cfg: ConfigFile,
-  v: unknown,
-): Promise<{ url: string; token: string } | undefined> {
-  if (v === undefined) return undefined;
-  if (!isObject(v)) {
-    throw cfg.bad('platform must be an object: { "url": …, "token" | "tokenFile": … }');
-  }
-  const extra = Object.keys(v).find((k) => !["url", "token", "tokenFile"].includes(k));
-  if (extra !== undefined) throw cfg.bad(`platform: unknown field "${extra.slice(0, 40)}"`);
-  if (typeof v.url !== "string" || !HTTP_URL.test(v.url)) {
-    throw cfg.bad("platform.url must be the platform's http(s) base URL (…/platform)");
-  }
-  return { url: v.url, token: await cfg.token(v, "platform", "the carrier's custody token") };
 }

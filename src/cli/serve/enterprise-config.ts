@@ -16,7 +16,7 @@
 import type { JWK } from "jose";
 import { CARRIER_ID_PATTERN } from "../../carrier/index.js";
 import type { GroupContent, Upstream } from "../../enterprise/index.js";
-import { COMMON_FIELDS, type CommonConfig, ConfigFile } from "./config-file.js";
+import { COMMON_FIELDS, type CommonConfig, ConfigFile, isObject } from "./config-file.js";
 
 export interface EnterpriseServeConfig extends CommonConfig {
   enterprise: string;
@@ -37,26 +37,33 @@ const FIELDS = [
   "allowedModels",
 ];
 
-async function upstream(cfg: ConfigFile, carrier: string, v: unknown): Promise<Upstream> {
+async function upstream(cfg: ConfigFile, carrier: string): Promise<Upstream> {
   const where = `upstreams.${carrier}`;
-  const o = v as Record<string, unknown>;
-  if (typeof o !== "object" || o === null) throw cfg.bad(`${where} must be an object`);
-  const url = o.url;
-  if (typeof url !== "string" || !/^https?:\/\/[^\s]+$/.test(url)) {
-    throw cfg.bad(`${where}.url must be the http(s) base URL of the server`);
+  const o = cfg.at(where);
+  // The kind first: it decides whether a token belongs here.
+  if (!isObject(o)) throw cfg.bad(`${where} must be an object: { "kind": …, "url": … }`);
+  if (o.kind !== "carrier" && o.kind !== "platform") {
+    throw cfg.bad(`${where}.kind must be "carrier" or "platform"`);
   }
+  const more = ["kind", "verdictKey"];
+  // Present: checked an object above.
+  const server = (
+    o.kind === "platform"
+      ? await cfg.endpoint(where, {
+          url: "the platform's http(s) base URL",
+          token: "the enterprise's platform token",
+          more,
+        })
+      : await cfg.endpoint(where, { url: "the carrier's http(s) base URL", more })
+  )!;
   const vk = o.verdictKey;
-  if (
-    vk !== undefined &&
-    (typeof vk !== "object" || vk === null || Array.isArray(vk) || "d" in vk)
-  ) {
+  if (vk !== undefined && (!isObject(vk) || "d" in vk)) {
     throw cfg.bad(`${where}.verdictKey must be the upstream's public verdict JWK`);
   }
   const pinned = vk === undefined ? {} : { verdictKey: vk as JWK };
-  if (o.kind === "carrier") return { kind: "carrier", baseUrl: url, ...pinned };
-  if (o.kind !== "platform") throw cfg.bad(`${where}.kind must be "carrier" or "platform"`);
-  const token = await cfg.token(o, where, "the enterprise's platform token");
-  return { kind: "platform", baseUrl: url, token, ...pinned };
+  return server.token !== undefined
+    ? { kind: "platform", baseUrl: server.url, token: server.token, ...pinned }
+    : { kind: "carrier", baseUrl: server.url, ...pinned };
 }
 
 export async function readEnterpriseConfig(file: string): Promise<EnterpriseServeConfig> {
@@ -71,10 +78,10 @@ export async function readEnterpriseConfig(file: string): Promise<EnterpriseServ
     throw cfg.bad('upstreams must be an object: { "<carrier>": { "kind": …, "url": … } }');
   }
   const upstreams: Record<string, Upstream> = {};
-  for (const [carrier, v] of Object.entries(raw)) {
+  for (const carrier of Object.keys(raw)) {
     if (!CARRIER_ID_PATTERN.test(carrier))
       throw cfg.bad(`upstreams: "${carrier}" is not a carrier id`);
-    upstreams[carrier] = await upstream(cfg, carrier, v);
+    upstreams[carrier] = await upstream(cfg, carrier);
   }
   const defaultCarrier = cfg.str("defaultCarrier", false);
   const publicUrl = cfg.url("publicUrl", false);

@@ -11,8 +11,8 @@
  */
 import { CARRIER_ID_PATTERN } from "../../carrier/index.js";
 import type { EnterpriseTenant } from "../../platform/index.js";
-import { type MigrationPolicyInput, resolvePolicy } from "../../server-kit/migration-policy.js";
-import { COMMON_FIELDS, type CommonConfig, ConfigFile } from "./config-file.js";
+import type { MigrationPolicyInput } from "../../server-kit/migration-policy.js";
+import { COMMON_FIELDS, type CommonConfig, ConfigFile, isObject } from "./config-file.js";
 
 export interface PlatformServeConfig extends CommonConfig {
   oemCaCertificatePems: string[];
@@ -30,35 +30,15 @@ const FIELDS = [
 ];
 
 /** Each carrier's migration policy, checked now (a bad one stops the start with its field). */
-function policies(cfg: ConfigFile, v: unknown): Record<string, MigrationPolicyInput> {
+function policies(cfg: ConfigFile): Record<string, MigrationPolicyInput> {
+  const v = cfg.c.migrationPolicies;
   if (v === undefined) return {};
-  if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw cfg.bad("migrationPolicies must be an object of carrier id → policy");
-  }
+  if (!isObject(v)) throw cfg.bad("migrationPolicies must be an object of carrier id → policy");
   const out: Record<string, MigrationPolicyInput> = {};
-  for (const [id, p] of Object.entries(v)) {
+  for (const id of Object.keys(v)) {
     ids(cfg, [id], "migrationPolicies keys");
-    const o = p as Record<string, unknown>;
-    const extra =
-      typeof o === "object" && o !== null && !Array.isArray(o)
-        ? Object.keys(o).find((k) => k !== "subsidyLock" && k !== "terminatedMayPortOut")
-        : "(not an object)";
-    if (
-      extra !== undefined ||
-      (o.subsidyLock !== undefined && typeof o.subsidyLock !== "string") ||
-      (o.terminatedMayPortOut !== undefined && typeof o.terminatedMayPortOut !== "boolean")
-    ) {
-      throw cfg.bad(
-        `migrationPolicies.${id} must be { "subsidyLock": "…", "terminatedMayPortOut": true|false }`,
-      );
-    }
-    const policy = o as MigrationPolicyInput;
-    try {
-      resolvePolicy(policy);
-    } catch (err) {
-      throw cfg.bad(`migrationPolicies.${id}: ${(err as Error).message}`);
-    }
-    out[id] = policy;
+    // Present: `id` is one of the object's keys.
+    out[id] = cfg.migrationPolicy(`migrationPolicies.${id}`)!;
   }
   return out;
 }
@@ -90,6 +70,6 @@ export async function readPlatformConfig(file: string): Promise<PlatformServeCon
     oemCaCertificatePems: await cfg.certificates("oemCaCertificate"),
     carriers,
     enterprises,
-    migrationPolicies: policies(cfg, cfg.c.migrationPolicies),
+    migrationPolicies: policies(cfg),
   };
 }
