@@ -209,20 +209,17 @@ export class Device {
     await rm(within(this.dir, DEVICE_PATHS.enterpriseDecision), { force: true });
   }
 
+  /**
+   * A pure read, so that looking at a device never changes it: what a crash during a migration
+   * left staged was settled when the device was opened (`openDevice`).
+   */
   async status(): Promise<DeviceStatus> {
-    const t = await this.tsz.status();
-    // A migration a crash interrupted is finished or dropped first (dm-migration-stage.ts).
-    await settleStagedMigration(this.dir, t);
-    const [profile, enterprise] = await Promise.all([
+    const [t, profile, enterprise] = await Promise.all([
+      this.tsz.status(),
       readProfile(this.dir),
       readEnterpriseDecision(this.dir),
     ]);
     return statusFrom(t, profile, enterprise);
-  }
-
-  /** What the DM client needs to settle a staged migration profile. */
-  tszState(): Promise<TszStatus> {
-    return this.tsz.status();
   }
 
   /**
@@ -316,9 +313,21 @@ export function statusFrom(
   };
 }
 
+/**
+ * Opens a manufactured device. Every command starts here, so this is where a migration a crash
+ * interrupted is finished or dropped (dm-migration-stage.ts), once, before anything reads the
+ * device: with nothing staged it writes nothing and does not ask the TSZ.
+ */
 export async function openDevice(dir: string, opts: { pool?: TszPool } = {}): Promise<Device> {
   const abs = resolve(dir);
-  return new Device(abs, await TszClient.open(abs, opts.pool));
+  const tsz = await TszClient.open(abs, opts.pool);
+  try {
+    await settleStagedMigration(abs, tsz);
+  } catch (err) {
+    await tsz.close().catch(() => undefined);
+    throw err;
+  }
+  return new Device(abs, tsz);
 }
 
 function invalid(message: string): DeviceError {

@@ -1,11 +1,13 @@
-// The staged migration profile after a crash (src/device/normal/dm-migration-stage.ts): rolled
-// forward only when the TSZ holds that carrier's key and is active for it, discarded otherwise
-// or when the file is not a genuine stage (root may edit it) — so `device status` shows one of
-// the two allowed states. Real devices (acme's, activated), their real files and TSZ.
+// The staged migration profile after a crash (src/device/normal/dm-migration-stage.ts), settled
+// when the device is next opened: rolled forward only when the TSZ holds that carrier's key and
+// is active for it, discarded otherwise or when the file is not a genuine stage (root may edit
+// it) — so `device status` shows one of the two allowed states. Real devices (acme's,
+// activated), their real files and TSZ.
 import assert from "node:assert/strict";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { type DeviceStatus, openDevice } from "../../src/device/index.js";
 import { stageMigration } from "../../src/device/normal/dm-migration-stage.js";
 import { activeDevice, type MigrationStack, makeMigrationStack } from "./helpers.js";
 
@@ -13,13 +15,23 @@ const STAGED = "data/omadm/migration-staged.json";
 const PROFILE = "data/omadm/profile.json";
 const TREE = "data/omadm/dmtree.json";
 
+/** `device status` as the next command sees it: the device opened afresh (which settles). */
+async function statusAfterOpen(dir: string): Promise<DeviceStatus> {
+  const d = await openDevice(dir);
+  try {
+    return await d.status();
+  } finally {
+    await d.close();
+  }
+}
+
 const exists = (path: string) =>
   readFile(path).then(
     () => true,
     () => false,
   );
 
-describe("a staged migration profile, settled when the device is read", () => {
+describe("a staged migration profile, settled when the device is next opened", () => {
   let s: MigrationStack;
   before(async () => {
     s = await makeMigrationStack();
@@ -34,7 +46,7 @@ describe("a staged migration profile, settled when the device is read", () => {
     // As a crash right after the deposit leaves it: staged, profile.json not yet written.
     await stageMigration(device.dir, { carrier: "acme", kid: st.slots[0]!.kid, profile, tree });
     await rm(join(device.dir, PROFILE));
-    const after = await device.status();
+    const after = await statusAfterOpen(device.dir);
     assert.deepEqual(after.profile, profile);
     assert.equal(after.activeCarrier, "acme");
     assert.equal(await exists(join(device.dir, STAGED)), false);
@@ -49,7 +61,7 @@ describe("a staged migration profile, settled when the device is read", () => {
     await stageMigration(device.dir, { carrier: "acme", kid: "not-in-the-tsz", profile, tree });
     await writeFile(join(device.dir, PROFILE), '{"carrier":"acme","edited":true}\n');
     const mark = await readFile(join(device.dir, PROFILE), "utf8");
-    await device.status();
+    await statusAfterOpen(device.dir);
     assert.equal(await exists(join(device.dir, STAGED)), false, "discarded");
     assert.equal(await readFile(join(device.dir, PROFILE), "utf8"), mark, "not rolled forward");
     // Another carrier's (not active, no slot): the same.
@@ -60,7 +72,7 @@ describe("a staged migration profile, settled when the device is read", () => {
       profile: { ...profile, carrier: "globex" },
       tree,
     });
-    assert.deepEqual(await device.status(), before);
+    assert.deepEqual(await statusAfterOpen(device.dir), before);
     assert.equal(await exists(join(device.dir, STAGED)), false);
     await device.close();
   });
@@ -83,7 +95,7 @@ describe("a staged migration profile, settled when the device is read", () => {
     ]) {
       await writeFile(join(device.dir, STAGED), text);
       await rm(join(device.dir, PROFILE));
-      const st = await device.status();
+      const st = await statusAfterOpen(device.dir);
       assert.equal(st.profile, null, `${text.slice(0, 40)}: not rolled forward`);
       assert.equal(await exists(join(device.dir, STAGED)), false);
       await writeFile(join(device.dir, PROFILE), `${JSON.stringify(before.profile)}\n`);

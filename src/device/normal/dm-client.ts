@@ -7,7 +7,6 @@ import { DmClient, type DmTransport, type OutCommand } from "../../omadm/session
 import { AlertCode, StatusCode } from "../../omadm/status.js";
 import { type DmTree, updateDmAccountNonces } from "../../omadm/tree/index.js";
 import { writeFileAtomic } from "../atomic-write.js";
-import type { TszStatus } from "../tsz/messages.js";
 import { fromTreeAccount, installDmAccount, readTreeAccount } from "./dm-account.js";
 import { bootstrapDmTree, grantVendor } from "./dm-bootstrap.js";
 import { ENTERPRISE_ROOT, type EnterpriseProfile, enterpriseFromTree } from "./dm-enterprise.js";
@@ -21,7 +20,6 @@ import {
 import {
   applyStagedMigration,
   discardStagedMigration,
-  settleStagedMigration,
   stageMigration,
 } from "./dm-migration-stage.js";
 import { networkCause } from "./dm-net.js";
@@ -50,8 +48,6 @@ import type { DmAccount } from "./payload-schema.js";
  */
 export interface ProvisioningGate extends Partial<KeyDepositor> {
   mayProvision(): Promise<boolean>;
-  /** The TSZ's slots and last verdict, to settle a staged migration profile (Device has it). */
-  tszState?(): Promise<Pick<TszStatus, "slots" | "lastVerdict">>;
 }
 
 export interface DmSessionOptions {
@@ -101,9 +97,11 @@ export class DeviceDmClient {
     this.#gate = gate;
   }
 
-  /** The DM client of the device in `dir`: its saved tree, or the bootstrap one. */
+  /**
+   * The DM client of the device in `dir`: its saved tree, or the bootstrap one. A migration
+   * profile a crash left staged was settled when the device was opened (`openDevice`).
+   */
   static async open(dir: string, gate: ProvisioningGate): Promise<DeviceDmClient> {
-    if (gate.tszState) await settleStagedMigration(dir, () => gate.tszState!());
     const tree = (await loadDmTree(dir)) ?? (await bootstrapDmTree(dir));
     return new DeviceDmClient(dir, tree, gate);
   }

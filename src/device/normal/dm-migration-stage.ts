@@ -12,9 +12,10 @@ import { DEVICE_PATHS, within } from "./layout.js";
  * "Migration"), so that no crash can leave the device with B's key and verdict but A's profile.
  * The DM client writes this file (atomically) from the tree that already holds B's profile, then
  * asks the TSZ to deposit, then applies it (tree and `profile.json`) and removes it. A crash in
- * between is settled when the device is next read (`Device.status`, the DM client's open):
- * the TSZ holds that carrier's key and is active for it → rolled forward; otherwise → discarded.
- * Either way `device status` shows A's state alone or both keys with B's profile.
+ * between is settled once, when the device is next opened (`openDevice`, so before any command
+ * reads or writes it): the TSZ holds that carrier's key and is active for it → rolled forward;
+ * otherwise → discarded. Either way `device status` shows A's state alone or both keys with B's
+ * profile, and stays a pure read.
  *
  * It holds the whole DM tree (with ./DMAcc's secrets, like dmtree.json), so it is written 0600.
  */
@@ -54,15 +55,18 @@ export async function discardStagedMigration(dir: string): Promise<void> {
 
 export type StageOutcome = "none" | "rolled-forward" | "discarded";
 
-type TszView = Pick<TszStatus, "slots" | "lastVerdict">;
+/** What settling asks the TSZ (its `TszClient` answers it). */
+export interface TszStateReader {
+  status(): Promise<Pick<TszStatus, "slots" | "lastVerdict">>;
+}
 
 /**
- * Finishes or drops what a crash left staged, by what the TSZ holds (asked only when something
- * is staged: the DM client's open is on the activation path).
+ * Finishes or drops what a crash left staged, by what the TSZ holds. The TSZ is asked only when
+ * something is staged, and nothing is written otherwise: every opening of a device runs this.
  */
 export async function settleStagedMigration(
   dir: string,
-  tszState: TszView | (() => Promise<TszView>),
+  tsz: TszStateReader,
 ): Promise<StageOutcome> {
   let text: string;
   try {
@@ -72,13 +76,13 @@ export async function settleStagedMigration(
     throw err;
   }
   const staged = parseStaged(text);
-  const tsz = typeof tszState === "function" ? await tszState() : tszState;
-  const v = tsz.lastVerdict;
+  const state = await tsz.status();
+  const v = state.lastVerdict;
   const holds =
     staged !== null &&
     v?.verdict === "approved" &&
     v.carrier === staged.carrier &&
-    tsz.slots.some((s) => s.carrier === staged.carrier && s.kid === staged.kid);
+    state.slots.some((s) => s.carrier === staged.carrier && s.kid === staged.kid);
   if (!holds) {
     await discardStagedMigration(dir);
     return "discarded";
