@@ -1,12 +1,14 @@
+import { PROFILE_ROOT } from "../../evidence/mo-roots.js";
 import type { OutCommand } from "../../omadm/session/index.js";
 import type { Profile } from "./profile.js";
 
 /**
  * A profile as DM tree content under the management object of PROFILE_MO.md. Leaves only: the
  * device tree creates interior nodes implicitly on Add (OMA-TS-DM_TND §6.6: a missing parent
- * of an added node is created), so the server never sends empty interiors.
+ * of an added node is created), so the server never sends empty interiors. The root is named in
+ * src/evidence/mo-roots.ts, which the device's DM client imports too.
  */
-export const PROFILE_ROOT = "./Vendor/dmguard/Profile";
+export { PROFILE_ROOT };
 
 export interface ProfileLeaf {
   /** Relative to PROFILE_ROOT. */

@@ -1,12 +1,16 @@
+import { ENTERPRISE_ROOT } from "../../evidence/mo-roots.js";
 import type { DmTree } from "../../omadm/tree/index.js";
 
 /**
  * The enterprise management object as the device's DM client sees it. The MDAS defines it
- * (src/enterprise/ENTERPRISE_MO.md); the device cannot import the enterprise, so the root and
- * the leaves are restated here, and the CLI test against the real MDAS keeps the two in step.
+ * (src/enterprise/ENTERPRISE_MO.md). The root is shared (src/evidence/mo-roots.ts); the device
+ * cannot import the enterprise, so the leaves are restated here, and the CLI test against the
+ * real MDAS keeps the two in step.
  */
-export const ENTERPRISE_ROOT = "./Vendor/dmguard/Enterprise";
-export const ENTERPRISE_SEGMENTS = ["Vendor", "dmguard", "Enterprise"] as const;
+export { ENTERPRISE_ROOT };
+
+/** The root's segments, for matching parsed URIs; derived so the root is spelled only once. */
+export const ENTERPRISE_SEGMENTS: readonly string[] = ENTERPRISE_ROOT.split("/").slice(1);
 
 /** What `device activate --via enterprise:ID` shows as `profile`: the group content, as an object. */
 export interface EnterpriseProfile {

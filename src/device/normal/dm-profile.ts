@@ -1,3 +1,4 @@
+import { PROFILE_ROOT } from "../../evidence/mo-roots.js";
 import type { Item } from "../../omadm/model/message.js";
 import type { TreeCommand } from "../../omadm/session/index.js";
 import { type DmTree, parseDmUri } from "../../omadm/tree/index.js";
@@ -5,11 +6,14 @@ import { ENTERPRISE_SEGMENTS } from "./dm-enterprise.js";
 
 /**
  * The dmguard profile management object as the device's DM client sees it (the carrier's
- * src/carrier/PROFILE_MO.md defines it; the device cannot import the carrier, so the root and
- * the layout are restated here, and the test against the real carrier keeps the two in step).
+ * src/carrier/PROFILE_MO.md defines it). The root is shared (src/evidence/mo-roots.ts); the
+ * device cannot import the carrier, so the layout is restated here, and the test against the
+ * real carrier keeps the two in step.
  */
-export const PROFILE_ROOT = "./Vendor/dmguard/Profile";
-const PROFILE_SEGMENTS = ["Vendor", "dmguard", "Profile"] as const;
+export { PROFILE_ROOT };
+
+/** The root's segments, for matching parsed URIs; derived so the root is spelled only once. */
+const PROFILE_SEGMENTS: readonly string[] = PROFILE_ROOT.split("/").slice(1);
 /** Where the server must be allowed to Add/Delete/Get (PROFILE_MO.md: "its ACL on ./Vendor"). */
 export const VENDOR_ROOT = "./Vendor";
 

@@ -1,8 +1,12 @@
+import { ENTERPRISE_ROOT } from "../../evidence/mo-roots.js";
 import type { OutCommand } from "../../omadm/session/index.js";
 import type { EnterpriseContent } from "../policy/content.js";
 
-/** The root of the enterprise management object (ENTERPRISE_MO.md). */
-export const ENTERPRISE_ROOT = "./Vendor/dmguard/Enterprise";
+/**
+ * The root of the enterprise management object (ENTERPRISE_MO.md), named in
+ * src/evidence/mo-roots.ts, which the device's DM client imports too.
+ */
+export { ENTERPRISE_ROOT };
 
 interface Leaf {
   path: string;
