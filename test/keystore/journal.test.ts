@@ -3,51 +3,7 @@ import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { openSoftwareKeystore } from "../../src/keystore/index.js";
-import { code, tempDir } from "./helpers.js";
-
-const SEALED = "keystore.sealed";
-const JOURNAL = "keystore.journal";
-const ACME = "carrier:acme";
-
-/**
- * A keystore as a crash would leave it: one secret in the sealed file, then `n` more secrets
- * each appended to the journal (copied while the keystore is open, so close's compaction does
- * not fold them in). Returns each secret's check value, in order.
- */
-async function crashedWithJournal(dir: string, n: number): Promise<string[]> {
-  let ks = await openSoftwareKeystore({ dir });
-  await ks.forOwner(ACME).ensureSecretKey("s0");
-  await ks.close();
-  ks = await openSoftwareKeystore({ dir });
-  const checks = [await ks.forOwner(ACME).hmac("s0", "x")];
-  for (let i = 1; i <= n; i++) {
-    await ks.forOwner(ACME).ensureSecretKey(`s${i}`);
-    checks.push(await ks.forOwner(ACME).hmac(`s${i}`, "x"));
-  }
-  const sealed = await readFile(join(dir, SEALED));
-  const journal = await readFile(join(dir, JOURNAL));
-  await ks.close();
-  await writeFile(join(dir, SEALED), sealed);
-  await writeFile(join(dir, JOURNAL), journal);
-  return checks.map((c) => Buffer.from(c).toString("hex"));
-}
-
-async function present(dir: string, count: number): Promise<string[]> {
-  const ks = await openSoftwareKeystore({ dir });
-  try {
-    const out: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const mac = await ks
-        .forOwner(ACME)
-        .hmac(`s${i}`, "x")
-        .catch(() => null);
-      if (mac) out.push(Buffer.from(mac).toString("hex"));
-    }
-    return out;
-  } finally {
-    await ks.close();
-  }
-}
+import { ACME, code, crashedWithJournal, JOURNAL, present, SEALED, tempDir } from "./helpers.js";
 
 describe("the journal", () => {
   test("changes appended to the journal survive a crash (no close) and reopen", async () => {
@@ -55,9 +11,25 @@ describe("the journal", () => {
     const checks = await crashedWithJournal(dir, 3);
     assert.ok((await stat(join(dir, JOURNAL))).size > 32, "the journal holds entries");
     assert.deepEqual(await present(dir, 4), checks);
-    // Closing folded the journal into the sealed file: the journal is empty again.
-    assert.equal((await stat(join(dir, JOURNAL))).size, 32);
+    // Closing folded the journal into the sealed file and removed it: no empty one is written.
+    await assert.rejects(stat(join(dir, JOURNAL)), { code: "ENOENT" });
     assert.deepEqual(await present(dir, 4), checks);
+  });
+
+  test("a compaction leaves no journal; the first change after it starts one", async () => {
+    const dir = await tempDir();
+    const ks = await openSoftwareKeystore({ dir });
+    try {
+      // The first write of a new keystore is a compaction: a sealed file and nothing else.
+      await ks.forOwner(ACME).ensureSecretKey("s0");
+      await stat(join(dir, SEALED));
+      await assert.rejects(stat(join(dir, JOURNAL)), { code: "ENOENT" });
+      await ks.forOwner(ACME).ensureSecretKey("s1");
+      assert.ok((await stat(join(dir, JOURNAL))).size > 32, "the change is in a new journal");
+    } finally {
+      await ks.close();
+    }
+    assert.equal((await present(dir, 2)).length, 2);
   });
 
   test("a torn last entry (cut short, zeros, or its head written and not all its body) is dropped; every earlier change is kept", async () => {

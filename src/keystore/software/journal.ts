@@ -26,7 +26,9 @@ import {
  *
  * The base generation names the snapshot the journal continues. A journal whose base is older
  * than the snapshot was already folded into it (a crash between writing the new snapshot and
- * starting a new journal) and is ignored; a newer one means a snapshot was lost: refused.
+ * removing the journal, or one that undid the removal) and is ignored; a newer one means a
+ * snapshot was lost: refused. A missing journal is an empty one: compaction removes the journal
+ * it folds in, and the first change after it writes a new header (vault.ts).
  *
  * Only the last entry may be torn (an append is acknowledged after its fsync, so a torn entry
  * was never acknowledged): an entry cut short, or zeros where the entry should start, is dropped.

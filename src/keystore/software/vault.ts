@@ -1,5 +1,6 @@
-import { type FileHandle, mkdir, open } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { crashPoint } from "../../fault/crash-point.js";
 import { isKeystoreError, KeystoreError } from "../errors.js";
 import {
   acquireLock,
@@ -357,7 +358,11 @@ export class Vault {
     journal.entries += 1;
   }
 
-  /** A new sealed file holding `records`, then an empty journal continuing it. */
+  /**
+   * A new sealed file holding `records`; the journal it folds in is removed, and the next change
+   * starts a new one (#write). Crash points (test/keystore/crash.test.ts drives each):
+   * `keystore.compact.after-snapshot`, `keystore.compact.after-journal-removed`.
+   */
   async #compact(records: StoredRecord[]): Promise<void> {
     const bytes = encodeSealedFile(this.#keys, {
       v: 1,
@@ -365,6 +370,7 @@ export class Vault {
       records,
     });
     await writeFileAtomic(this.#file, bytes);
+    crashPoint("keystore.compact.after-snapshot");
     // Durable from here: a journal left over names the older generation and is ignored.
     this.#generation += 1;
     this.#snapshotBytes = bytes.length;
@@ -372,12 +378,22 @@ export class Vault {
     const old = this.#journal;
     this.#journal = null;
     await old?.fh.close().catch(() => undefined);
-    await this.#startJournal().catch(() => undefined);
+    // No empty journal is written in its place: a missing journal is an empty one. Removing the
+    // folded one spares the next open from decrypting it only to ignore it; the removal needs no
+    // sync and may fail, since a crash that undoes it leaves exactly that ignored journal.
+    await rm(this.#journalFile, { force: true }).catch(() => undefined);
+    crashPoint("keystore.compact.after-journal-removed");
   }
 
+  /**
+   * The journal continuing the current sealed file, written before the first change after a
+   * compaction (or after opening without one). Atomic: a crash leaves the folded journal, ignored,
+   * or this header, an empty journal. Crash point: `keystore.journal.after-start`.
+   */
   async #startJournal(): Promise<OpenJournal> {
     const header = journalHeader(this.#keys, this.#generation);
     await writeFileAtomic(this.#journalFile, header);
+    crashPoint("keystore.journal.after-start");
     const fh = await open(this.#journalFile, "r+");
     this.#journal = { fh, header, size: header.length, entries: 0 };
     return this.#journal;
