@@ -10,13 +10,12 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { MigrationPlatform } from "../../src/carrier/migration/platform-client.js";
-import { migrateDevice } from "../../src/device/index.js";
 import { openSoftwareKeystore } from "../../src/keystore/index.js";
 import { getRecord } from "../../src/platform/custody/records.js";
 import {
-  activeDevice,
   type MigrationStack,
   makeMigrationStack,
+  migratedDuringOutage,
   migrationDelivered,
 } from "./helpers.js";
 
@@ -30,30 +29,10 @@ describe("a custody deposit the platform refuses for good", () => {
   after(() => s.close());
 
   test("409 CONFLICT: dropped, audited and logged once; never sent again", async () => {
-    const { device, record } = await activeDevice(s, "acme");
-    const imei = record.imei;
     // The platform is down when the migration completes, so the deposit waits in the queue.
-    const r = await migrateDevice(device, {
-      to: "carrier:globex",
-      fetch: async (input, init) => {
-        const res = await fetch(input, init);
-        if (String(input).endsWith("/migration/evidence")) s.outage.platform = true;
-        return res;
-      },
-    });
-    assert.equal(r.verdict, "approved");
+    const { device, imei } = await migratedDuringOutage(s, ["platform"]);
     const globex = s.store.part("carrier:globex");
     const job = `${imei}/migration-custody`;
-    const attempts = async () =>
-      ((await globex.kv.get("migration/outbox", job))?.value as { attempts?: number })?.attempts ??
-      0;
-    let end = Date.now() + 20_000;
-    while ((await attempts()) === 0 && Date.now() < end) await sleep(50);
-    assert.ok(
-      (await attempts()) > 0,
-      "the deposit failed while the platform was down, and is kept",
-    );
-
     // Meanwhile the platform came to hold another key of globex under the same kid (made
     // elsewhere, wrapped to the platform): the deposit conflicts with it now and always will.
     const migration = await globex.kv.get("migrations", imei);
@@ -76,7 +55,7 @@ describe("a custody deposit the platform refuses for good", () => {
       (await globex.audit.list({ limit: 10_000 })).filter(
         (e) => e.subject === imei && e.action === "migration-finish-dropped",
       );
-    end = Date.now() + 10_000;
+    const end = Date.now() + 10_000;
     while ((await drops()).length === 0 && Date.now() < end) await sleep(50);
     const [drop, ...more] = await drops();
     assert.ok(drop, "the drop is audited (without the fix the deposit is retried forever)");

@@ -5,13 +5,12 @@
 // the servers are back, without the device doing anything again.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { migrateDevice } from "../../src/device/index.js";
 import { getRecord } from "../../src/platform/custody/records.js";
 import {
-  activeDevice,
   lookup,
   type MigrationStack,
   makeMigrationStack,
+  migratedDuringOutage,
   migrationDelivered,
 } from "./helpers.js";
 
@@ -23,22 +22,8 @@ describe("background delivery after a migration", () => {
   after(() => s.close());
 
   test("platform and acme down at completion: delivered once they are back", async () => {
-    const { device, record } = await activeDevice(s, "acme");
-    const imei = record.imei;
-    // Both go down once globex has judged (the platform answered its question), before the DM
-    // session completes the migration.
-    const r = await migrateDevice(device, {
-      to: "carrier:globex",
-      fetch: async (input, init) => {
-        const res = await fetch(input, init);
-        if (String(input).endsWith("/migration/evidence")) {
-          s.outage.platform = true;
-          s.outage.acme = true;
-        }
-        return res;
-      },
-    });
-    assert.equal(r.verdict, "approved");
+    // Both go down once globex has judged, before the DM session completes the migration.
+    const { device, imei, queued } = await migratedDuringOutage(s, ["platform", "acme"]);
     assert.equal((await device.status()).activeCarrier, "globex");
 
     const globex = s.store.part("carrier:globex");
@@ -51,15 +36,6 @@ describe("background delivery after a migration", () => {
         custodyWrapped: { ct: string; enc: string };
       };
     // Tried and failed: queued with a backoff, logged, nothing delivered.
-    const end = Date.now() + 20_000;
-    let queued = await globex.kv.list("migration/outbox", { limit: 10 });
-    while (
-      !queued.some((e) => (e.value as { attempts: number }).attempts > 0) &&
-      Date.now() < end
-    ) {
-      await new Promise((res) => setTimeout(res, 50));
-      queued = await globex.kv.list("migration/outbox", { limit: 10 });
-    }
     assert.deepEqual(queued.map((e) => e.key).sort(), [
       `${imei}/migration-custody`,
       `${imei}/migration-notice`,

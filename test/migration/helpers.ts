@@ -12,7 +12,12 @@ import {
   issueMigrationPeerToken,
   registerCarrier,
 } from "../../src/carrier/index.js";
-import { activateDevice, type OemCa, type SlotCount } from "../../src/device/index.js";
+import {
+  activateDevice,
+  migrateDevice,
+  type OemCa,
+  type SlotCount,
+} from "../../src/device/index.js";
 import { type Keystore, openSoftwareKeystore } from "../../src/keystore/index.js";
 import { getRecord, putRecord } from "../../src/platform/custody/records.js";
 import {
@@ -21,7 +26,7 @@ import {
   type PlatformOptions,
   registerPlatform,
 } from "../../src/platform/index.js";
-import { openStore, type Store, sqliteUrlFor } from "../../src/store/index.js";
+import { type KvEntry, openStore, type Store, sqliteUrlFor } from "../../src/store/index.js";
 import {
   type Call,
   type Clock,
@@ -279,5 +284,51 @@ export async function migrationDelivered(s: MigrationStack, withinMs = 20_000): 
     if (left.length === 0) return;
     if (Date.now() > end) throw new Error(`still queued: ${JSON.stringify(left)}`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The job in globex's queue that each outage holds back. */
+const HELD_BACK: Record<keyof MigrationStack["outage"], string> = {
+  platform: "migration-custody",
+  acme: "migration-notice",
+};
+
+/**
+ * An active device of acme migrated to globex, with `down` (the platform, acme's server or both)
+ * made unreachable the moment globex has judged (the platform answered its question), so the
+ * jobs that follow the completion there wait in globex's queue. Resolves once each of those jobs
+ * has been tried and has failed, with globex's queue then; fails if the migration is not
+ * approved or they have not failed within `withinMs`. The caller clears `s.outage` when the
+ * jobs may be delivered.
+ */
+export async function migratedDuringOutage(
+  s: MigrationStack,
+  down: ReadonlyArray<keyof MigrationStack["outage"]>,
+  withinMs = 20_000,
+): Promise<MadeDevice & { imei: string; queued: KvEntry[] }> {
+  const made = await activeDevice(s, "acme");
+  const imei = made.record.imei;
+  const r = await migrateDevice(made.device, {
+    to: "carrier:globex",
+    fetch: async (input, init) => {
+      const res = await fetch(input, init);
+      if (String(input).endsWith("/migration/evidence")) for (const p of down) s.outage[p] = true;
+      return res;
+    },
+  });
+  if (r.verdict !== "approved") throw new Error(`migration: ${r.reasons.join(" ")}`);
+  const globex = s.store.part("carrier:globex");
+  const held = down.map((p) => `${imei}/${HELD_BACK[p]}`);
+  const triedAll = (q: KvEntry[]) =>
+    held.every((k) => {
+      const job = q.find((e) => e.key === k)?.value as { attempts?: number } | undefined;
+      return (job?.attempts ?? 0) > 0;
+    });
+  const end = Date.now() + withinMs;
+  for (;;) {
+    const queued = await globex.kv.list("migration/outbox", { limit: 10 });
+    if (triedAll(queued)) return { ...made, imei, queued };
+    if (Date.now() > end) throw new Error(`not all of ${held} failed: ${JSON.stringify(queued)}`);
+    await new Promise((res) => setTimeout(res, 50));
   }
 }

@@ -4,11 +4,10 @@
 // gets that answer. Real HTTP: acme's own server answers the notice.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { migrateDevice } from "../../src/device/index.js";
 import {
-  activeDevice,
   type MigrationStack,
   makeMigrationStack,
+  migratedDuringOutage,
   migrationDelivered,
 } from "./helpers.js";
 
@@ -20,27 +19,13 @@ describe("a port-out notice the old carrier refuses for good", () => {
   after(() => s.close());
 
   test("dropped, audited and logged once; never sent again", async () => {
-    const { device, record } = await activeDevice(s, "acme");
-    const imei = record.imei;
     // acme is down when the migration completes, so the notice waits in globex's queue.
-    const r = await migrateDevice(device, {
-      to: "carrier:globex",
-      fetch: async (input, init) => {
-        const res = await fetch(input, init);
-        if (String(input).endsWith("/migration/evidence")) s.outage.acme = true;
-        return res;
-      },
-    });
-    assert.equal(r.verdict, "approved");
+    const { device, imei } = await migratedDuringOutage(s, ["acme"]);
     const globex = s.store.part("carrier:globex");
     const notice = `${imei}/migration-notice`;
     const attempts = async () =>
       ((await globex.kv.get("migration/outbox", notice))?.value as { attempts?: number })
         ?.attempts ?? 0;
-    const end = Date.now() + 20_000;
-    while ((await attempts()) === 0 && Date.now() < end) {
-      await new Promise((res) => setTimeout(res, 50));
-    }
     assert.ok((await attempts()) > 0, "the notice failed while acme was down, and is kept");
 
     // acme forgets the device: its notice no longer proves a device of acme (400).
