@@ -3,7 +3,8 @@ import { crashPoint } from "../../fault/crash-point.js";
 import type { JsonObject, PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { callJson, errorCodeOf, type JsonAnswer, noAnswer } from "../http-out/json-call.js";
-import { type Outcome, PlatformSync } from "../platform-sync/deliver.js";
+import type { Outcome } from "../platform-sync/deliver.js";
+import { DeliveryLoop } from "../platform-sync/delivery-loop.js";
 import { DEFAULT_TIMEOUT_MS } from "../platform-sync/options.js";
 import type { OutboxRow } from "../platform-sync/outbox.js";
 import { resolve } from "./options.js";
@@ -18,7 +19,7 @@ import { getMigration, type MigrationRow, putMigration } from "./rows.js";
  *   the device's migration evidence, which A checks against its own key).
  * Both are queued in kv `migration/outbox` of B's store in the transaction that completes the
  * migration (dm-migration.ts), with B's activation date for its platform sync, and delivered by
- * the platform sync's loop (src/carrier/platform-sync/deliver.ts) with its backoff: a platform
+ * the platform sync's loop (src/carrier/platform-sync/delivery-loop.ts) with its backoff: a platform
  * or a carrier A that is down gets them once it is back, without the device doing anything.
  * Each delivery sets its flag in the migration row and is audited (`migration-custody-deposited`,
  * `migration-source-notified`); failures are logged (what and why, never a key) and retried,
@@ -64,7 +65,7 @@ export async function queueMigrationFinish(
   if (!custody) await ctx.platformSync?.queueActivated(tx, row.imei, row.createdAt);
 }
 
-const outboxes = new WeakMap<CarrierContext, PlatformSync>();
+const outboxes = new WeakMap<CarrierContext, DeliveryLoop>();
 
 /** After the commit: delivery at once (B's migration queue and its platform sync). */
 export function kickMigrationDelivery(ctx: CarrierContext): void {
@@ -73,23 +74,21 @@ export function kickMigrationDelivery(ctx: CarrierContext): void {
 }
 
 /** The migration queue of this carrier (tests look at what is pending). */
-export function migrationOutbox(ctx: CarrierContext): PlatformSync | undefined {
+export function migrationOutbox(ctx: CarrierContext): DeliveryLoop | undefined {
   return outboxes.get(ctx);
 }
 
 /** Runs delivery of the migration queue while the app is up. */
 export function startMigrationDelivery(app: FastifyInstance, ctx: CarrierContext): void {
-  const d = ctx.migration.delivery ?? {};
-  const outbox = new PlatformSync(
-    ctx.id,
-    ctx.part,
-    // The URL and token of the platform sync are unused here: each row has its own sender.
-    { url: "", token: "", ...d },
-    ctx.now,
-    {
-      ns: MIGRATION_OUTBOX_NS,
-      name: "migration-finish",
-      send: async (row) => {
+  const outbox = new DeliveryLoop({
+    part: ctx.part,
+    ns: MIGRATION_OUTBOX_NS,
+    name: "migration-finish",
+    actor: ctx.owner,
+    // Each row goes to its own server (the platform, or carrier A): one failing ends nothing.
+    sender: {
+      oneReceiver: false,
+      one: async (row) => {
         const outcome = await send(ctx, row);
         if (outcome.kind === "dropped") {
           app.log.warn(
@@ -100,7 +99,9 @@ export function startMigrationDelivery(app: FastifyInstance, ctx: CarrierContext
         return outcome;
       },
     },
-  );
+    timing: ctx.migration.delivery ?? {},
+    now: ctx.now,
+  });
   outbox.warn = (msg, err) => app.log.warn(err === undefined ? {} : { err }, msg);
   outboxes.set(ctx, outbox);
   app.addHook("onReady", async () => outbox.start());

@@ -1,0 +1,347 @@
+import { isStoreError, type JsonObject, type KvEntry, type PartStore } from "../../store/index.js";
+import {
+  DEFAULT_POLL_MS,
+  DEFAULT_RETRY_BASE_MS,
+  DEFAULT_RETRY_MAX_MS,
+  type PlatformSyncOptions,
+} from "./options.js";
+import { type OutboxRow, rowOf } from "./outbox.js";
+import type { BatchAnswer, Outcome } from "./send.js";
+
+/**
+ * How one queue's rows reach their receiver: all that differs between the queues delivered by a
+ * DeliveryLoop (the platform sync, deliver.ts; the migration's background work,
+ * src/carrier/migration/finish.ts).
+ */
+export interface Sender {
+  /** One row; a throw counts as a retry. */
+  one(row: OutboxRow): Promise<Outcome>;
+  /**
+   * Up to `max` rows in one request, when the receiver takes them so (a throw counts as a retry
+   * of all); `one-by-one` sends them with `one` instead.
+   */
+  batch?: { max: number; send(rows: readonly OutboxRow[]): Promise<BatchAnswer> };
+  /**
+   * Every row goes to the same receiver: a request that fails says the rest of the pass would
+   * fail alike (each perhaps after a timeout), so the pass ends there and the rest stays due.
+   * False when rows go to several receivers: one failing ends nothing.
+   */
+  oneReceiver: boolean;
+  /** False while there is nowhere to send yet (a pass then does nothing); true if absent. */
+  ready?(): boolean;
+}
+
+export interface DeliveryLoopOptions {
+  part: PartStore;
+  /** The kv namespace of the queue's OutboxRows. */
+  ns: string;
+  /** In logs and the drop's audit action (`<name>-dropped`). */
+  name: string;
+  /** The audit actor of drops (`carrier:<id>`). */
+  actor: string;
+  sender: Sender;
+  /** Read at each use, so a change applies from the next pass. */
+  timing: Pick<PlatformSyncOptions, "retryBaseMs" | "retryMaxMs" | "pollMs">;
+  /** The carrier's clock, for audit entries (scheduling and dueAt use the wall clock). */
+  now: () => number;
+}
+
+/** What one pass over the outbox did. */
+export interface DeliveryPass {
+  delivered: number;
+  /** Refused for good by the receiver; deleted and audited. */
+  dropped: number;
+  /** Failed for now; tried again after a backoff. */
+  retrying: number;
+  /** Still waiting for their backoff to end. */
+  waiting: number;
+}
+
+/** A due row as read from the outbox (its entry's version guards its removal). */
+interface Due {
+  e: KvEntry;
+  row: OutboxRow;
+}
+
+/** A pass and the earliest dueAt it saw among the rows it left (Infinity: none known). */
+interface PassResult {
+  pass: DeliveryPass;
+  nextDueAt: number;
+}
+
+const LIST_PAGE = 256;
+
+/**
+ * Delivers a queue of OutboxRows (kv `ns` of the carrier's store) with its sender, retrying
+ * each failed row with backoff until the receiver takes it or refuses it for good. A row is
+ * removed only after its delivery, in a transaction of its own pass, so a crash at any point
+ * delivers it again (receivers are idempotent).
+ *
+ * Scheduling: after a pass the loop sleeps until the earliest dueAt it saw, but never longer
+ * than `pollMs`, the bound within which rows another process wrote (one PostgreSQL store
+ * shared by several servers) are found; so a queue whose rows all back off is not listed again
+ * before one of them is due or the poll interval is over. kick() (after a commit in this
+ * process) ends the sleep at once, and a kick during a pass runs another pass right after it.
+ */
+export class DeliveryLoop {
+  readonly #o: DeliveryLoopOptions;
+  /** Where delivery problems are reported (the app's logger, once mounted). */
+  warn: (msg: string, err?: unknown) => void = () => undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<PassResult> | undefined;
+  #again = false;
+  #stopped = true;
+  /** Set by stop() after start(): a pass in flight ends early (a direct pass runs to its end). */
+  #halting = false;
+
+  constructor(opts: DeliveryLoopOptions) {
+    this.#o = opts;
+  }
+
+  /** Passes at once, then as rows fall due (at least every `pollMs`) and after each kick. */
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#halting = false;
+    this.#wake(0);
+  }
+
+  /** Stops the loop and waits for a pass in flight; undelivered rows stay in the outbox. */
+  async stop(): Promise<void> {
+    if (!this.#stopped) this.#halting = true;
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** A delivery pass now (after a new row committed), or right after the one in flight. */
+  kick(): void {
+    if (this.#stopped) return;
+    if (this.#running) this.#again = true;
+    else this.#wake(0);
+  }
+
+  /** Rows still in the outbox (delivered ones are gone). */
+  async pending(): Promise<OutboxRow[]> {
+    const rows: OutboxRow[] = [];
+    for await (const e of this.#entries()) rows.push(rowOf(e));
+    return rows;
+  }
+
+  /** One pass over the outbox: every row whose backoff has ended is tried once. */
+  async deliverDue(): Promise<DeliveryPass> {
+    return (await this.#passOnce()).pass;
+  }
+
+  #passOnce(): Promise<PassResult> {
+    if (this.#running) return this.#running;
+    const run = this.#pass();
+    this.#running = run;
+    // Whoever started the pass (the timer, a kick, a direct call), the loop goes on from here.
+    run.then(
+      (r) => this.#after(r.nextDueAt),
+      (err: unknown) => {
+        if (!this.#stopped) this.warn(`${this.#o.name}: delivery pass failed`, err);
+        this.#after(Number.POSITIVE_INFINITY);
+      },
+    );
+    return run;
+  }
+
+  #after(nextDueAt: number): void {
+    this.#running = undefined;
+    if (this.#stopped) return;
+    const again = this.#again;
+    this.#again = false;
+    const poll = this.#o.timing.pollMs ?? DEFAULT_POLL_MS;
+    this.#wake(again ? 0 : Math.max(0, Math.min(poll, nextDueAt - Date.now())));
+  }
+
+  #wake(ms: number): void {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    const at = Date.now() + ms;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      // Timers count from the event loop's cached time, so one may fire a few ms before the
+      // row it waits for is due by Date.now(): sleep the rest rather than pass for nothing.
+      if (Date.now() < at) return this.#wake(at - Date.now());
+      // A failed pass is reported by #passOnce.
+      this.#passOnce().catch(() => undefined);
+    }, ms);
+    // A sleeping loop must not keep an otherwise idle process alive.
+    this.#timer.unref();
+  }
+
+  async *#entries(): AsyncGenerator<KvEntry> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.#o.part.kv.list(this.#o.ns, {
+        limit: LIST_PAGE,
+        ...(after === undefined ? {} : { after }),
+      });
+      yield* page;
+      if (page.length < LIST_PAGE) return;
+      after = page[page.length - 1]!.key;
+    }
+  }
+
+  async #pass(): Promise<PassResult> {
+    const r: PassResult = {
+      pass: { delivered: 0, dropped: 0, retrying: 0, waiting: 0 },
+      nextDueAt: Number.POSITIVE_INFINITY,
+    };
+    const sender = this.#o.sender;
+    if (sender.ready && !sender.ready()) return r;
+    const max = sender.batch?.max ?? 1;
+    let batch: Due[] = [];
+    for await (const e of this.#entries()) {
+      if (this.#halting) return r;
+      const row = rowOf(e);
+      if (row.dueAt > Date.now()) {
+        r.pass.waiting++;
+        r.nextDueAt = Math.min(r.nextDueAt, row.dueAt);
+        continue;
+      }
+      batch.push({ e, row });
+      if (batch.length < max) continue;
+      if (!(await this.#deliver(batch, r)) && sender.oneReceiver) return r;
+      batch = [];
+    }
+    if (batch.length > 0 && !this.#halting) await this.#deliver(batch, r);
+    return r;
+  }
+
+  /** The rows in one request when the sender batches, else one by one; false if one failed. */
+  async #deliver(batch: Due[], r: PassResult): Promise<boolean> {
+    const send = this.#o.sender.batch?.send;
+    if (!send) return this.#deliverEach(batch, r);
+    const answer = await send(batch.map((d) => d.row)).catch((err: unknown) => ({
+      kind: "retry" as const,
+      why: (err as Error).message,
+    }));
+    if (answer.kind === "one-by-one") return this.#deliverEach(batch, r);
+    const outcomes = answer.kind === "retry" ? batch.map(() => answer) : answer.outcomes;
+    const done: Array<Due & { outcome: Outcome }> = [];
+    const failed: Array<Due & { why: string }> = [];
+    batch.forEach((d, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.kind === "retry") failed.push({ ...d, why: outcome.why });
+      else done.push({ ...d, outcome });
+    });
+    this.#count(r.pass, outcomes);
+    await this.#settle(done, r);
+    await this.#later(failed, r);
+    return answer.kind !== "retry";
+  }
+
+  /** Each row alone, settled as it goes; with one receiver, the first failure ends it. */
+  async #deliverEach(batch: Due[], r: PassResult): Promise<boolean> {
+    let ok = true;
+    for (const d of batch) {
+      if (await this.#deliverOne(d, r)) continue;
+      ok = false;
+      if (this.#o.sender.oneReceiver) break;
+    }
+    return ok;
+  }
+
+  async #deliverOne(d: Due, r: PassResult): Promise<boolean> {
+    const outcome = await this.#o.sender
+      .one(d.row)
+      .catch((err: unknown): Outcome => ({ kind: "retry", why: (err as Error).message }));
+    this.#count(r.pass, [outcome]);
+    if (outcome.kind === "retry") {
+      await this.#later([{ ...d, why: outcome.why }], r);
+      return false;
+    }
+    await this.#settle([{ ...d, outcome }], r);
+    return true;
+  }
+
+  #count(pass: DeliveryPass, outcomes: readonly Outcome[]): void {
+    for (const o of outcomes) {
+      if (o.kind === "delivered") pass.delivered++;
+      else if (o.kind === "dropped") pass.dropped++;
+      else pass.retrying++;
+    }
+  }
+
+  /**
+   * Removes delivered and dropped rows (one transaction), each unless a newer event replaced it
+   * meanwhile (that one is due now). A drop is audited here (the row will never reach its
+   * receiver); a delivery is audited by the receiver.
+   */
+  async #settle(done: ReadonlyArray<Due & { outcome: Outcome }>, r: PassResult): Promise<void> {
+    if (done.length === 0) return;
+    const now = this.#o.now();
+    const { ns, name, actor } = this.#o;
+    let replaced = false;
+    await this.#o.part.transaction(async (tx) => {
+      replaced = false;
+      for (const { e, row, outcome } of done) {
+        const cur = await tx.kv.get(ns, e.key);
+        if (cur?.version === e.version) await tx.kv.delete(ns, e.key);
+        else if (cur) replaced = true;
+        if (outcome.kind !== "dropped") continue;
+        await tx.audit.append(
+          {
+            actor,
+            action: `${name}-dropped`,
+            subject: row.imei,
+            details: {
+              event: row.event,
+              ...(row.version === undefined ? {} : { version: row.version }),
+              ...(row.activatedAt === undefined ? {} : { activatedAt: row.activatedAt }),
+              attempts: row.attempts + 1,
+              why: outcome.why,
+            },
+          },
+          now,
+        );
+      }
+    });
+    if (replaced) r.nextDueAt = 0;
+  }
+
+  /**
+   * Backs failed rows off (one transaction): base × 2^(attempts), capped, with jitter so
+   * retries spread. A row a newer event replaced meanwhile is left as it is: it is due now and
+   * carries the newer state.
+   */
+  async #later(failed: ReadonlyArray<Due & { why: string }>, r: PassResult): Promise<void> {
+    if (failed.length === 0) return;
+    const { ns, name, timing } = this.#o;
+    const base = timing.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+    const max = timing.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
+    const noted = failed.find((f) => f.row.attempts % 10 === 0);
+    if (noted) {
+      const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : "";
+      this.warn(`${name}: ${noted.row.event} ${noted.row.imei}${more}: ${noted.why}; retrying`);
+    }
+    let nextDueAt = Number.POSITIVE_INFINITY;
+    await this.#o.part.transaction(async (tx) => {
+      nextDueAt = Number.POSITIVE_INFINITY;
+      for (const { e, row, why } of failed) {
+        const delay = Math.min(max, base * 2 ** Math.min(row.attempts, 30));
+        const next: OutboxRow = {
+          ...row,
+          attempts: row.attempts + 1,
+          dueAt: Date.now() + Math.round(delay * (0.5 + Math.random() / 2)),
+          lastError: why,
+        };
+        try {
+          await tx.kv.put(ns, e.key, next as unknown as JsonObject, {
+            expectedVersion: e.version,
+          });
+          nextDueAt = Math.min(nextDueAt, next.dueAt);
+        } catch (err) {
+          if (!isStoreError(err, "VERSION_CONFLICT")) throw err;
+          nextDueAt = 0;
+        }
+      }
+    });
+    r.nextDueAt = Math.min(r.nextDueAt, nextDueAt);
+  }
+}
