@@ -8,6 +8,7 @@ import {
 } from "./compact-jws.js";
 import { EVIDENCE_TYP } from "./evidence-claims.js";
 import { KEY_PROOF_HEADER } from "./key-proof.js";
+import { keyThumbprint } from "./thumbprint.js";
 import {
   BasicConstraintsExtension,
   KeyUsageFlags,
@@ -144,13 +145,8 @@ function walk(chain: readonly NodeX509[], roots: readonly NodeX509[]): WalkedCha
     const next = chain[i + 1];
     if (!next?.ca || !issuerAmong(cert, [next])) break;
   }
-  const spki = leaf.publicKey.export({ type: "spki", format: "der" });
-  return {
-    steps,
-    anchored,
-    key: leaf.publicKey,
-    thumbprint: createHash("sha256").update(spki).digest("base64url"),
-  };
+  const key = leaf.publicKey;
+  return { steps, anchored, key, thumbprint: keyThumbprint(key) };
 }
 
 /**

@@ -62,6 +62,7 @@ export {
   sortReasons,
 } from "./reasons.js";
 export { CARRIER_ID, NONCE } from "./shapes.js";
+export { keyThumbprint, pemThumbprint } from "./thumbprint.js";
 export { parseVerdictClaims, type VerdictClaims } from "./verdict-claims.js";
 export { checkAttestation } from "./verify/check-attestation.js";
 export { checkKeyProof, type KeyProofVerifier } from "./verify/check-key-proof.js";

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, X509Certificate } from "node:crypto";
+import { pemThumbprint } from "../../evidence/index.js";
 import {
   isValidEsn,
   isValidImei,
@@ -48,17 +48,7 @@ function isDate(s: string): boolean {
  * The identity of an attestation key given as an SPKI PEM or a certificate PEM: SHA-256 of its
  * SubjectPublicKeyInfo, base64url, as the evidence verification computes it.
  */
-export function attestationThumbprint(pem: string): string {
-  const key = pem.includes("CERTIFICATE")
-    ? new X509Certificate(pem).publicKey
-    : createPublicKey({ key: pem, format: "pem" });
-  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
-    throw new TypeError("not a P-256 key");
-  }
-  return createHash("sha256")
-    .update(key.export({ type: "spki", format: "der" }))
-    .digest("base64url");
-}
+export const attestationThumbprint: (pem: string) => string = pemThumbprint;
 
 function opt(v: unknown): string | null | undefined {
   if (v === undefined || v === null) return null;

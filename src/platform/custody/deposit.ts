@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, X509Certificate } from "node:crypto";
+import { pemThumbprint } from "../../evidence/index.js";
 import { isKeystoreError, type WrappedKey } from "../../keystore/index.js";
 import type { PlatformContext } from "../context.js";
 import { PlatformError } from "../errors.js";
@@ -21,13 +21,7 @@ export interface DepositInput {
 /** SHA-256 of the key's SPKI, base64url: what verifyAttestation reports for the device. */
 function thumbprintOf(pem: string): string {
   try {
-    const key = pem.includes("CERTIFICATE")
-      ? new X509Certificate(pem).publicKey
-      : createPublicKey({ key: pem, format: "pem" });
-    if (key.asymmetricKeyType !== "ec") throw new TypeError("not EC");
-    return createHash("sha256")
-      .update(key.export({ type: "spki", format: "der" }))
-      .digest("base64url");
+    return pemThumbprint(pem);
   } catch {
     throw new PlatformError(
       "DEPOSIT_INVALID",
