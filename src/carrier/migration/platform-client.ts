@@ -33,16 +33,6 @@ export class MigrationPlatform {
     this.#timeoutMs = timeoutMs;
   }
 
-  static of(opts: CarrierMigrationOptions): MigrationPlatform {
-    if (!opts.platform) {
-      throw new CarrierError(
-        "UNAVAILABLE",
-        "this carrier has no platform configured to ask about migrating devices",
-      );
-    }
-    return new MigrationPlatform(opts.platform);
-  }
-
   ask(evidence: string): Promise<MigrationAnswer> {
     return this.#call("POST", "/migration/questions", { evidence }) as Promise<MigrationAnswer>;
   }
