@@ -47,6 +47,11 @@ function unreachable(err: unknown): string {
   return `platform unreachable (${noAnswer(err)})`;
 }
 
+const MISMATCH: BatchAnswer = {
+  kind: "retry",
+  why: "the platform's answer does not match the batch",
+};
+
 const errorCode = (body: unknown, status: number) => errorCodeOf(body) ?? `HTTP ${status}`;
 
 /** One row to `POST …/custody/{carrier}/devices/{imei}/events`. */
@@ -90,13 +95,19 @@ export async function sendBatch(
   if (a.status === 400 || a.status === 404) return { kind: "one-by-one" };
   if (!a.ok) return { kind: "retry", why: errorCode(a.body, a.status) };
   const results = (a.body as { results?: unknown } | null)?.results;
-  if (!Array.isArray(results) || results.length !== rows.length) {
-    return { kind: "retry", why: "the platform's answer does not match the batch" };
+  if (!Array.isArray(results) || results.length !== rows.length) return MISMATCH;
+  // Each result is `{ applied }` or a dmguard error answer `{ error: { code } }`; anything
+  // else (a null, an error without a code) means the answer cannot be trusted row by row.
+  const outcomes: Outcome[] = [];
+  for (const r of results as unknown[]) {
+    if (typeof r !== "object" || r === null) return MISMATCH;
+    if (!("error" in r)) {
+      outcomes.push({ kind: "delivered", applied: (r as { applied?: unknown }).applied === true });
+      continue;
+    }
+    const code = errorCodeOf(r);
+    if (code === undefined) return MISMATCH;
+    outcomes.push(FINAL.has(code) ? { kind: "dropped", why: code } : { kind: "retry", why: code });
   }
-  const outcomes = results.map((r: { applied?: unknown; error?: { code?: string } }): Outcome => {
-    if (r?.error === undefined) return { kind: "delivered", applied: r?.applied === true };
-    const code = r.error.code ?? "unknown error";
-    return FINAL.has(code) ? { kind: "dropped", why: code } : { kind: "retry", why: code };
-  });
   return { kind: "each", outcomes };
 }
