@@ -202,23 +202,18 @@ const m0001: Migration = {
 };
 
 /**
- * SQLite only: the tables keyed by text whose rows are small become WITHOUT ROWID tables, so a
- * write touches one b-tree instead of two and a commit writes fewer pages
- * (sqlite/without-rowid.ts says why and how). PostgreSQL keeps every table as it is.
+ * SQLite only: the tables keyed by text whose rows are small (a nonce, an access mark, the audit
+ * head, an enrolment, a token hash) become WITHOUT ROWID tables, so a write touches one b-tree
+ * instead of two and a commit writes fewer pages (sqlite/without-rowid.ts says why and how).
+ * Tables whose rows run to hundreds of bytes or more (inventory with its attestation
+ * certificate, kv values, audit details, devices' profiles, verdicts' JWS) stay rowid tables:
+ * a WITHOUT ROWID b-tree keeps whole rows in its interior pages too, so it would grow deep.
+ * PostgreSQL keeps every table as it is.
  */
 const m0002: Migration = {
   async up(db: AnyDb) {
     if (!(db.getExecutor().adapter instanceof SqliteAdapter)) return;
-    await rebuildWithoutRowid(db, [
-      "inventory",
-      "nonces",
-      "access",
-      "audit_log",
-      "audit_head",
-      "kv",
-      "enrolment",
-      "tokens",
-    ]);
+    await rebuildWithoutRowid(db, ["nonces", "access", "audit_head", "enrolment", "tokens"]);
   },
 };
 

@@ -4,9 +4,9 @@
  * A rowid table keyed by text keeps each row twice over: once in the table's b-tree under a
  * hidden integer, once in the primary key's index. Every write touches both, so a commit
  * writes one more page to the WAL per table, and every lookup by key walks two b-trees. A
- * WITHOUT ROWID table is the primary key's b-tree itself. SQLite advises it where rows are
- * small next to a page; the store's tables with large rows (devices' profiles, verdicts' signed
- * JWS) stay rowid tables.
+ * WITHOUT ROWID table is the primary key's b-tree itself. SQLite advises it only where rows are
+ * small next to a page (a twentieth of it or less): its interior pages hold whole rows, so
+ * large rows make the tree deep. migrations.ts (0002) names the tables that qualify.
  *
  * SQLite cannot change a table's kind in place: each table is created again under a
  * temporary name from its own CREATE statement plus `WITHOUT ROWID`, filled, swapped in, and
