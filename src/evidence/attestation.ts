@@ -211,7 +211,7 @@ function walkedChain(
 }
 
 /** The PEM of a certificate's base64 DER, as node:crypto's X509Certificate prints it. */
-export function pemOf(der: string): string {
+function pemOf(der: string): string {
   const b64 = Buffer.from(der, "base64").toString("base64");
   return `-----BEGIN CERTIFICATE-----\n${b64.replace(/.{64}/g, "$&\n").replace(/\n$/, "")}\n-----END CERTIFICATE-----\n`;
 }
@@ -223,7 +223,9 @@ const NOT_VERIFIED = "the evidence signature does not verify";
 /**
  * What each failure of the compact JWS check is called here. Bad base64url in the payload or
  * signature, and a `crit` that is not a list, have always been reported as a bad signature
- * (the checks jose made once); they still are, so the audit log reads as before.
+ * (the checks jose made once); they still are. The order differs from jose's, though: such bad
+ * base64url is now reported before a bad key proof, x5c or chain, and any `crit` before a wrong
+ * `typ`, so evidence with several faults may be logged under a different one than before.
  */
 const FORM_PROBLEMS: Record<CompactJwsFormProblem, [AttestationProblem, string]> = {
   shape: ["malformed", "not a compact JWS"],

@@ -72,7 +72,11 @@ export type VerifiedCompactJws =
 /** Both algorithms sign in 64 octets: R ‖ S for ES256, the Ed25519 signature for EdDSA. */
 const SIGNATURE_OCTETS = 64;
 
-const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/**
+ * The compact serialization's shape (RFC 7515 §7.1), exported so that evidence is screened by
+ * the same test as every other signed message.
+ */
+export const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 // Fatal: a header or payload that is not UTF-8 is refused, not read with U+FFFD in it. The
 // BOM is kept, so JSON.parse refuses it (RFC 8259 §8.1: JSON text carries none).

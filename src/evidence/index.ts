@@ -12,7 +12,6 @@ export {
   loadTrustAnchors,
   MAX_CHAIN,
   MAX_EVIDENCE_CHARS,
-  pemOf,
   type TrustAnchor,
   verifyAttestation,
 } from "./attestation.js";
@@ -63,7 +62,7 @@ export {
 } from "./reasons.js";
 export { CARRIER_ID, NONCE } from "./shapes.js";
 export { keyThumbprint, pemThumbprint } from "./thumbprint.js";
-export { parseVerdictClaims, type VerdictClaims } from "./verdict-claims.js";
+export { MAX_VERDICT_CHARS, parseVerdictClaims, type VerdictClaims } from "./verdict-claims.js";
 export { checkAttestation } from "./verify/check-attestation.js";
 export { checkKeyProof, type KeyProofVerifier } from "./verify/check-key-proof.js";
 export { decodeEvidence, type MalformedEvidence } from "./verify/decode-evidence.js";

@@ -30,6 +30,9 @@ export interface VerdictClaims {
   purpose?: "migration";
 }
 
+/** The longest verdict read, by the TSZ and by an enterprise checking an upstream's alike. */
+export const MAX_VERDICT_CHARS = 16 * 1024;
+
 const REASON = /^[A-Z][A-Z_]{0,39}$/;
 const VIA = /^(carrier|enterprise):[a-z0-9][a-z0-9-]{0,31}$/;
 

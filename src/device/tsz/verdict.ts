@@ -7,7 +7,7 @@ import {
   verifyCompactJws,
 } from "../../evidence/compact-jws.js";
 import { jwsAlgorithmFor, jwsPublicKey } from "../../evidence/jws-public-key.js";
-import { parseVerdictClaims } from "../../evidence/verdict-claims.js";
+import { MAX_VERDICT_CHARS, parseVerdictClaims } from "../../evidence/verdict-claims.js";
 import { DeviceError } from "../errors.js";
 import type { PinnedKey, TszState, VerdictRecord } from "./state.js";
 
@@ -16,7 +16,7 @@ import type { PinnedKey, TszState, VerdictRecord } from "./state.js";
  * for the nonce of its last evidence and for its own IMEI; anything else is refused with a typed
  * error and changes nothing. Claims per verdict-claims.ts.
  */
-const MAX_VERDICT_CHARS = 16 * 1024;
+
 /** The algorithms of the keys a TSZ pins (pinKey). */
 const VERDICT_ALGORITHMS: readonly JwsAlgorithm[] = ["ES256", "EdDSA"];
 

@@ -6,6 +6,7 @@ import {
   type JwsAlgorithm,
   jwsAlgorithmFor,
   jwsPublicKey,
+  MAX_VERDICT_CHARS,
   parseVerdictClaims,
   type VerdictClaims,
   verifyCompactJws,
@@ -23,8 +24,6 @@ export type VerdictProblem =
   | "imei"
   | "decision"
   | "reasons";
-
-const MAX_VERDICT_CHARS = 16 * 1024;
 
 /** The one algorithm each kind of verdict key verifies. */
 const ONLY: Record<JwsAlgorithm, readonly JwsAlgorithm[]> = { ES256: ["ES256"], EdDSA: ["EdDSA"] };

@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import { MAX_EVIDENCE_CHARS } from "../attestation.js";
+import { COMPACT } from "../compact-jws.js";
 import { parseEvidenceClaims } from "../evidence-claims.js";
 import type { EvidenceJudgement } from "./judgement.js";
-
-const COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Makes the server's own EVIDENCE_MALFORMED error (the evidence part knows no server). */
 export type MalformedEvidence = (message: string, details?: Record<string, unknown>) => Error;
