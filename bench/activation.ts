@@ -122,8 +122,8 @@ async function provision(
       carrierUrl: admin.url,
       token,
       model: MODEL,
-      // Every phone pins the same keys: pinned once, and the same objects shared, so that the
-      // TSZ's verdict code imports each key once for the fleet.
+      // Every phone pins the same keys: pinned once, and the factory attaches these same objects
+      // to each phone it makes, so that the TSZ's verdict code imports each key once for the fleet.
       pinned: await Promise.all(verdictKeys.map((k) => pinKey(k.carrier, k.jwk))),
       // Many at once: the keystore writes the slot keys made meanwhile in one sealed commit.
       lineConcurrency: 16,

@@ -1,33 +1,30 @@
 /**
  * One factory line, in a worker thread that factory.ts starts: given its spec it loads the
- * stack's OEM CA, then makes each batch of phones it is sent as manufactureLean makes them (its
- * own HTTP client to the carrier) and sends them back; an empty batch closes the line.
+ * stack's OEM CA, then makes each batch of phones it is sent as manufactureLean makes them (slot
+ * keys through the CLI's CarrierAdmin) and sends them back; an empty batch closes the line.
  */
 import { parentPort } from "node:worker_threads";
+import { CarrierAdmin } from "../../src/cli/stack/carrier-admin.js";
 import { loadOemCa, type OemCa } from "../../src/device/oem-ca.js";
-import { type FactorySpec, factoryCarrier, type LineOrder, type LineReport } from "./factory.js";
-import { BenchHttp } from "./http-client.js";
+import type { LineOrder, LineReport, LineSpec } from "./factory.js";
 import { type FactoryCarrier, type LeanDevice, manufactureLean } from "./lean-factory.js";
 
 const port = parentPort;
 if (!port) throw new Error("factory-line.ts runs in a worker thread");
 
 interface Line {
-  readonly spec: FactorySpec;
+  readonly spec: LineSpec;
   readonly ca: OemCa;
-  readonly http: BenchHttp;
   readonly carrier: FactoryCarrier;
 }
 
 let line: Line | undefined;
 
-async function open(spec: FactorySpec): Promise<Line> {
-  const http = new BenchHttp(spec.lineConcurrency);
+async function open(spec: LineSpec): Promise<Line> {
   return {
     spec,
     ca: await loadOemCa(spec.stackDir),
-    http,
-    carrier: factoryCarrier(http, spec.carrier, spec.carrierUrl, spec.token),
+    carrier: new CarrierAdmin(spec.carrier, spec.carrierUrl, spec.token),
   };
 }
 
@@ -38,7 +35,7 @@ async function make(l: Line, imeis: readonly string[]): Promise<LeanDevice[]> {
     Array.from({ length: l.spec.lineConcurrency }, async () => {
       while (next < imeis.length) {
         const i = next++;
-        devices[i] = await manufactureLean(l.ca, l.carrier, l.spec.pinned, imeis[i]!, l.spec.model);
+        devices[i] = await manufactureLean(l.ca, l.carrier, imeis[i]!, l.spec.model);
       }
     }),
   );
@@ -61,7 +58,7 @@ port.on("message", (order: LineOrder) => {
   } else if (!line) {
     fail(new Error("a factory line was sent phones to make before its spec"));
   } else if (order.imeis.length === 0) {
-    void line.http.close().then(() => port.close());
+    port.close();
   } else {
     make(line, order.imeis).then(
       (devices) => port.postMessage({ kind: "made", devices } satisfies LineReport),

@@ -1,16 +1,15 @@
 /**
  * The bench's factory: phones made on worker threads (factory-line.ts), each a factory line
- * with its own copy of the OEM CA and its own HTTP client, because making a phone (the CA
- * issuing its certificate, the HPKE unwrapping of its slot key) costs the bench far more CPU
- * than `up` spends on it, and one thread left the second core idle. The lines are started
- * before `up`, so that loading their modules overlaps `up`'s start.
+ * with its own copy of the OEM CA, because making a phone (the CA issuing its certificate, the
+ * HPKE unwrapping of its slot key) costs the bench far more CPU than `up` spends on it, and one
+ * thread left the second core idle. The lines are started before `up`, so that loading their
+ * modules overlaps `up`'s start.
  */
 import { Worker } from "node:worker_threads";
 import type { PinnedKey } from "../../src/device/tsz/state.js";
-import type { BenchHttp } from "./http-client.js";
-import type { FactoryCarrier, LeanDevice } from "./lean-factory.js";
+import type { LeanDevice } from "./lean-factory.js";
 
-/** What every factory line needs to know. */
+/** What the factory needs to know; its lines get all of it but `pinned` (LineSpec). */
 export interface FactorySpec {
   /** The stack folder, where the OEM CA is kept. */
   readonly stackDir: string;
@@ -19,15 +18,21 @@ export interface FactorySpec {
   /** The carrier's admin bearer token (slot keys). */
   readonly token: string;
   readonly model: string;
-  /** The verdict keys as pinKey pins them; every phone gets these same objects. */
+  /**
+   * The verdict keys as pinKey pins them. Never sent to the lines: `make` attaches these same
+   * objects to every phone the lines send back, so the fleet shares one set.
+   */
   readonly pinned: readonly PinnedKey[];
   /** Phones a line makes at once (their slot keys share keystore commits). */
   readonly lineConcurrency: number;
 }
 
+/** What a line is told: the factory's spec but the pinned keys, which only `make` attaches. */
+export type LineSpec = Omit<FactorySpec, "pinned">;
+
 /** What the bench tells a line: its spec once, then batches of IMEIs; an empty one closes it. */
 export type LineOrder =
-  | { readonly kind: "spec"; readonly spec: FactorySpec }
+  | { readonly kind: "spec"; readonly spec: LineSpec }
   | { readonly kind: "make"; readonly imeis: readonly string[] };
 
 /** What a line answers: ready once it has its spec, then each batch's phones. */
@@ -37,24 +42,6 @@ export type LineReport =
 
 /** Phones handed to a line at a time: small enough that the lines finish together. */
 const BATCH = 32;
-
-/** The carrier's slot-key call (its admin API, POST slot-keys) over the bench's HTTP client. */
-export function factoryCarrier(
-  http: BenchHttp,
-  id: string,
-  carrierUrl: string,
-  token: string,
-): FactoryCarrier {
-  return {
-    id,
-    slotKey: (hpkePublicKey: Uint8Array) =>
-      http.postJson(
-        `${carrierUrl}/slot-keys`,
-        { hpkePublicKey: Buffer.from(hpkePublicKey).toString("base64url") },
-        token,
-      ),
-  };
-}
 
 interface Line {
   readonly worker: Worker;
@@ -83,6 +70,7 @@ export class Factory {
 
   /** A phone for each IMEI, in their order; every line is closed when this settles. */
   async make(spec: FactorySpec, imeis: readonly string[]): Promise<LeanDevice[]> {
+    const { pinned, ...lineSpec } = spec;
     const made = new Map<string, LeanDevice>();
     let next = 0;
     try {
@@ -94,7 +82,7 @@ export class Factory {
             next += BATCH;
             worker.postMessage({ kind: "make", imeis: batch } satisfies LineOrder);
           });
-          worker.postMessage({ kind: "spec", spec } satisfies LineOrder);
+          worker.postMessage({ kind: "spec", spec: lineSpec } satisfies LineOrder);
           return stopped;
         }),
       );
@@ -104,8 +92,8 @@ export class Factory {
     return imeis.map((imei) => {
       const d = made.get(imei);
       if (!d) throw new Error(`the factory made no phone ${imei}`);
-      // Structured cloning copied the pinned keys per phone: share the fleet's again.
-      return { ...d, state: { ...d.state, pinned: [...spec.pinned] }, trees: [] };
+      // The line left `pinned` empty: the fleet's keys go on here, the same objects for all.
+      return { ...d, state: { ...d.state, pinned: [...pinned] }, trees: [] };
     });
   }
 

@@ -2,10 +2,11 @@
  * The load generator's phones as the OEM's factory line makes them, as `device manufacture`
  * does but with the TSZ's state held in memory (no DEVDIR, no worker, no sealed files): an
  * attestation key certified by the stack's OEM CA through a PKCS#10 request; slot 0's key made
- * in the carrier's keystore and opened here from its HPKE wrapping; every verdict key pinned
- * (one set of objects for the whole fleet, so that the TSZ's verdict code imports each key
- * once). lean-device.ts activates them. Kept apart from it so that the factory's worker
- * threads (factory.ts) load only what making a phone needs.
+ * in the carrier's keystore and opened here from its HPKE wrapping; no verdict key pinned yet
+ * (factory.ts attaches the fleet's one set of pinned keys when the phone is back from its line,
+ * so that the TSZ's verdict code imports each key once). lean-device.ts activates them. Kept
+ * apart from it so that the factory's worker threads (factory.ts) load only what making a phone
+ * needs.
  */
 import { randomBytes } from "node:crypto";
 import { issueDeviceCertificate, type OemCa } from "../../src/device/oem-ca.js";
@@ -16,7 +17,7 @@ import {
   generateAttestationKey,
   importSigningKey,
 } from "../../src/device/tsz/attestation-key.js";
-import { HPKE_SEED_BYTES, type PinnedKey, type TszState } from "../../src/device/tsz/state.js";
+import { HPKE_SEED_BYTES, type TszState } from "../../src/device/tsz/state.js";
 import type { CryptoKey } from "../../src/device/webcrypto-types.js";
 import { deriveRecipientKeyPair, openWrappedKey } from "../../src/keystore/hpke-recipient.js";
 import type { WrappedKey } from "../../src/keystore/index.js";
@@ -57,8 +58,6 @@ export const REFERENCE = {
 export async function manufactureLean(
   ca: OemCa,
   carrier: FactoryCarrier,
-  /** The stack's verdict keys as pinKey pins them, shared by the fleet. */
-  pinned: readonly PinnedKey[],
   imei: string,
   model: string,
 ): Promise<LeanDevice> {
@@ -87,7 +86,8 @@ export async function manufactureLean(
     slots,
     attestation: { privateJwk: await exportPrivateJwk(keys.privateKey), certificatePem },
     hpkeSeed,
-    pinned: [...pinned],
+    // Factory.make (factory.ts) attaches the fleet's pinned keys: not copied per phone here.
+    pinned: [],
     authoritative: REFERENCE,
     shippedModes: {},
     lastVerdict: null,
