@@ -164,14 +164,17 @@ async function notifySource(ctx: CarrierContext, row: MigrationRow): Promise<Out
   if (!a.ok) {
     const code = errorCodeOf(a.body);
     const why = `carrier ${row.from} answered ${a.status}${code === undefined ? "" : ` ${code}`}`;
-    return REFUSED_FOR_GOOD.has(a.status) ? { kind: "dropped", why } : { kind: "retry", why };
+    // A's own refusal carries its code; a bare status may be a proxy's, which the operator can
+    // fix (the custody deposit is judged alike, platform-client.ts).
+    const final = REFUSED_FOR_GOOD.has(a.status) && code !== undefined;
+    return final ? { kind: "dropped", why } : { kind: "retry", why };
   }
   await setFlag(ctx, row, "sourceNotified", "migration-source-notified", { from: row.from });
   return { kind: "delivered", applied: true };
 }
 
 /**
- * Answers by which the old carrier refuses the notice itself: it does not prove a device of A
+ * Statuses with which the old carrier refuses the notice itself (with its error code): it does not prove a device of A
  * (400: A no longer knows the device, or the evidence does not check out with A's key), or A
  * will never take it (410, 413, 415, 422). The same notice sent again gets the same answer, so
  * it is dropped (audited `migration-finish-dropped`, logged). Anything else is retried: the
