@@ -15,7 +15,11 @@ import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { writeHeapSnapshot } from "node:v8";
 import { startStack } from "../../dist/cli/stack/compose.js";
+import { limitHeapGrowth } from "../../dist/cli/stack/heap-growth.js";
 import { carrierPart, stackParts } from "../../dist/cli/stack/parts.js";
+
+// As `dmguard up` sets it for its process (src/cli/stack/heap-growth.ts).
+limitHeapGrowth();
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error("usage: up-child.mjs DATA_DIR");

@@ -40,6 +40,8 @@ export function registerUp(program: Command): void {
     .option("--log", "log every HTTP request (JSON, secrets redacted) on stderr")
     .action(async (opts: UpOptions) => {
       const { startStack } = await import("../stack/compose.js");
+      const { limitHeapGrowth } = await import("../stack/heap-growth.js");
+      limitHeapGrowth();
       const { untilSignal } = await import("../stack/signals.js");
       const stack = await startStack({
         dataDir: opts.data,

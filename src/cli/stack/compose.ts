@@ -23,7 +23,6 @@ import {
   writeCredentials,
   writeStackInfo,
 } from "./files.js";
-import { limitHeapGrowth } from "./heap-growth.js";
 import { KEYSTORE_DIR, STACK_FORMAT } from "./layout.js";
 import type { MountedPart, StackEnv, StackPart } from "./part-types.js";
 import { stackParts } from "./parts.js";
@@ -133,8 +132,6 @@ async function listen(app: FastifyInstance, port: number, host: string): Promise
 }
 
 export async function runParts(opts: RunPartsOptions): Promise<RunningParts> {
-  // A server process from here on (up, serve): keep its heap near what it uses.
-  limitHeapGrowth();
   const dataDir = resolve(opts.dataDir);
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {

@@ -3,6 +3,8 @@ import { setFlagsFromString } from "node:v8";
 /**
  * How far V8 lets the old generation grow past what was live at the last full collection,
  * in percent, for the server processes `up` and `serve` run (V8's `--heap-growing-percent`).
+ * Their commands apply it, not the stack's functions: V8 flags are process-wide, and tests that
+ * start a stack in their own process should not change their runner's heap.
  *
  * Under load an activation's objects live for its whole round trip (hundreds of ms with 64 at
  * once), long enough to be promoted out of the young generation, so garbage lands in old
