@@ -165,11 +165,24 @@ export async function applyCustodyEvents(
   });
   const groups = [...byDevice.values()];
   let next = 0;
+  // A store failure fails the batch; the other workers take no new device after it, and the
+  // answer waits for what they are applying, so the carrier's retry never races this request.
+  let failed = false;
   const worker = async () => {
-    while (next < groups.length) {
-      for (const i of groups[next++]!) results[i] = await applyItem(ctx, carrierId, items[i]!);
+    while (!failed && next < groups.length) {
+      const group = groups[next++]!;
+      try {
+        for (const i of group) results[i] = await applyItem(ctx, carrierId, items[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, groups.length) }, worker));
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(BATCH_CONCURRENCY, groups.length) }, worker),
+  );
+  const failure = settled.find((s) => s.status === "rejected");
+  if (failure) throw failure.reason;
   return results;
 }
