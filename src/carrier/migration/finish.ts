@@ -3,7 +3,7 @@ import { crashPoint } from "../../fault/crash-point.js";
 import type { JsonObject, PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { callJson, errorCodeOf, type JsonAnswer, noAnswer } from "../http-out/json-call.js";
-import type { Outcome } from "../platform-sync/deliver.js";
+import type { Outcome } from "../platform-sync/delivery-loop.js";
 import { DeliveryLoop } from "../platform-sync/delivery-loop.js";
 import { DEFAULT_TIMEOUT_MS } from "../platform-sync/options.js";
 import type { OutboxRow } from "../platform-sync/outbox.js";

@@ -1,5 +1,5 @@
 import type { PartStore } from "../../store/index.js";
-import { DeliveryLoop, type DeliveryPass, type Sender } from "./delivery-loop.js";
+import { DeliveryLoop, type DeliveryPass, type Outcome, type Sender } from "./delivery-loop.js";
 import { DEFAULT_TIMEOUT_MS, type PlatformSyncOptions } from "./options.js";
 import {
   OUTBOX_NS,
@@ -8,7 +8,7 @@ import {
   queueStatusEvent,
   type StatusEvent,
 } from "./outbox.js";
-import { type Outcome, type PlatformTarget, sendBatch, sendOne } from "./send.js";
+import { type PlatformTarget, sendBatch, sendOne } from "./send.js";
 
 export type { DeliveryPass, Outcome };
 

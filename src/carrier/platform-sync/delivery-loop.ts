@@ -6,7 +6,19 @@ import {
   type PlatformSyncOptions,
 } from "./options.js";
 import { type OutboxRow, rowOf } from "./outbox.js";
-import type { BatchAnswer, Outcome } from "./send.js";
+
+/** What became of one row's delivery. */
+export type Outcome =
+  | { kind: "delivered"; applied: boolean }
+  | { kind: "dropped"; why: string }
+  | { kind: "retry"; why: string };
+
+/** A receiver's answer to a batch as a whole. */
+export type BatchAnswer =
+  | { kind: "each"; outcomes: Outcome[] }
+  /** The platform cannot judge the batch as a whole (no such route, or a row it refuses). */
+  | { kind: "one-by-one" }
+  | { kind: "retry"; why: string };
 
 /**
  * How one queue's rows reach their receiver: all that differs between the queues delivered by a

@@ -1,11 +1,6 @@
 import { callJson, errorCodeOf, type JsonAnswer, noAnswer } from "../http-out/json-call.js";
+import type { BatchAnswer, Outcome } from "./delivery-loop.js";
 import type { OutboxRow } from "./outbox.js";
-
-/** What became of one row's delivery. */
-export type Outcome =
-  | { kind: "delivered"; applied: boolean }
-  | { kind: "dropped"; why: string }
-  | { kind: "retry"; why: string };
 
 /** Where to post, with what token, how long to wait (the sync's options, resolved). */
 export interface PlatformTarget {
@@ -15,13 +10,6 @@ export interface PlatformTarget {
   token: string;
   timeoutMs: number;
 }
-
-/** The batch route's answer for the whole batch. */
-export type BatchAnswer =
-  | { kind: "each"; outcomes: Outcome[] }
-  /** The platform cannot judge the batch as a whole (no such route, or a row it refuses). */
-  | { kind: "one-by-one" }
-  | { kind: "retry"; why: string };
 
 /** Codes for which retrying cannot help: the device is not in custody, or the event is bad. */
 const FINAL = new Set(["DEVICE_NOT_FOUND", "INVALID_REQUEST"]);
