@@ -28,7 +28,13 @@
  */
 import { CARRIER_ID_PATTERN, type ProfileConfig } from "../../carrier/index.js";
 import type { MigrationPolicyInput } from "../../server-kit/migration-policy.js";
-import { type CommonConfig, ConfigFile, isHttpUrl, isObject } from "./config-file.js";
+import {
+  COMMON_FIELDS,
+  type CommonConfig,
+  ConfigFile,
+  isHttpUrl,
+  isObject,
+} from "./config-file.js";
 
 export interface CarrierServeConfig extends CommonConfig {
   carrier: string;
@@ -48,12 +54,8 @@ export interface CarrierMigrationConfig {
 
 const FIELDS = [
   "carrier",
-  "dataDir",
+  ...COMMON_FIELDS,
   "oemCaCertificate",
-  "port",
-  "host",
-  "keystoreDir",
-  "db",
   "publicUrl",
   "profile",
   "platform",

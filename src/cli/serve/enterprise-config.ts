@@ -74,7 +74,7 @@ export async function readEnterpriseConfig(file: string): Promise<EnterpriseServ
     throw cfg.bad("enterprise must be 1-32 lowercase letters, digits and dashes");
   }
   const raw = cfg.c.upstreams;
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+  if (!isObject(raw)) {
     throw cfg.bad('upstreams must be an object: { "<carrier>": { "kind": …, "url": … } }');
   }
   const upstreams: Record<string, Upstream> = {};
