@@ -8,7 +8,7 @@
  * apart from it so that the factory's worker threads (factory.ts) load only what making a phone
  * needs.
  */
-import { randomBytes } from "node:crypto";
+import { type KeyObject, randomBytes } from "node:crypto";
 import { issueDeviceCertificate, type OemCa } from "../../src/device/oem-ca.js";
 import {
   attestationCsr,
@@ -18,7 +18,6 @@ import {
   importSigningKey,
 } from "../../src/device/tsz/attestation-key.js";
 import { HPKE_SEED_BYTES, type TszState } from "../../src/device/tsz/state.js";
-import type { CryptoKey } from "../../src/device/webcrypto-types.js";
 import { deriveRecipientKeyPair, openWrappedKey } from "../../src/keystore/hpke-recipient.js";
 import type { WrappedKey } from "../../src/keystore/index.js";
 import type { DmTree } from "../../src/omadm/tree/dm-tree.js";
@@ -26,7 +25,7 @@ import type { TreeSnapshot } from "../../src/omadm/tree/types.js";
 
 export interface LeanDevice {
   readonly state: TszState;
-  readonly signingKey: CryptoKey;
+  readonly signingKey: KeyObject;
   readonly certificateDer: string;
   readonly kid: string;
   readonly certificatePem: string;
@@ -95,7 +94,7 @@ export async function manufactureLean(
   };
   return {
     state,
-    signingKey: await importSigningKey(state.attestation.privateJwk),
+    signingKey: importSigningKey(state.attestation.privateJwk),
     certificateDer,
     kid: wrapped.kid,
     certificatePem,

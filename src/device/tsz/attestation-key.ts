@@ -1,20 +1,20 @@
-import { KeyObject, X509Certificate as NodeX509, sign } from "node:crypto";
+import {
+  createPrivateKey,
+  KeyObject,
+  type JsonWebKey as NodeJwk,
+  X509Certificate as NodeX509,
+  sign,
+} from "node:crypto";
 import type { JWK } from "jose";
 import { DeviceError } from "../errors.js";
-import type {
-  CryptoKey,
-  CryptoKeyPair,
-  EcKeyGenParams,
-  EcKeyImportParams,
-  JsonWebKey,
-} from "../webcrypto-types.js";
+import type { CryptoKey, CryptoKeyPair, EcKeyGenParams } from "../webcrypto-types.js";
 
 /**
  * The device attestation key (ECDSA P-256, signs ES256 evidence). It is generated inside the
  * TSZ; the OEM CA only ever sees a PKCS#10 request (RFC 2986), whose signature proves the TSZ
- * holds the private key. The private key is sealed as a JWK and re-imported non-extractable.
+ * holds the private key. The private key is sealed as a JWK and imported once per device open.
  */
-const EC: EcKeyImportParams & EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
+const EC: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
 
 export async function generateAttestationKey(): Promise<CryptoKeyPair> {
   return crypto.subtle.generateKey(EC, true, ["sign", "verify"]);
@@ -60,8 +60,18 @@ export async function exportPrivateJwk(key: CryptoKey): Promise<JWK> {
   return (await crypto.subtle.exportKey("jwk", key)) as JWK;
 }
 
-export async function importSigningKey(jwk: JWK): Promise<CryptoKey> {
-  return crypto.subtle.importKey("jwk", jwk as JsonWebKey, EC, false, ["sign"]);
+/**
+ * The sealed attestation key as a node:crypto key, checked once here rather than on every
+ * signature: ES256 needs a private EC P-256 key (RFC 7518 §3.4). node:crypto rather than Web
+ * Crypto because its signing is synchronous, so an activation does not wait on the thread pool
+ * for a signature that takes well under a millisecond.
+ */
+export function importSigningKey(jwk: JWK): KeyObject {
+  const key = createPrivateKey({ key: jwk as NodeJwk, format: "jwk" });
+  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
+    throw new TypeError("ES256 evidence needs a private EC P-256 attestation key");
+  }
+  return key;
 }
 
 /**

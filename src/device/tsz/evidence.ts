@@ -1,4 +1,4 @@
-import { KeyObject, sign } from "node:crypto";
+import { type KeyObject, sign } from "node:crypto";
 import {
   EVIDENCE_PROFILE,
   EVIDENCE_TYP,
@@ -8,7 +8,6 @@ import {
   ueidForImei,
 } from "../../evidence/evidence-claims.js";
 import { computeKeyProof, KEY_PROOF_HEADER } from "../../evidence/key-proof.js";
-import type { CryptoKey } from "../webcrypto-types.js";
 import type { TszState } from "./state.js";
 import type { VerificationResult } from "./verification.js";
 
@@ -77,42 +76,16 @@ export function buildEvidenceClaims(
 }
 
 /**
- * The attestation key as a node:crypto key, checked once per key: ES256 needs a private EC P-256
- * key (RFC 7518 §3.4). Signing through node:crypto rather than Web Crypto is synchronous, so an
- * activation does not wait on the thread pool for a signature that takes well under a
- * millisecond.
- */
-const signingKeys = new WeakMap<CryptoKey | KeyObject, KeyObject>();
-
-function es256Key(key: CryptoKey | KeyObject): KeyObject {
-  let k = signingKeys.get(key);
-  if (k) return k;
-  k = key instanceof KeyObject ? key : KeyObject.from(key);
-  if (
-    k.type !== "private" ||
-    k.asymmetricKeyType !== "ec" ||
-    k.asymmetricKeyDetails?.namedCurve !== "prime256v1"
-  ) {
-    throw new TypeError("ES256 evidence needs a private EC P-256 attestation key");
-  }
-  if (!(key instanceof KeyObject) && !key.usages.includes("sign")) {
-    throw new TypeError("the attestation key is not usable for signing");
-  }
-  signingKeys.set(key, k);
-  return k;
-}
-
-/**
  * The evidence as a compact JWS (RFC 7515 §7.1): protected header (alg, typ, x5c and the key
  * proof over the payload segment), payload, ES256 signature as R ‖ S (RFC 7518 §3.4).
+ * `signingKey` comes from `importSigningKey`, which checked that it is a P-256 private key.
  */
 export async function signEvidence(
   claims: EvidenceClaims,
-  signingKey: CryptoKey | KeyObject,
+  signingKey: KeyObject,
   certificateDer: string,
   slotKey: Uint8Array | null,
 ): Promise<string> {
-  const key = es256Key(signingKey);
   const segment = Buffer.from(JSON.stringify(claims), "utf8").toString("base64url");
   const header: Record<string, unknown> = {
     alg: "ES256",
@@ -122,7 +95,7 @@ export async function signEvidence(
   if (slotKey) header[KEY_PROOF_HEADER] = computeKeyProof(slotKey, claims.eat_nonce, segment);
   const input = `${Buffer.from(JSON.stringify(header), "utf8").toString("base64url")}.${segment}`;
   const signature = sign("sha256", Buffer.from(input, "ascii"), {
-    key,
+    key: signingKey,
     dsaEncoding: "ieee-p1363",
   });
   return `${input}.${signature.toString("base64url")}`;

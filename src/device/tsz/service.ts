@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import { type KeyObject, randomBytes, timingSafeEqual } from "node:crypto";
 import { resolve } from "node:path";
 import { keyCheckValue } from "../../evidence/key-check-value.js";
 import {
@@ -11,7 +11,7 @@ import { crc32 } from "../crc32.js";
 import { DeviceError } from "../errors.js";
 import { parsePayloadBody, parsePayloadHeader } from "../normal/payload-format.js";
 import { SLOT_KEY_BYTES } from "../validate.js";
-import type { CryptoKey, CryptoKeyPair } from "../webcrypto-types.js";
+import type { CryptoKeyPair } from "../webcrypto-types.js";
 import {
   attestationCsr,
   certificateDer,
@@ -50,7 +50,7 @@ interface OpenDevice {
   dir: string;
   state: TszState;
   sealKey: Uint8Array;
-  signingKey: CryptoKey;
+  signingKey: KeyObject;
   certificateDer: string;
   /** The nonce of the last evidence, which a verdict must answer; in memory only. */
   pendingNonce: string | null;
@@ -279,7 +279,7 @@ export class TszService {
       dir,
       state,
       sealKey,
-      signingKey: await importSigningKey(state.attestation.privateJwk),
+      signingKey: importSigningKey(state.attestation.privateJwk),
       certificateDer: der,
       pendingNonce: null,
       hpke: null,
@@ -504,7 +504,7 @@ async function loadDevice(dir: string): Promise<OpenDevice> {
     dir,
     state,
     sealKey,
-    signingKey: await importSigningKey(state.attestation.privateJwk),
+    signingKey: importSigningKey(state.attestation.privateJwk),
     certificateDer: certificateDer(state.attestation.certificatePem),
     pendingNonce: null,
     hpke: null,
