@@ -11,7 +11,8 @@ import {
   sortReasons,
 } from "../../src/evidence/index.js";
 
-const CONTRACT = new URL("../../../shared/CONTRACT.md", import.meta.url);
+// The copy in test/fixtures/shared (test/support/shared-copy.test.ts keeps it equal to ../shared).
+const CONTRACT = new URL("../fixtures/shared/CONTRACT.md", import.meta.url);
 
 async function contractCodes(): Promise<string[]> {
   const text = await readFile(CONTRACT, "utf8");

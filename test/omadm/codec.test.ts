@@ -18,7 +18,7 @@ import {
 } from "../../src/omadm/codec.js";
 import { ProtocolError, type ProtocolErrorCode } from "../../src/omadm/errors.js";
 
-const DIR = new URL("../../../shared/fixtures/omadm/", import.meta.url);
+const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
 const FIXTURES = readdirSync(DIR).filter((f) => f.endsWith(".xml"));
 const sample = () => readFileSync(new URL("oma-spec-2.6.2.3-pkg3-client-results.xml", DIR));
 

@@ -16,7 +16,7 @@ import type {
   SyncMLMessage,
 } from "../../src/omadm/model/message.js";
 
-const DIR = new URL("../../../shared/fixtures/omadm/", import.meta.url);
+const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
 
 function fixture(name: string): Uint8Array {
   return readFileSync(new URL(name, DIR));

@@ -12,7 +12,7 @@ import { decodeMessage, encodeMessage } from "../../src/omadm/codec.js";
 import { ProtocolError } from "../../src/omadm/errors.js";
 import type { Encoding } from "../../src/omadm/model/message.js";
 
-const DIR = new URL("../../../shared/fixtures/omadm/", import.meta.url);
+const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
 const MUTANTS_PER_SEED = 500;
 
 /** mulberry32: small, fast, good enough to spread mutations. */

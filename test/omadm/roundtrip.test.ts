@@ -11,7 +11,7 @@ import { parseXml } from "../../src/omadm/xml/reader.js";
 import { message } from "./arbitraries.js";
 import { dtdViolations } from "./bind-dtd-order.js";
 
-const DIR = new URL("../../../shared/fixtures/omadm/", import.meta.url);
+const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
 
 describe("round trips", () => {
   test("model → XML → model, compact and indented, text and bytes", () => {

@@ -23,7 +23,7 @@ import { encodeWbxml } from "../../src/omadm/wbxml/encode.js";
 import { encodeMessageWbxml } from "../../src/omadm/wbxml/encode-message.js";
 import { message } from "./arbitraries.js";
 
-const DIR = new URL("../../../shared/fixtures/omadm/", import.meta.url);
+const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
 const fixtures: Array<[string, SyncMLMessage]> = readdirSync(DIR)
   .filter((n) => n.endsWith(".xml"))
   .sort()

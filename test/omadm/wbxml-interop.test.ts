@@ -20,7 +20,7 @@ import { allTags, DEVINF_1_2, METINF_1_2, SYNCML_1_2 } from "../../src/omadm/wbx
 import { parseXml } from "../../src/omadm/xml/reader.js";
 import { normalize } from "./wbxml-helpers.js";
 
-const FIXTURES = join(import.meta.dirname, "../../../shared/fixtures/omadm");
+const FIXTURES = join(import.meta.dirname, "../fixtures/shared/omadm");
 const fixtures = readdirSync(FIXTURES)
   .filter((f) => f.endsWith(".xml"))
   .sort();
