@@ -171,6 +171,11 @@ export interface NoncesRepo {
    */
   consume(nonce: string, now?: number): Promise<ConsumeResult>;
   /**
+   * What `consume` would answer now, without consuming: for a judgement prepared outside the
+   * transaction that consumes (a concurrent consumer may still win before it).
+   */
+  peek(nonce: string, now?: number): Promise<ConsumeResult["status"]>;
+  /**
    * Deletes expired nonces, and consumed ones older than `consumedOlderThanMs` (default: kept
    * until they expire, so a replay inside the validity window still reports `replayed`).
    * Returns the number of rows deleted.
@@ -296,6 +301,17 @@ export interface KvEntry {
   ns: string;
   key: string;
   value: JsonValue;
+  /**
+   * Random on creation (so not one an earlier incarnation of the key had, but for a chance of
+   * about 2^-52), +1 on every update: compare for equality only; pass it as `expectedVersion`.
+   */
+  version: number;
+  updatedAt: number;
+}
+
+/** A kv row without its value (KvRepo.versions). */
+export interface KvVersion {
+  key: string;
   version: number;
   updatedAt: number;
 }
@@ -315,6 +331,11 @@ export interface KvRepo {
   delete(ns: string, key: string): Promise<boolean>;
   /** In key order, optionally only keys starting with `prefix`. */
   list(ns: string, page?: Page & { prefix?: string }): Promise<KvEntry[]>;
+  /**
+   * As `list`, without the values: what a poller needs to see which rows appeared, went or
+   * changed (a write always raises the version) without reading and parsing every value.
+   */
+  versions(ns: string, page?: Page & { prefix?: string }): Promise<KvVersion[]>;
   /**
    * Read-change-write of one row without losing a concurrent writer's change: reads the
    * row, asks `change` for the next value (null: no row; undefined back: write nothing) and

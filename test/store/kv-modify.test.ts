@@ -70,39 +70,37 @@ for (const backend of BACKENDS) {
       assert.equal(await kvA().get("m", key), null);
 
       const made = await kvA().modify("m", key, () => ({ n: 1 }), { now: 1_700_000_000_123 });
-      assert.deepEqual(made && { value: made.value, version: made.version }, {
-        value: { n: 1 },
-        version: 1,
-      });
+      assert.deepEqual(made?.value, { n: 1 });
+      assert.ok(made && Number.isSafeInteger(made.version) && made.version > 0);
       assert.equal(made?.updatedAt, 1_700_000_000_123);
       assert.deepEqual((await kvB().get("m", key))?.value, { n: 1 });
     });
 
     it("modifies an existing row from its current value; undefined writes nothing", async () => {
       const key = fresh();
-      await kvA().put("m", key, { n: 5, keep: "x" });
+      const v1 = (await kvA().put("m", key, { n: 5, keep: "x" })).version;
       const after1 = await kvA().modify("m", key, (cur) => ({
         ...(cur!.value as JsonObject),
         n: countOf(cur) + 1,
       }));
       assert.deepEqual(after1?.value, { n: 6, keep: "x" });
-      assert.equal(after1?.version, 2);
+      assert.equal(after1?.version, v1 + 1);
       const same = await kvA().modify("m", key, () => undefined);
-      assert.equal(same?.version, 2);
-      assert.equal((await kvA().get("m", key))?.version, 2);
+      assert.equal(same?.version, v1 + 1);
+      assert.equal((await kvA().get("m", key))?.version, v1 + 1);
     });
 
     it("two handles modifying one row at the same moment: both changes land", async () => {
       const key = fresh();
-      await kvA().put("m", key, { n: 0 });
-      // Both read version 1 before either writes: exactly one write must lose and retry.
+      const v1 = (await kvA().put("m", key, { n: 0 })).version;
+      // Both read the first version before either writes: exactly one write must lose and retry.
       const gate = barrier(2);
       const x = increment(1, gate);
       const y = increment(10, gate);
       await Promise.all([kvA().modify("m", key, x.change), kvB().modify("m", key, y.change)]);
       const e = await kvA().get("m", key);
       assert.equal(countOf(e), 11);
-      assert.equal(e?.version, 3);
+      assert.equal(e?.version, v1 + 2);
       assert.equal(x.calls() + y.calls(), 3, "one of the two re-read and changed again");
     });
 
@@ -114,7 +112,7 @@ for (const backend of BACKENDS) {
       await Promise.all([kvA().modify("m", key, x.change), kvB().modify("m", key, y.change)]);
       const e = await kvB().get("m", key);
       assert.equal(countOf(e), 11);
-      assert.equal(e?.version, 2);
+      assert.equal(x.calls() + y.calls(), 3, "the second creator re-read and updated the row");
     });
 
     it("many overlapping modifies from both handles lose none", async () => {
@@ -130,12 +128,51 @@ for (const backend of BACKENDS) {
       );
       const e = await kvA().get("m", key);
       assert.equal(countOf(e), writers);
-      assert.equal(e?.version, writers);
+    });
+
+    it("a row deleted and made again after the read: the stale write conflicts (no ABA)", async () => {
+      // Before versions were random at creation, the new row started at the old row's first
+      // version again, so the stale compare-and-set matched it and overwrote it.
+      for (const remake of ["put", "create"] as const) {
+        const key = fresh();
+        const old = await kvA().put("m", key, { n: 1 });
+        assert.equal(await kvB().delete("m", key), true);
+        const made = await kvB().put(
+          "m",
+          key,
+          { n: 100 },
+          remake === "put" ? {} : { expectedVersion: 0 },
+        );
+        assert.notEqual(made.version, old.version, remake);
+        await rejectsCode(
+          kvA().put("m", key, { n: 2 }, { expectedVersion: old.version }),
+          "VERSION_CONFLICT",
+        );
+        assert.deepEqual((await kvA().get("m", key))?.value, { n: 100 }, remake);
+      }
+    });
+
+    it("modify racing a delete and re-create of its row: applies its change to the new row", async () => {
+      const key = fresh();
+      await kvA().put("m", key, { n: 1 });
+      let calls = 0;
+      const e = await kvA().modify("m", key, async (cur) => {
+        calls++;
+        // After this read the row goes and comes back, as another server would do it.
+        if (calls === 1) {
+          await kvB().delete("m", key);
+          await kvB().put("m", key, { n: 100 });
+        }
+        return { n: countOf(cur) + 1 };
+      });
+      assert.equal(calls, 2, "the write on the old row's version missed, so modify read again");
+      assert.deepEqual(e?.value, { n: 101 });
+      assert.deepEqual((await kvB().get("m", key))?.value, { n: 101 });
     });
 
     it("a row that keeps changing: VERSION_CONFLICT after the attempts, its change never written", async () => {
       const key = fresh();
-      await kvA().put("m", key, { n: 0 });
+      const v1 = (await kvA().put("m", key, { n: 0 })).version;
       let calls = 0;
       const err = await rejectsCode(
         kvA().modify(
@@ -155,12 +192,12 @@ for (const backend of BACKENDS) {
       assert.match(err.message, /gave up after 3 attempts/);
       const e = await kvA().get("m", key);
       assert.deepEqual(e?.value, { n: 1003 });
-      assert.equal(e?.version, 4);
+      assert.equal(e?.version, v1 + 3);
     });
 
     it("a change that throws writes nothing, and its error comes back as is", async () => {
       const key = fresh();
-      await kvA().put("m", key, { n: 7 });
+      const v1 = (await kvA().put("m", key, { n: 7 })).version;
       const boom = new Error("refused by the caller");
       await assert.rejects(
         kvA().modify("m", key, () => {
@@ -177,13 +214,13 @@ for (const backend of BACKENDS) {
       );
       const e = await kvA().get("m", key);
       assert.deepEqual(e?.value, { n: 7 });
-      assert.equal(e?.version, 1);
+      assert.equal(e?.version, v1);
       assert.equal(await kvA().get("m", absent), null);
     });
 
     it("bad arguments and a value the store refuses: ARGUMENT_INVALID, nothing written", async () => {
       const key = fresh();
-      await kvA().put("m", key, { n: 1 });
+      const v1 = (await kvA().put("m", key, { n: 1 })).version;
       let calls = 0;
       const change = () => {
         calls++;
@@ -209,7 +246,7 @@ for (const backend of BACKENDS) {
       assert.equal(calls, 1);
       const e = await kvA().get("m", key);
       assert.deepEqual(e?.value, { n: 1 });
-      assert.equal(e?.version, 1);
+      assert.equal(e?.version, v1);
     });
 
     it("inside a transaction it writes with the transaction and rolls back with it", async () => {

@@ -292,10 +292,19 @@ for (const backend of BACKENDS) {
       it("are single use", async () => {
         const n = await part().nonces.issue({ ttlMs: 60_000, subject: imei(1) });
         assert.match(n.nonce, /^[A-Za-z0-9_-]{43}$/);
+        // A peek tells what a consume would answer, and consumes nothing.
+        assert.equal(await part().nonces.peek(n.nonce), "ok");
+        assert.equal(await part().nonces.peek(n.nonce), "ok");
         const first = await part().nonces.consume(n.nonce);
         assert.equal(first.status, "ok");
         assert.equal(first.status === "ok" && first.nonce.subject, imei(1));
         assert.deepEqual(await part().nonces.consume(n.nonce), { status: "replayed" });
+        assert.equal(await part().nonces.peek(n.nonce), "replayed");
+        assert.equal(await part().nonces.peek("never-issued"), "unknown");
+        assert.equal(await part().nonces.peek("x".repeat(5000)), "unknown");
+        const late = await part().nonces.issue({ ttlMs: 1_000, now: clock.now() });
+        assert.equal(await part().nonces.peek(late.nonce, clock.now() + 1_000), "expired");
+        assert.equal(await part().nonces.peek(late.nonce, clock.now() + 999), "ok");
         assert.deepEqual(await part().nonces.consume("never-issued"), { status: "unknown" });
         assert.deepEqual(await part().nonces.consume("x".repeat(5000)), { status: "unknown" });
         // Another part cannot consume it.
@@ -594,7 +603,8 @@ for (const backend of BACKENDS) {
       it("kv stores JSON with compare-and-set", async () => {
         const p = store.part("platform");
         const a = await p.kv.put("policy", "carrier:acme", { lock: "contract-end" });
-        assert.equal(a.version, 1);
+        // A new row's version is random (kv.ts, firstVersion), a safe integer other than 0.
+        assert.ok(Number.isSafeInteger(a.version) && a.version > 0, String(a.version));
         await rejectsCode(
           p.kv.put("policy", "carrier:acme", {}, { expectedVersion: 0 }),
           "VERSION_CONFLICT",
@@ -603,11 +613,11 @@ for (const backend of BACKENDS) {
           "policy",
           "carrier:acme",
           { lock: "days", days: 60 },
-          { expectedVersion: 1 },
+          { expectedVersion: a.version },
         );
-        assert.equal(b.version, 2);
+        assert.equal(b.version, a.version + 1);
         await rejectsCode(
-          p.kv.put("policy", "carrier:acme", {}, { expectedVersion: 1 }),
+          p.kv.put("policy", "carrier:acme", {}, { expectedVersion: a.version }),
           "VERSION_CONFLICT",
         );
         await p.kv.put("policy", "carrier:globex", null, { expectedVersion: 0 });

@@ -1,13 +1,17 @@
 /**
  * Migration 0002 on SQLite: a database made by 0001 with rows in every table comes out with
  * the same rows, the same indexes and constraints, and its small-row tables as WITHOUT ROWID
- * tables; a rebuild that fails part-way changes nothing.
+ * tables; a rebuild that fails part-way changes nothing; another process writing the file when
+ * it starts is waited for.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { Worker } from "node:worker_threads";
 import Sqlite from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { openStore } from "../../src/store/index.js";
@@ -71,6 +75,26 @@ async function legacyDatabase(path: string): Promise<void> {
   `);
   raw.close();
 }
+
+/**
+ * Another process's writer, in a worker thread with its own connection (in this thread,
+ * better-sqlite3's busy wait would sleep the holder too): takes the write lock, writes a kv row,
+ * says "locked", and once the main thread flags that the migration is starting, holds the lock a
+ * moment longer (well under the store's 5 s busy_timeout) and commits.
+ */
+const HOLDER = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Sqlite = require(workerData.sqlite);
+const db = new Sqlite(workerData.path);
+db.exec("begin immediate");
+db.prepare("insert into kv values ('carrier:acme', 'held', 'k', '{}', 1, 0)").run();
+const flag = new Int32Array(workerData.flag);
+parentPort.postMessage("locked");
+Atomics.wait(flag, 0, 0);
+Atomics.wait(flag, 1, 0, workerData.holdMs);
+db.exec("commit");
+db.close();
+`;
 
 describe("migration 0002: SQLite tables WITHOUT ROWID", () => {
   let dir: string;
@@ -153,5 +177,53 @@ describe("migration 0002: SQLite tables WITHOUT ROWID", () => {
     } finally {
       await db.destroy();
     }
+  });
+
+  it("waits for another process holding the write lock, then migrates (BEGIN IMMEDIATE)", async () => {
+    const path = join(dir, "busy.sqlite");
+    await legacyDatabase(path);
+    // WAL, as the store keeps the file: the migration's reads go on under the other's lock.
+    const wal = new Sqlite(path);
+    wal.pragma("journal_mode = WAL");
+    wal.close();
+    const flag = new Int32Array(new SharedArrayBuffer(8));
+    const holder = new Worker(HOLDER, {
+      eval: true,
+      workerData: {
+        sqlite: createRequire(import.meta.url).resolve("better-sqlite3"),
+        path,
+        flag: flag.buffer,
+        holdMs: 300,
+      },
+    });
+    const exited = once(holder, "exit");
+    await Promise.race([
+      once(holder, "message"),
+      once(holder, "error").then(([err]) => Promise.reject(err)),
+    ]);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+    try {
+      // A deferred BEGIN failed here with SQLITE_BUSY (MIGRATION_FAILED) at its first CREATE.
+      const store = await openStore(`sqlite:${path}`);
+      try {
+        assert.deepEqual(
+          (await store.migrations()).map((m) => m.name),
+          ["0001_initial", "0002_sqlite_without_rowid"],
+        );
+      } finally {
+        await store.close();
+      }
+    } finally {
+      assert.deepEqual(await exited, [0]);
+    }
+    const after = snapshot(path);
+    assert.equal(after.integrity, "ok");
+    const table = (n: string) => after.schema.find((r) => r.type === "table" && r.name === n);
+    for (const t of REBUILT) assert.ok(withoutRowid(table(t)?.sql), t);
+    assert.ok(
+      after.rows.kv!.some((r) => (r as { ns: string }).ns === "held"),
+      "the other process's write is kept",
+    );
   });
 });

@@ -1,8 +1,9 @@
+import { randomFillSync } from "node:crypto";
 import { canonicalJson, parseJson } from "../canonical.js";
 import { isStoreError, StoreError } from "../errors.js";
 import { prepared } from "../prepared.js";
 import type { KvTable } from "../schema.js";
-import type { JsonValue, KvChange, KvEntry, KvRepo, Page } from "../types.js";
+import type { JsonValue, KvChange, KvEntry, KvRepo, KvVersion, Page } from "../types.js";
 import { count, id, limitOf } from "../validate.js";
 import { Repo } from "./base.js";
 
@@ -16,6 +17,25 @@ const MAX_VALUE = 256 * 1024;
 const MODIFY_ATTEMPTS = 5;
 const MAX_MODIFY_ATTEMPTS = 100;
 
+/**
+ * The version a new row starts at: 52 random bits, plus one. Versions must never repeat for a
+ * key, or `put(…, { expectedVersion })` (and so `modify`) could match a row deleted and made
+ * again since it was read, and overwrite it (ABA). Random, because every other source fails on
+ * one of the backends or deployments: a counter per store needs a sequence on PostgreSQL and a
+ * counter row on SQLite, a migration, and (the row) serialises every create until commit; the
+ * store's clock is frozen in tests and may step back, and two servers on one PostgreSQL do not
+ * share one. With a random start, a stale writer holding version v of an earlier incarnation
+ * matches the new one only if the new start landed within the updates made since, that is with
+ * a chance of about (updates + 1) / 2^52. Starting below 2^52 leaves 2^52 updates before a
+ * version leaves JavaScript's safe integers (both backends store 64 bits); never 0, which
+ * `expectedVersion` takes to mean "absent".
+ */
+const random = new Uint32Array(2);
+function firstVersion(): number {
+  randomFillSync(random);
+  return (random[0]! & 0xfffff) * 2 ** 32 + random[1]! + 1;
+}
+
 const GET = prepared(3, (db, part: string, ns: string, key: string) =>
   db
     .selectFrom("kv")
@@ -25,26 +45,30 @@ const GET = prepared(3, (db, part: string, ns: string, key: string) =>
     .where("key", "=", key),
 );
 
-const UPSERT = prepared(5, (db, part: string, ns: string, key: string, value: string, at: number) =>
-  db
-    .insertInto("kv")
-    .values({ part, ns, key, value, version: 1, updated_at: at })
-    .onConflict((oc) =>
-      oc.columns(["part", "ns", "key"]).doUpdateSet((eb) => ({
-        value,
-        version: eb("kv.version", "+", 1),
-        updated_at: at,
-      })),
-    )
-    .returningAll(),
+const UPSERT = prepared(
+  6,
+  (db, part: string, ns: string, key: string, value: string, at: number, first: number) =>
+    db
+      .insertInto("kv")
+      .values({ part, ns, key, value, version: first, updated_at: at })
+      .onConflict((oc) =>
+        oc.columns(["part", "ns", "key"]).doUpdateSet((eb) => ({
+          value,
+          version: eb("kv.version", "+", 1),
+          updated_at: at,
+        })),
+      )
+      .returningAll(),
 );
 
-const CREATE = prepared(5, (db, part: string, ns: string, key: string, value: string, at: number) =>
-  db
-    .insertInto("kv")
-    .values({ part, ns, key, value, version: 1, updated_at: at })
-    .onConflict((oc) => oc.columns(["part", "ns", "key"]).doNothing())
-    .returningAll(),
+const CREATE = prepared(
+  6,
+  (db, part: string, ns: string, key: string, value: string, at: number, first: number) =>
+    db
+      .insertInto("kv")
+      .values({ part, ns, key, value, version: first, updated_at: at })
+      .onConflict((oc) => oc.columns(["part", "ns", "key"]).doNothing())
+      .returningAll(),
 );
 
 const SWAP = prepared(
@@ -91,7 +115,7 @@ export class Kv extends Repo implements KvRepo {
       ns: id(ns, "ns", 64),
       key: id(key, "key", 256),
       value: canonicalJson(value, "value"),
-      version: 1,
+      version: firstVersion(),
       updated_at: this.time(opts.now),
     };
     if (row.value.length > MAX_VALUE) {
@@ -106,9 +130,9 @@ export class Kv extends Repo implements KvRepo {
     const args = [row.part, row.ns, row.key, row.value, row.updated_at] as const;
     const r =
       expected === undefined
-        ? await UPSERT.first(this.ctx, ...args)
+        ? await UPSERT.first(this.ctx, ...args, row.version)
         : expected === 0
-          ? await CREATE.first(this.ctx, ...args)
+          ? await CREATE.first(this.ctx, ...args, row.version)
           : await SWAP.first(this.ctx, ...args, expected);
     if (!r) {
       throw new StoreError(
@@ -164,9 +188,18 @@ export class Kv extends Repo implements KvRepo {
   }
 
   async list(ns: string, page: Page & { prefix?: string } = {}): Promise<KvEntry[]> {
+    const rows = await this.#page(ns, page).selectAll().execute();
+    return rows.map(toEntry);
+  }
+
+  async versions(ns: string, page: Page & { prefix?: string } = {}): Promise<KvVersion[]> {
+    const rows = await this.#page(ns, page).select(["key", "version", "updated_at"]).execute();
+    return rows.map((r) => ({ key: r.key, version: r.version, updatedAt: r.updated_at }));
+  }
+
+  #page(ns: string, page: Page & { prefix?: string }) {
     let q = this.db
       .selectFrom("kv")
-      .selectAll()
       .where("part", "=", this.part)
       .where("ns", "=", id(ns, "ns", 64));
     if (page.prefix !== undefined) {
@@ -175,7 +208,6 @@ export class Kv extends Repo implements KvRepo {
       q = q.where((eb) => eb(eb.fn("substr", ["key", eb.val(1), eb.val(p.length)]), "=", p));
     }
     if (page.after !== undefined) q = q.where("key", ">", id(page.after, "after", 256));
-    const rows = await q.orderBy("key").limit(limitOf(page.limit)).execute();
-    return rows.map(toEntry);
+    return q.orderBy("key").limit(limitOf(page.limit));
   }
 }

@@ -30,6 +30,14 @@ const CONSUME = prepared(3, (db, part: string, nonce: string, at: number) =>
     .returning(["nonce", "subject", "issued_at", "expires_at"]),
 );
 
+const SEEN = prepared(2, (db, part: string, nonce: string) =>
+  db
+    .selectFrom("nonces")
+    .select(["consumed_at", "expires_at"])
+    .where("part", "=", part)
+    .where("nonce", "=", nonce),
+);
+
 /** Our nonces are 43 characters; anything longer than this was never issued. */
 const MAX_NONCE = 128;
 const MAX_TTL = 24 * 3600 * 1000;
@@ -72,14 +80,20 @@ export class Nonces extends Repo implements NoncesRepo {
     // longer matches `consumed_at is null`.
     const won = await CONSUME.first(this.ctx, this.part, nonce, t);
     if (won) return { status: "ok", nonce: toIssued(won) };
-    const seen = await this.db
-      .selectFrom("nonces")
-      .select(["consumed_at", "expires_at"])
-      .where("part", "=", this.part)
-      .where("nonce", "=", nonce)
-      .executeTakeFirst();
+    const seen = await SEEN.first(this.ctx, this.part, nonce);
     if (!seen) return { status: "unknown" };
     return { status: seen.consumed_at !== null ? "replayed" : "expired" };
+  }
+
+  async peek(nonce: string, now?: number): Promise<ConsumeResult["status"]> {
+    if (typeof nonce !== "string" || nonce.length === 0 || nonce.length > MAX_NONCE) {
+      return "unknown";
+    }
+    const t = this.time(now);
+    const seen = await SEEN.first(this.ctx, this.part, nonce);
+    if (!seen) return "unknown";
+    if (seen.consumed_at !== null) return "replayed";
+    return seen.expires_at > t ? "ok" : "expired";
   }
 
   async sweep(now?: number, opts: { consumedOlderThanMs?: number } = {}): Promise<number> {

@@ -13,6 +13,12 @@
  * its indexes created again from their own statements. All of it runs in one transaction, and
  * a table already rebuilt is skipped, so an interrupted or repeated run leaves every table
  * whole, in one kind or the other.
+ *
+ * The transaction is BEGIN IMMEDIATE, taking the write lock before the first read: another
+ * process writing the file at that moment is then waited for (busy_timeout). A plain (deferred)
+ * BEGIN reads first and asks for the lock at the first CREATE, and SQLite does not wait there: a
+ * read transaction that waited for the lock could deadlock with the writer, so it fails at once
+ * with SQLITE_BUSY (https://sqlite.org/lang_transaction.html, "BEGIN IMMEDIATE").
  */
 import { type Kysely, sql } from "kysely";
 
@@ -42,24 +48,35 @@ function rebuiltCreate(name: string, createSql: string, target: string): string 
 }
 
 export async function rebuildWithoutRowid(db: AnyDb, tables: readonly string[]): Promise<void> {
-  await db.transaction().execute(async (tx) => {
-    const { rows } =
-      await sql<SchemaRow>`select type, name, tbl_name, sql from sqlite_master`.execute(tx);
-    for (const name of tables) {
-      const table = rows.find((r) => r.type === "table" && r.name === name);
-      if (!table?.sql) throw new Error(`table ${name} is missing`);
-      if (isWithoutRowid(table.sql)) continue;
-      // Indexes SQLite makes for PRIMARY KEY and UNIQUE constraints have no statement of their
-      // own; they come back with the table.
-      const indexes = rows.filter(
-        (r) => r.type === "index" && r.tbl_name === name && r.sql !== null,
-      );
-      const target = `${name}${SUFFIX}`;
-      await sql.raw(rebuiltCreate(name, table.sql, target)).execute(tx);
-      await sql.raw(`insert into "${target}" select * from "${name}"`).execute(tx);
-      await sql.raw(`drop table "${name}"`).execute(tx);
-      await sql.raw(`alter table "${target}" rename to "${name}"`).execute(tx);
-      for (const ix of indexes) await sql.raw(ix.sql!).execute(tx);
+  // kysely's transaction() sends a plain BEGIN, so the transaction is opened by hand, on one
+  // pinned connection.
+  await db.connection().execute(async (tx) => {
+    await sql`begin immediate`.execute(tx);
+    try {
+      await rebuild(tx, tables);
+      await sql`commit`.execute(tx);
+    } catch (err) {
+      await sql`rollback`.execute(tx).catch(() => {});
+      throw err;
     }
   });
+}
+
+async function rebuild(tx: AnyDb, tables: readonly string[]): Promise<void> {
+  const { rows } =
+    await sql<SchemaRow>`select type, name, tbl_name, sql from sqlite_master`.execute(tx);
+  for (const name of tables) {
+    const table = rows.find((r) => r.type === "table" && r.name === name);
+    if (!table?.sql) throw new Error(`table ${name} is missing`);
+    if (isWithoutRowid(table.sql)) continue;
+    // Indexes SQLite makes for PRIMARY KEY and UNIQUE constraints have no statement of their
+    // own; they come back with the table.
+    const indexes = rows.filter((r) => r.type === "index" && r.tbl_name === name && r.sql !== null);
+    const target = `${name}${SUFFIX}`;
+    await sql.raw(rebuiltCreate(name, table.sql, target)).execute(tx);
+    await sql.raw(`insert into "${target}" select * from "${name}"`).execute(tx);
+    await sql.raw(`drop table "${name}"`).execute(tx);
+    await sql.raw(`alter table "${target}" rename to "${name}"`).execute(tx);
+    for (const ix of indexes) await sql.raw(ix.sql!).execute(tx);
+  }
 }
