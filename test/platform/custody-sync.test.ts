@@ -246,14 +246,14 @@ for (const backend of BACKENDS)
         const res = await admin("globex", record.imei, "block");
         assert.equal(res.status, 200, "the carrier blocks whether or not the platform answers");
         assert.equal(((await res.json()) as { status: string }).status, "blocked");
-        // At least one delivery failed and the row waits for its retry.
-        await until("a failed delivery", async () => {
-          const rows = await sync.pending();
-          return rows.some((r) => r.imei === record.imei && r.attempts >= 1);
-        });
+        // A delivery failed: the platform backs off as a whole, the row is kept as it was
+        // (the platform judged nothing), due the moment the platform is back.
+        await until("a failed delivery", async () => (sync.platformBackoff?.failures ?? 0) >= 1);
+        assert.match(sync.platformBackoff?.why ?? "", /unreachable/);
         const [row] = (await sync.pending()).filter((r) => r.imei === record.imei);
         assert.equal(row?.event, "blocked");
-        assert.match(row?.lastError ?? "", /unreachable/);
+        assert.equal(row?.attempts, 0);
+        assert.equal(row?.lastError, undefined);
       } finally {
         await lab.platformUp();
       }
@@ -290,14 +290,11 @@ for (const backend of BACKENDS)
       lab.syncToken.acme = verifyOnly;
       try {
         assert.equal((await admin("acme", record.imei, "block")).status, 200);
-        await until("a refused delivery", async () => {
-          const rows = await lab.carriers.acme.platformSync!.pending();
-          return rows.some((r) => r.imei === record.imei && r.attempts >= 2);
-        });
-        const [row] = (await lab.carriers.acme.platformSync!.pending()).filter(
-          (r) => r.imei === record.imei,
-        );
-        assert.equal(row?.lastError, "TOKEN_INVALID");
+        const sync = lab.carriers.acme.platformSync!;
+        await until("refused deliveries", async () => (sync.platformBackoff?.failures ?? 0) >= 2);
+        assert.equal(sync.platformBackoff?.why, "TOKEN_INVALID");
+        const [row] = (await sync.pending()).filter((r) => r.imei === record.imei);
+        assert.equal(row?.attempts, 0, "a refused token says nothing of the row");
         assert.deepEqual(await reasonsAtPlatform(device, "acme"), []);
       } finally {
         lab.syncToken.acme = s.carrierToken.acme;
@@ -311,14 +308,12 @@ for (const backend of BACKENDS)
       lab.syncUrl.acme = `${lab.platformBase}/not-the-platform`;
       try {
         assert.equal((await admin("acme", record.imei, "block")).status, 200);
-        await until("a refused delivery", async () => {
-          const rows = await lab.carriers.acme.platformSync!.pending();
-          return rows.some((r) => r.imei === record.imei && r.attempts >= 2);
-        });
-        const [row] = (await lab.carriers.acme.platformSync!.pending()).filter(
-          (r) => r.imei === record.imei,
-        );
-        assert.equal(row?.lastError, "NOT_FOUND");
+        const sync = lab.carriers.acme.platformSync!;
+        // The batch route's 404 sends the row alone, whose bare 404 backs the platform off.
+        await until("refused deliveries", async () => (sync.platformBackoff?.failures ?? 0) >= 2);
+        assert.equal(sync.platformBackoff?.why, "NOT_FOUND");
+        const [row] = (await sync.pending()).filter((r) => r.imei === record.imei);
+        assert.equal(row?.attempts, 0);
       } finally {
         lab.syncUrl.acme = `${lab.platformBase}/platform`;
       }
@@ -564,9 +559,10 @@ for (const backend of BACKENDS)
         for (const m of [...made, absent]) {
           assert.equal((await admin("globex", m.record.imei, "block")).status, 200);
         }
-        await until("failed deliveries", async () => {
-          const rows = await sync.pending();
-          return rows.filter((r) => r.attempts >= 1).length === 3;
+        const mine = new Set([...made, absent].map((m) => m.record.imei));
+        await until("a failed delivery of all three", async () => {
+          if ((sync.platformBackoff?.failures ?? 0) < 1) return false;
+          return (await sync.pending()).filter((r) => mine.has(r.imei)).length === 3;
         });
       } finally {
         await lab.platformUp();
@@ -576,6 +572,7 @@ for (const backend of BACKENDS)
         assert.deepEqual(await reasonsAtPlatform(m.device, "globex"), ["DEVICE_BLOCKED"]);
       const log = await lab.store.part("carrier:globex").audit.list({ limit: 10_000 });
       const mine = new Set([...made, absent].map((m) => m.record.imei));
+      assert.equal(sync.platformBackoff, undefined, "the platform answered: its backoff is over");
       const dropped = log.filter(
         (e) => e.action === "platform-sync-dropped" && mine.has(e.subject ?? ""),
       );

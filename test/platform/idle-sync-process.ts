@@ -1,7 +1,7 @@
-// Run by delivery-loop.test.ts as its own process: a platform sync whose only row backs off
-// for a minute, with nothing else to do. It prints "asleep" once the first attempt failed and
-// then returns without stopping the sync, so the process exits only if the loop's timer does
-// not hold it open.
+// Run by delivery-loop.test.ts as its own process: a platform sync whose platform is
+// unreachable, backed off for a minute, with nothing else to do. It prints "asleep" once the
+// first attempt failed and then returns without stopping the sync, so the process exits only
+// if the loop's timer does not hold it open.
 import { PlatformSync } from "../../src/carrier/platform-sync/deliver.js";
 import { openStore } from "../../src/store/index.js";
 
@@ -20,7 +20,7 @@ const sync = new PlatformSync("idle", part, {
 await part.transaction((tx) => sync.queueStatus(tx, "359991019999999", "blocked", Date.now()));
 sync.start();
 const end = Date.now() + 10_000;
-while (!(await sync.pending()).some((r) => r.attempts === 1)) {
+while (sync.platformBackoff === undefined) {
   if (Date.now() > end) throw new Error("no delivery attempt");
   await new Promise((ok) => setTimeout(ok, 20));
 }

@@ -1,5 +1,11 @@
 import type { PartStore } from "../../store/index.js";
-import { DeliveryLoop, type DeliveryPass, type Outcome, type Sender } from "./delivery-loop.js";
+import {
+  DeliveryLoop,
+  type DeliveryPass,
+  type Outcome,
+  type ReceiverState,
+  type Sender,
+} from "./delivery-loop.js";
 import { DEFAULT_TIMEOUT_MS, type PlatformSyncOptions } from "./options.js";
 import {
   OUTBOX_NS,
@@ -10,7 +16,7 @@ import {
 } from "./outbox.js";
 import { type PlatformTarget, sendBatch, sendOne } from "./send.js";
 
-export type { DeliveryPass, Outcome };
+export type { DeliveryPass, Outcome, ReceiverState };
 
 /** The most events the platform's batch route takes in one request. */
 const BATCH_MAX = 256;
@@ -118,6 +124,11 @@ export class PlatformSync {
   /** A delivery pass now (after a new event committed), or right after the one in flight. */
   kick(): void {
     this.#loop.kick();
+  }
+
+  /** While the platform fails every request: how often in a row, why, and the next try. */
+  get platformBackoff(): ReceiverState | undefined {
+    return this.#loop.receiverBackoff;
   }
 
   /** Rows still in the outbox (delivered ones are gone). */

@@ -6,12 +6,24 @@ import {
   type PlatformSyncOptions,
 } from "./options.js";
 import { type OutboxRow, rowOf } from "./outbox.js";
+import { OutboxView } from "./outbox-view.js";
+import { ReceiverBackoff, type ReceiverState } from "./receiver-backoff.js";
+
+export type { ReceiverState };
 
 /** What became of one row's delivery. */
 export type Outcome =
   | { kind: "delivered"; applied: boolean }
   | { kind: "dropped"; why: string }
-  | { kind: "retry"; why: string };
+  | {
+      kind: "retry";
+      why: string;
+      /**
+       * The receiver failed, not this row (unreachable, a server error, a refused token): every
+       * row would fail alike. With one receiver the loop then backs the receiver off instead.
+       */
+      receiver?: boolean;
+    };
 
 /** A receiver's answer to a batch as a whole. */
 export type BatchAnswer =
@@ -26,17 +38,18 @@ export type BatchAnswer =
  * src/carrier/migration/finish.ts).
  */
 export interface Sender {
-  /** One row; a throw counts as a retry. */
+  /** One row; a throw counts as a retry that the receiver failed (`receiver: true`). */
   one(row: OutboxRow): Promise<Outcome>;
   /**
    * Up to `max` rows in one request, when the receiver takes them so (a throw counts as a retry
-   * of all); `one-by-one` sends them with `one` instead.
+   * of all, and both say the receiver failed); `one-by-one` sends them with `one` instead.
    */
   batch?: { max: number; send(rows: readonly OutboxRow[]): Promise<BatchAnswer> };
   /**
-   * Every row goes to the same receiver: a request that fails says the rest of the pass would
-   * fail alike (each perhaps after a timeout), so the pass ends there and the rest stays due.
-   * False when rows go to several receivers: one failing ends nothing.
+   * Every row goes to the same receiver: a request the receiver failed says every other row
+   * would fail alike (each perhaps after a timeout), so the pass ends there and the loop backs
+   * the receiver off (in memory), leaving the rows as they are: due the moment it is back.
+   * False when rows go to several receivers: a failure is each row's own, backed off per row.
    */
   oneReceiver: boolean;
   /** False while there is nowhere to send yet (a pass then does nothing); true if absent. */
@@ -83,22 +96,35 @@ interface PassResult {
 
 const LIST_PAGE = 256;
 
+/** Up to this many rows of a listed page to read, one by one; more, the page's values at once. */
+const READ_ONE_BY_ONE = 16;
+
 /**
  * Delivers a queue of OutboxRows (kv `ns` of the carrier's store) with its sender, retrying
  * each failed row with backoff until the receiver takes it or refuses it for good. A row is
  * removed only after its delivery, in a transaction of its own pass, so a crash at any point
  * delivers it again (receivers are idempotent).
  *
+ * Two backoffs. A row the receiver judged and asked to retry waits its own delay, written into
+ * the row (attempts, dueAt). A receiver that failed a request as a whole (oneReceiver senders:
+ * unreachable, a server error, a refused token) judged no row: the loop waits for it in memory
+ * (ReceiverBackoff), writes nothing into the rows, and neither lists the outbox nor sends until
+ * that delay is over, whatever kicks it; the first answered request resets it. So after an
+ * outage everything queued goes out at the first pass the receiver answers.
+ *
  * Scheduling: after a pass the loop sleeps until the earliest dueAt it saw, but never longer
  * than `pollMs`, the bound within which rows another process wrote (one PostgreSQL store
- * shared by several servers) are found; so a queue whose rows all back off is not listed again
- * before one of them is due or the poll interval is over. kick() (after a commit in this
- * process) ends the sleep at once, and a kick during a pass runs another pass right after it.
+ * shared by several servers, the admin CLI) are found. A pass lists keys and versions only,
+ * and reads a row only if it is due or not known (OutboxView says why that misses no write).
+ * kick() (after a commit in this process) ends the sleep at once, and a kick during a pass
+ * runs another pass right after it.
  */
 export class DeliveryLoop {
   readonly #o: DeliveryLoopOptions;
   /** Where delivery problems are reported (the app's logger, once mounted). */
   warn: (msg: string, err?: unknown) => void = () => undefined;
+  readonly #view = new OutboxView();
+  readonly #receiver = new ReceiverBackoff();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<PassResult> | undefined;
   #again = false;
@@ -108,6 +134,11 @@ export class DeliveryLoop {
 
   constructor(opts: DeliveryLoopOptions) {
     this.#o = opts;
+  }
+
+  /** While the receiver fails (oneReceiver senders): since when in a row, why, until when. */
+  get receiverBackoff(): ReceiverState | undefined {
+    return this.#receiver.state;
   }
 
   /** Passes at once, then as rows fall due (at least every `pollMs`) and after each kick. */
@@ -127,21 +158,35 @@ export class DeliveryLoop {
     await this.#running?.catch(() => undefined);
   }
 
-  /** A delivery pass now (after a new row committed), or right after the one in flight. */
+  /**
+   * A delivery pass now (after a new row committed), or right after the one in flight; while
+   * the receiver backs off, when that ends (the loop's timer already waits for it).
+   */
   kick(): void {
     if (this.#stopped) return;
     if (this.#running) this.#again = true;
-    else this.#wake(0);
+    else if (this.#receiver.waitMs() === 0) this.#wake(0);
   }
 
   /** Rows still in the outbox (delivered ones are gone). */
   async pending(): Promise<OutboxRow[]> {
     const rows: OutboxRow[] = [];
-    for await (const e of this.#entries()) rows.push(rowOf(e));
-    return rows;
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.#o.part.kv.list(this.#o.ns, {
+        limit: LIST_PAGE,
+        ...(after === undefined ? {} : { after }),
+      });
+      for (const e of page) rows.push(rowOf(e));
+      if (page.length < LIST_PAGE) return rows;
+      after = page[page.length - 1]!.key;
+    }
   }
 
-  /** One pass over the outbox: every row whose backoff has ended is tried once. */
+  /**
+   * One pass over the outbox: every row whose backoff has ended is tried once (none while the
+   * receiver backs off).
+   */
   async deliverDue(): Promise<DeliveryPass> {
     return (await this.#passOnce()).pass;
   }
@@ -166,8 +211,11 @@ export class DeliveryLoop {
     if (this.#stopped) return;
     const again = this.#again;
     this.#again = false;
+    // Neither a kick nor the poll ends the receiver's backoff: nothing could be delivered.
+    const hold = this.#receiver.waitMs();
     const poll = this.#o.timing.pollMs ?? DEFAULT_POLL_MS;
-    this.#wake(again ? 0 : Math.max(0, Math.min(poll, nextDueAt - Date.now())));
+    const next = again ? 0 : Math.max(0, Math.min(poll, nextDueAt - Date.now()));
+    this.#wake(hold > 0 ? hold : next);
   }
 
   #wake(ms: number): void {
@@ -186,19 +234,6 @@ export class DeliveryLoop {
     this.#timer.unref();
   }
 
-  async *#entries(): AsyncGenerator<KvEntry> {
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.#o.part.kv.list(this.#o.ns, {
-        limit: LIST_PAGE,
-        ...(after === undefined ? {} : { after }),
-      });
-      yield* page;
-      if (page.length < LIST_PAGE) return;
-      after = page[page.length - 1]!.key;
-    }
-  }
-
   async #pass(): Promise<PassResult> {
     const r: PassResult = {
       pass: { delivered: 0, dropped: 0, retrying: 0, waiting: 0 },
@@ -206,26 +241,90 @@ export class DeliveryLoop {
     };
     const sender = this.#o.sender;
     if (sender.ready && !sender.ready()) return r;
+    if (this.#receiver.waitMs() > 0) return r;
     const max = sender.batch?.max ?? 1;
     let batch: Due[] = [];
-    for await (const e of this.#entries()) {
+    for await (const d of this.#dueRows(r)) {
       if (this.#halting) return r;
-      const row = rowOf(e);
-      if (row.dueAt > Date.now()) {
-        r.pass.waiting++;
-        r.nextDueAt = Math.min(r.nextDueAt, row.dueAt);
-        continue;
-      }
-      batch.push({ e, row });
+      batch.push(d);
       if (batch.length < max) continue;
-      if (!(await this.#deliver(batch, r)) && sender.oneReceiver) return r;
+      if (!(await this.#deliver(batch, r))) return r;
       batch = [];
     }
     if (batch.length > 0 && !this.#halting) await this.#deliver(batch, r);
     return r;
   }
 
-  /** The rows in one request when the sender batches, else one by one; false if one failed. */
+  /**
+   * The due rows, a listed page at a time; rows not yet due are counted (and learnt, or known
+   * already, so that the next pass neither reads nor parses them again).
+   */
+  async *#dueRows(r: PassResult): AsyncGenerator<Due> {
+    const { part, ns } = this.#o;
+    const listed = new Set<string>();
+    let after: string | undefined;
+    for (;;) {
+      const page = await part.kv.versions(ns, {
+        limit: LIST_PAGE,
+        ...(after === undefined ? {} : { after }),
+      });
+      const now = Date.now();
+      const toRead: string[] = [];
+      for (const s of page) {
+        listed.add(s.key);
+        const dueAt = this.#view.waiting(s, now);
+        if (dueAt === undefined) toRead.push(s.key);
+        else this.#waits(r, dueAt);
+      }
+      for (const e of await this.#read(toRead, after, page.length)) {
+        const row = rowOf(e);
+        if (row.dueAt <= Date.now()) {
+          yield { e, row };
+          continue;
+        }
+        this.#view.learn(e, row.dueAt);
+        this.#waits(r, row.dueAt);
+      }
+      if (page.length < LIST_PAGE) break;
+      after = page[page.length - 1]!.key;
+    }
+    // Only after a whole listing (a pass that ends early never gets here): what it did not list
+    // is gone.
+    this.#view.keepOnly(listed);
+  }
+
+  #waits(r: PassResult, dueAt: number): void {
+    r.pass.waiting++;
+    r.nextDueAt = Math.min(r.nextDueAt, dueAt);
+  }
+
+  /**
+   * The rows of `keys` (all in the listed page after `after`, `span` keys long) as they are now;
+   * rows deleted meanwhile are left out. Few are read one by one, many as the page's values.
+   */
+  async #read(keys: readonly string[], after: string | undefined, span: number) {
+    const { kv } = this.#o.part;
+    const { ns } = this.#o;
+    const found: KvEntry[] = [];
+    let missing = keys;
+    if (keys.length > READ_ONE_BY_ONE) {
+      const want = new Set(keys);
+      const page = await kv.list(ns, { limit: span, ...(after === undefined ? {} : { after }) });
+      for (const e of page) if (want.delete(e.key)) found.push(e);
+      // Rows written into the page's range since it was listed push its last keys out.
+      missing = [...want];
+    }
+    for (const key of missing) {
+      const e = await kv.get(ns, key);
+      if (e) found.push(e);
+    }
+    return found;
+  }
+
+  /**
+   * The rows in one request when the sender batches, else one by one. False when the receiver
+   * failed: the pass ends (it would fail alike for the rest).
+   */
   async #deliver(batch: Due[], r: PassResult): Promise<boolean> {
     const send = this.#o.sender.batch?.send;
     if (!send) return this.#deliverEach(batch, r);
@@ -234,6 +333,12 @@ export class DeliveryLoop {
       why: (err as Error).message,
     }));
     if (answer.kind === "one-by-one") return this.#deliverEach(batch, r);
+    if (answer.kind === "retry" && this.#o.sender.oneReceiver) {
+      r.pass.retrying += batch.length;
+      this.#receiverFailed(answer.why, batch.length);
+      return false;
+    }
+    this.#receiver.answered();
     const outcomes = answer.kind === "retry" ? batch.map(() => answer) : answer.outcomes;
     const done: Array<Due & { outcome: Outcome }> = [];
     const failed: Array<Due & { why: string }> = [];
@@ -245,31 +350,44 @@ export class DeliveryLoop {
     this.#count(r.pass, outcomes);
     await this.#settle(done, r);
     await this.#later(failed, r);
-    return answer.kind !== "retry";
+    return true;
   }
 
-  /** Each row alone, settled as it goes; with one receiver, the first failure ends it. */
+  /** Each row alone, settled as it goes; with one receiver, its failure ends them. */
   async #deliverEach(batch: Due[], r: PassResult): Promise<boolean> {
-    let ok = true;
-    for (const d of batch) {
-      if (await this.#deliverOne(d, r)) continue;
-      ok = false;
-      if (this.#o.sender.oneReceiver) break;
-    }
-    return ok;
+    for (const d of batch) if (!(await this.#deliverOne(d, r))) return false;
+    return true;
   }
 
   async #deliverOne(d: Due, r: PassResult): Promise<boolean> {
     const outcome = await this.#o.sender
       .one(d.row)
-      .catch((err: unknown): Outcome => ({ kind: "retry", why: (err as Error).message }));
+      .catch(
+        (err: unknown): Outcome => ({ kind: "retry", why: (err as Error).message, receiver: true }),
+      );
     this.#count(r.pass, [outcome]);
-    if (outcome.kind === "retry") {
-      await this.#later([{ ...d, why: outcome.why }], r);
+    if (outcome.kind === "retry" && outcome.receiver && this.#o.sender.oneReceiver) {
+      this.#receiverFailed(outcome.why, 1);
       return false;
     }
-    await this.#settle([{ ...d, outcome }], r);
+    this.#receiver.answered();
+    if (outcome.kind === "retry") await this.#later([{ ...d, why: outcome.why }], r);
+    else await this.#settle([{ ...d, outcome }], r);
     return true;
+  }
+
+  /** Noted on the first failure and every tenth: an outage is logged, not each request of it. */
+  #receiverFailed(why: string, rows: number): void {
+    const { timing, name } = this.#o;
+    const base = timing.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
+    const max = timing.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
+    const s = this.#receiver.failed(why, base, max);
+    if (s.failures % 10 !== 1) return;
+    const wait = s.retryAt - Date.now();
+    this.warn(
+      `${name}: the receiver failed ${s.failures} time(s) in a row (${why}); ${rows} row(s) ` +
+        `kept, next try in ${wait} ms`,
+    );
   }
 
   #count(pass: DeliveryPass, outcomes: readonly Outcome[]): void {
@@ -314,13 +432,15 @@ export class DeliveryLoop {
         );
       }
     });
+    // Gone or replaced: either way the next listing decides (a replacement is read again).
+    for (const { e } of done) this.#view.forget(e.key);
     if (replaced) r.nextDueAt = 0;
   }
 
   /**
    * Backs failed rows off (one transaction): base × 2^(attempts), capped, with jitter so
    * retries spread. A row a newer event replaced meanwhile is left as it is: it is due now and
-   * carries the newer state.
+   * carries the newer state. What was written is learnt only once committed.
    */
   async #later(failed: ReadonlyArray<Due & { why: string }>, r: PassResult): Promise<void> {
     if (failed.length === 0) return;
@@ -333,8 +453,10 @@ export class DeliveryLoop {
       this.warn(`${name}: ${noted.row.event} ${noted.row.imei}${more}: ${noted.why}; retrying`);
     }
     let nextDueAt = Number.POSITIVE_INFINITY;
+    let written: Array<{ e: KvEntry; dueAt: number }> = [];
     await this.#o.part.transaction(async (tx) => {
       nextDueAt = Number.POSITIVE_INFINITY;
+      written = [];
       for (const { e, row, why } of failed) {
         const delay = Math.min(max, base * 2 ** Math.min(row.attempts, 30));
         const next: OutboxRow = {
@@ -344,9 +466,10 @@ export class DeliveryLoop {
           lastError: why,
         };
         try {
-          await tx.kv.put(ns, e.key, next as unknown as JsonObject, {
+          const put = await tx.kv.put(ns, e.key, next as unknown as JsonObject, {
             expectedVersion: e.version,
           });
+          written.push({ e: put, dueAt: next.dueAt });
           nextDueAt = Math.min(nextDueAt, next.dueAt);
         } catch (err) {
           if (!isStoreError(err, "VERSION_CONFLICT")) throw err;
@@ -354,6 +477,7 @@ export class DeliveryLoop {
         }
       }
     });
+    for (const w of written) this.#view.learn(w.e, w.dueAt);
     r.nextDueAt = Math.min(r.nextDueAt, nextDueAt);
   }
 }

@@ -48,7 +48,7 @@ export async function sendOne(t: PlatformTarget, row: OutboxRow): Promise<Outcom
   try {
     a = await post(t, `/custody/${t.carrier}/devices/${row.imei}/events`, eventOf(row));
   } catch (err) {
-    return { kind: "retry", why: unreachable(err) };
+    return { kind: "retry", why: unreachable(err), receiver: true };
   }
   if (a.ok) {
     return {
@@ -59,8 +59,13 @@ export async function sendOne(t: PlatformTarget, row: OutboxRow): Promise<Outcom
   const code = errorCode(a.body, a.status);
   // The platform says the device is not in this carrier's custody (never deposited) or the
   // event is one it will never take: retrying cannot help. Anything else, a bare 404 included
-  // (a wrong base URL, a proxy), or a refused token, the operator can fix: keep trying.
-  return FINAL.has(code) ? { kind: "dropped", why: code } : { kind: "retry", why: code };
+  // (a wrong base URL, a proxy), or a refused token, the operator can fix: keep trying. Only a
+  // 409 (the device's record changed meanwhile) is about this row; the rest (5xx, 401, 404, …)
+  // would answer every row alike, so the loop backs off the platform as a whole.
+  if (FINAL.has(code)) return { kind: "dropped", why: code };
+  return a.status === 409
+    ? { kind: "retry", why: code }
+    : { kind: "retry", why: code, receiver: true };
 }
 
 /**
