@@ -1,3 +1,5 @@
+import { fetchWithTimeout } from "../../omadm/http/timed-fetch.js";
+
 /**
  * The carrier's outbound JSON calls (the platform sync, the migration's questions, deposit and
  * notice), written once: JSON in and out, an optional bearer token, and a timeout.
@@ -23,31 +25,23 @@ export interface JsonRequest {
 /**
  * One call. Throws only when no answer arrived (refused connection, timeout, a body cut short);
  * any answer, an error status included, is returned for the caller to judge. The timeout
- * covers the answer's body too, and its timer is cleared at once (AbortSignal.timeout would keep
- * one alive for its full length after every call).
+ * covers the answer's body too, and leaves no timer behind (omadm's fetchWithTimeout).
  */
-export async function callJson(r: JsonRequest): Promise<JsonAnswer> {
-  const abort = new AbortController();
-  const timer = setTimeout(
-    () => abort.abort(new DOMException("no answer in time", "TimeoutError")),
-    r.timeoutMs,
-  );
-  timer.unref();
-  try {
-    const res = await fetch(r.url, {
+export function callJson(r: JsonRequest): Promise<JsonAnswer> {
+  return fetchWithTimeout(
+    fetch,
+    r.url,
+    {
       method: r.method,
       headers: {
         ...(r.token === undefined ? {} : { authorization: `Bearer ${r.token}` }),
         ...(r.json === undefined ? {} : { "content-type": "application/json" }),
       },
       ...(r.json === undefined ? {} : { body: JSON.stringify(r.json) }),
-      signal: abort.signal,
-    });
-    const text = await res.text();
-    return { status: res.status, ok: res.ok, body: parseOrNull(text) };
-  } finally {
-    clearTimeout(timer);
-  }
+    },
+    r.timeoutMs,
+    async (res) => ({ status: res.status, ok: res.ok, body: parseOrNull(await res.text()) }),
+  );
 }
 
 function parseOrNull(text: string): unknown {

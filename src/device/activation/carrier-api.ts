@@ -1,3 +1,4 @@
+import { fetchWithTimeout } from "../../omadm/http/timed-fetch.js";
 import { networkCause } from "../normal/dm-net.js";
 import { isRecord, NONCE } from "../validate.js";
 import { ActivationError } from "./errors.js";
@@ -128,14 +129,22 @@ export class CarrierActivationApi {
 
   async #post(path: string, json: unknown): Promise<unknown> {
     const url = `${this.#base}${path}`;
-    let res: Response;
+    let status: number;
+    let text: string | null;
     try {
-      res = await this.#fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json" },
-        body: JSON.stringify(json),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      // The body is read within the timeout too; a failure there (timeout, connection cut) is
+      // the server not reached, like one before the headers.
+      ({ status, text } = await fetchWithTimeout(
+        this.#fetch,
+        url,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json" },
+          body: JSON.stringify(json),
+        },
+        this.#timeoutMs,
+        async (res) => ({ status: res.status, text: await readLimited(res) }),
+      ));
     } catch (err) {
       const cause = networkCause(err) ?? (err instanceof Error ? err.message : String(err));
       throw new ActivationError(
@@ -143,12 +152,11 @@ export class CarrierActivationApi {
         `cannot reach ${this.#who} at ${url}: ${cause}`,
       );
     }
-    const text = await readLimited(res);
-    if (res.status < 200 || res.status > 299) {
+    if (status < 200 || status > 299) {
       throw new ActivationError(
         "SERVER_REFUSED",
-        `${this.#who} answered HTTP ${res.status} to POST ${url}${describeError(text)}`,
-        res.status,
+        `${this.#who} answered HTTP ${status} to POST ${url}${describeError(text)}`,
+        status,
       );
     }
     try {

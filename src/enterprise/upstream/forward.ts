@@ -1,4 +1,5 @@
 import { isReasonCode, type ReasonCode } from "../../evidence/index.js";
+import { fetchWithTimeout } from "../../omadm/http/timed-fetch.js";
 import type { EnterpriseContext } from "../context.js";
 import { EnterpriseError } from "../errors.js";
 import type { Lazy, Upstream } from "../options.js";
@@ -50,16 +51,16 @@ async function post(
     accept: "application/json",
   };
   if (u.kind === "platform") headers.authorization = `Bearer ${get(u.token)}`;
-  let res: Response;
+  let status: number;
   let text: string;
   try {
-    res = await ctx.fetch(url, {
-      method: "POST",
-      headers,
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(ctx.upstreamTimeoutMs),
-    });
-    text = await res.text();
+    ({ status, text } = await fetchWithTimeout(
+      ctx.fetch,
+      url,
+      { method: "POST", headers, body: JSON.stringify(body) },
+      ctx.upstreamTimeoutMs,
+      async (res) => ({ status: res.status, text: await res.text() }),
+    ));
   } catch {
     throw new EnterpriseError("UPSTREAM_UNAVAILABLE", `the ${u.kind} server could not be reached`);
   }
@@ -70,7 +71,7 @@ async function post(
     json = null;
   }
   const rec = typeof json === "object" && json !== null ? (json as Record<string, unknown>) : null;
-  if (res.status >= 200 && res.status < 300 && rec) return rec;
+  if (status >= 200 && status < 300 && rec) return rec;
   const code = (rec?.error as { code?: unknown } | undefined)?.code;
   // Malformed evidence is the device's fault, not the MDAS's: say so in the same words.
   if (code === "EVIDENCE_MALFORMED") {
@@ -80,7 +81,7 @@ async function post(
     );
   }
   throw new EnterpriseError("UPSTREAM_REFUSED", `the ${u.kind} server refused the request`, {
-    status: res.status,
+    status,
     ...(typeof code === "string" ? { code } : {}),
   });
 }

@@ -1,4 +1,5 @@
 import type { JWK } from "jose";
+import { fetchWithTimeout } from "../../omadm/http/timed-fetch.js";
 import { EnterpriseError } from "../errors.js";
 import type { Lazy, Upstream } from "../options.js";
 
@@ -47,12 +48,16 @@ async function fetchKey(ctx: UpstreamIo, u: Upstream, carrier: string): Promise<
       : `${base}/platform/carriers/${c}/verdict-key`;
   let body: unknown;
   try {
-    const res = await ctx.fetch(url, {
-      headers: { accept: "application/json" },
-      signal: AbortSignal.timeout(ctx.upstreamTimeoutMs),
-    });
-    if (!res.ok) throw new Error(String(res.status));
-    body = await res.json();
+    body = await fetchWithTimeout(
+      ctx.fetch,
+      url,
+      { headers: { accept: "application/json" } },
+      ctx.upstreamTimeoutMs,
+      async (res) => {
+        if (!res.ok) throw new Error(String(res.status));
+        return res.json();
+      },
+    );
   } catch {
     throw new EnterpriseError(
       "UPSTREAM_UNAVAILABLE",

@@ -4,6 +4,7 @@
  */
 import { encodingForMediaType } from "../codec.js";
 import type { DmRequest, DmResponse, DmTransport } from "../session/transport.js";
+import { fetchWithTimeout } from "./timed-fetch.js";
 
 export class DmHttpError extends Error {
   override readonly name = "DmHttpError";
@@ -26,29 +27,36 @@ export interface FetchTransportOptions {
 export function fetchTransport(opts: FetchTransportOptions = {}): DmTransport {
   const doFetch = opts.fetch ?? fetch;
   const limit = opts.maxResponseBytes ?? 1024 * 1024;
-  return async (req: DmRequest): Promise<DmResponse> => {
-    const res = await doFetch(req.url, {
-      method: "POST",
-      headers: { "content-type": req.mediaType, accept: req.mediaType, ...req.headers },
-      body: req.body,
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
-    });
-    const mediaType = res.headers.get("content-type") ?? "";
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      throw new DmHttpError(res.status, `DM server answered HTTP ${res.status}`);
-    }
-    if (encodingForMediaType(mediaType) === undefined) {
-      await res.body?.cancel();
-      throw new DmHttpError(res.status, `DM server answered with ${mediaType || "no media type"}`);
-    }
-    const body = await readLimited(res, limit);
-    const headers: Record<string, string> = {};
-    res.headers.forEach((v, k) => {
-      headers[k.toLowerCase()] = v;
-    });
-    return { body, mediaType, headers };
-  };
+  return (req: DmRequest): Promise<DmResponse> =>
+    fetchWithTimeout(
+      doFetch,
+      req.url,
+      {
+        method: "POST",
+        headers: { "content-type": req.mediaType, accept: req.mediaType, ...req.headers },
+        body: req.body,
+      },
+      opts.timeoutMs ?? 30_000,
+      (res) => answer(res, limit),
+    );
+}
+
+async function answer(res: Response, limit: number): Promise<DmResponse> {
+  const mediaType = res.headers.get("content-type") ?? "";
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    throw new DmHttpError(res.status, `DM server answered HTTP ${res.status}`);
+  }
+  if (encodingForMediaType(mediaType) === undefined) {
+    await res.body?.cancel();
+    throw new DmHttpError(res.status, `DM server answered with ${mediaType || "no media type"}`);
+  }
+  const body = await readLimited(res, limit);
+  const headers: Record<string, string> = {};
+  res.headers.forEach((v, k) => {
+    headers[k.toLowerCase()] = v;
+  });
+  return { body, mediaType, headers };
 }
 
 async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
