@@ -151,13 +151,14 @@ function walk(chain: readonly NodeX509[], roots: readonly NodeX509[]): WalkedCha
 
 /**
  * Walked chains that reached an anchor, by the SHA-256 of their `x5c`, per set of anchors,
- * least recently used first. A phone sends the same chain at every activation and its DM
- * retries, and the OEM CA does not change, so X.509 parsing and the chain's signatures are
- * checked once per chain rather than once per request. Bounded: an entry is about 3.5 KB (the
- * leaf's key object is most of it), 14 MB in all. More phones than this activating in turn
- * simply miss it, and are judged as without a cache.
+ * least recently used first. A phone sends the same chain at every activation, and the OEM CA
+ * does not change, so a phone that comes back soon (a retry, a re-activation, a migration's
+ * question and answer) is not parsed and checked again. Small on purpose: a phone activates
+ * rarely, so a large cache would mostly hold phones that never return, while each entry keeps
+ * the leaf's key object (several KB of OpenSSL memory) resident. Phones beyond it are judged
+ * as without a cache.
  */
-export const CHAIN_CACHE_SIZE = 4096;
+export const CHAIN_CACHE_SIZE = 1024;
 const walked = new WeakMap<readonly TrustAnchor[], Map<string, WalkedChain>>();
 
 function cached(anchors: readonly TrustAnchor[], key: string): WalkedChain | undefined {

@@ -103,6 +103,37 @@ for (const backend of BACKENDS) {
       await device.close();
     });
 
+    test("one evidence sent many times at once: one approval, each other a signed replay", async () => {
+      // Each submission foresees its verdict and signs it before its transaction; all of them
+      // foresee a fresh nonce, but only one transaction consumes it. The others must answer
+      // with a verdict signed for what their transaction found (NONCE_REPLAYED), not the
+      // approval they foresaw.
+      const { device, record } = await manufacture(lab);
+      const { evidence } = await device.verify(await fetchNonce(lab));
+      const answers = await Promise.all(Array.from({ length: 8 }, () => submit(lab, evidence)));
+      const claims = answers.map(
+        (a) =>
+          JSON.parse(Buffer.from(a.verdict.split(".")[1]!, "base64url").toString()) as {
+            verdict: string;
+            reasons: string[];
+          },
+      );
+      assert.deepEqual(
+        answers.map((a) => a.decision).sort(),
+        ["approved", ...Array.from({ length: 7 }, () => "denied")].sort(),
+      );
+      for (const [i, a] of answers.entries()) {
+        assert.deepEqual(claims[i]!.reasons, a.reasons);
+        assert.equal(claims[i]!.verdict, a.decision);
+        if (a.decision === "denied") assert.deepEqual(a.reasons, ["NONCE_REPLAYED"]);
+      }
+      const part = lab.store.part("carrier:acme");
+      const approved = answers.find((a) => a.decision === "approved")!;
+      assert.equal((await part.verdicts.byNonce(approved.nonce))?.signed, approved.verdict);
+      assert.equal((await part.devices.get(record.imei))?.state, "approved");
+      await device.close();
+    });
+
     test("an expired nonce (frozen clock) → NONCE_EXPIRED", async () => {
       const { device } = await manufacture(lab);
       const t0 = Date.now();

@@ -16,12 +16,13 @@ import {
   type StoredDmAccount,
   storeDmAccount,
 } from "../dm/credentials.js";
-import { signAndRecordVerdict } from "../verdict/record-verdict.js";
+import { type PresignedVerdict, signAndRecordVerdict } from "../verdict/record-verdict.js";
+import { signVerdict } from "../verdict/sign-verdict.js";
 import { type StateChange, stateChangeFor } from "../verdict/state-change.js";
 import type { Judgement } from "../verify/judgement.js";
 import { checkClone } from "../verify/steps/check-clone.js";
 import { checkInventory } from "../verify/steps/check-inventory.js";
-import { checkNonce } from "../verify/steps/check-nonce.js";
+import { checkNonce, foreseeNonce } from "../verify/steps/check-nonce.js";
 import { checkStatus } from "../verify/steps/check-status.js";
 import { decodeEvidence } from "../verify/steps/decode-evidence.js";
 
@@ -42,8 +43,15 @@ export interface ActivationResult {
 /**
  * DESIGN.md step 5 as a list of named steps (STYLE habit 4). The steps that need no lock run
  * first (attestation, inventory, key proof in the keystore); then one transaction consumes the
- * nonce, reads the device's state, signs and records the verdict, changes state and appends
- * to the audit log, so a crash leaves either all of it or none.
+ * nonce, reads the device's state, records the verdict, changes state and appends to the audit
+ * log, so a crash leaves either all of it or none.
+ *
+ * The verdict is signed before that transaction, for the reasons the store foresees then
+ * (nonce peeked, not consumed), and the transaction uses that signature only if it reaches the
+ * same reasons; otherwise it signs there. On SQLite the transaction holds the one connection
+ * every request shares: with the keystore's round trip inside, it was held across a turn of a
+ * busy event loop (over a millisecond), and that alone capped a carrier at a few hundred
+ * activations a second whatever the cores.
  */
 export async function judgeEvidence(
   ctx: CarrierContext,
@@ -58,14 +66,16 @@ export async function judgeEvidence(
   await checkKeyProof(j, ctx.keys, ctx.id, j.inventory);
   crashPoint("carrier.activation.evidence-checked");
 
+  const presigned = await presign(ctx, j, now);
   const settled = await ctx.part.transaction(async (tx) => {
-    await checkNonce(j, tx, now);
+    const k = fork(j);
+    await checkNonce(k, tx, now);
     // The inventory's marks may have changed since the first read (a block racing this).
-    if (j.inventory) j.inventory = await tx.inventory.get(j.claims.imei);
-    await checkClone(j, tx);
-    checkStatus(j);
-    addDeviceReasons(j);
-    return settle(ctx, tx, j, now, attestationProblem);
+    if (k.inventory) k.inventory = await tx.inventory.get(k.claims.imei);
+    await checkClone(k, tx);
+    checkStatus(k);
+    addDeviceReasons(k);
+    return settle(ctx, tx, k, now, attestationProblem, presigned);
   });
   crashPoint("carrier.activation.committed");
 
@@ -93,17 +103,44 @@ export async function judgeEvidence(
   };
 }
 
+/** The judgement so far, for steps that add to it on one path only. */
+function fork(j: Judgement): Judgement {
+  return { ...j, reasons: new Set(j.reasons) };
+}
+
+/** The verdict the remaining steps foresee from the store as it is, signed. */
+async function presign(ctx: CarrierContext, j: Judgement, now: number): Promise<PresignedVerdict> {
+  const f = fork(j);
+  await foreseeNonce(f, ctx.part, now);
+  await checkClone(f, ctx.part);
+  checkStatus(f);
+  addDeviceReasons(f);
+  const reasons = orderReasons(f.reasons);
+  const { jws } = await signVerdict(ctx.keys, {
+    carrierId: ctx.id,
+    nonce: j.claims.eat_nonce,
+    imei: j.claims.imei,
+    approved: reasons.length === 0,
+    reasons,
+    now,
+  });
+  return { reasons, jws };
+}
+
 async function settle(
   ctx: CarrierContext,
   tx: PartStore,
   j: Judgement,
   now: number,
   attestationProblem: string | null,
+  presigned: PresignedVerdict,
 ): Promise<{ jws: string; reasons: ReasonCode[]; account: StoredDmAccount | null }> {
   const reasons = orderReasons(j.reasons);
   const approved = reasons.length === 0;
   const imei = j.claims.imei;
-  const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now);
+  const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now, {
+    presigned,
+  });
   const change = stateChangeFor(j);
   const account = verdictId ? await applyChange(ctx, tx, j, change, verdictId, now) : null;
   crashPoint("carrier.activation.verdict-recorded");

@@ -132,14 +132,9 @@ export async function judgeMigration(
   }
 
   const settled = await ctx.part.transaction(async (tx) => {
-    const { jws, verdictId } = await signAndRecordVerdict(
-      ctx,
-      tx,
-      j,
-      { approved, reasons },
-      now,
-      "migration",
-    );
+    const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now, {
+      purpose: "migration",
+    });
     let account = null;
     if (approved && key && verdictId) {
       const row: MigrationRow = {

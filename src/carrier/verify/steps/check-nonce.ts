@@ -1,4 +1,4 @@
-import type { PartStore } from "../../../store/index.js";
+import type { ConsumeResult, PartStore } from "../../../store/index.js";
 import type { Judgement } from "../judgement.js";
 
 /**
@@ -8,10 +8,15 @@ import type { Judgement } from "../judgement.js";
  * evidence is not fresh.
  */
 export async function checkNonce(j: Judgement, tx: PartStore, now: number): Promise<void> {
-  const r = await tx.nonces.consume(j.claims.eat_nonce, now);
-  if (r.status === "ok") {
-    j.nonceFresh = true;
-    return;
-  }
-  j.reasons.add(r.status === "replayed" ? "NONCE_REPLAYED" : "NONCE_EXPIRED");
+  judgeNonce(j, (await tx.nonces.consume(j.claims.eat_nonce, now)).status);
+}
+
+/** Step 2 as it would go now, consuming nothing: for a judgement foreseen outside the transaction. */
+export async function foreseeNonce(j: Judgement, part: PartStore, now: number): Promise<void> {
+  judgeNonce(j, await part.nonces.peek(j.claims.eat_nonce, now));
+}
+
+function judgeNonce(j: Judgement, status: ConsumeResult["status"]): void {
+  if (status === "ok") j.nonceFresh = true;
+  else j.reasons.add(status === "replayed" ? "NONCE_REPLAYED" : "NONCE_EXPIRED");
 }
