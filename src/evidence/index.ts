@@ -58,6 +58,7 @@ export {
   orderReasons,
   REASON_CODES,
   type ReasonCode,
+  sameReasons,
   sortReasons,
 } from "./reasons.js";
 export { CARRIER_ID, NONCE } from "./shapes.js";

@@ -92,3 +92,11 @@ export function orderReasons(found: Iterable<ReasonCode>): ReasonCode[] {
   const set = new Set(found);
   return REASON_CODES.filter((r) => set.has(r));
 }
+
+/**
+ * Whether two ordered reason lists are the same: a verdict signed for one (foreseen before a
+ * transaction) says what the other (judged in it) would.
+ */
+export function sameReasons(a: readonly ReasonCode[], b: readonly ReasonCode[]): boolean {
+  return a.length === b.length && a.every((r, i) => r === b[i]);
+}

@@ -53,6 +53,31 @@ describe("common platform", () => {
     assert.deepEqual(body.reasons, ["ROOT_SU"]);
   });
 
+  test("one evidence sent many times at once: one approval, each other a signed replay", async () => {
+    // The platform foresees and signs each verdict before its transaction; only one of these
+    // transactions consumes the nonce, and the others must answer with what they found.
+    const { device } = await manufacture(s, "globex");
+    const token = s.carrierToken.globex;
+    const n = await s.call("/platform/verifications/nonce", { method: "POST", token });
+    const { nonce } = (await n.json()) as { nonce: string };
+    const { evidence } = await device.verify(nonce, { carrier: "globex" });
+    const answers = (await Promise.all(
+      Array.from({ length: 8 }, async () =>
+        (await s.call("/platform/verifications", { token, json: { evidence } })).json(),
+      ),
+    )) as Array<{ decision: string; reasons: string[]; verdict: string }>;
+    assert.deepEqual(
+      answers.map((a) => a.decision).sort(),
+      ["approved", ...Array.from({ length: 7 }, () => "denied")].sort(),
+    );
+    for (const a of answers) {
+      const claims = JSON.parse(Buffer.from(a.verdict.split(".")[1]!, "base64url").toString());
+      assert.deepEqual(claims.reasons, a.reasons);
+      assert.equal(claims.verdict, a.decision);
+      if (a.decision === "denied") assert.deepEqual(a.reasons, ["NONCE_REPLAYED"]);
+    }
+  });
+
   test("a carrier token used for another carrier's device: TOKEN_INVALID, the same bytes whether it exists or not", async () => {
     const known = await manufacture(s, "acme");
     const unknown = await manufacture(s, "acme", { deposit: false, register: false });

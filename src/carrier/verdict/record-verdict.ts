@@ -1,4 +1,4 @@
-import type { EvidenceJudgement, ReasonCode } from "../../evidence/index.js";
+import { type EvidenceJudgement, type ReasonCode, sameReasons } from "../../evidence/index.js";
 import type { PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { signVerdict } from "./sign-verdict.js";
@@ -7,10 +7,6 @@ import { signVerdict } from "./sign-verdict.js";
 export interface PresignedVerdict {
   reasons: readonly ReasonCode[];
   jws: string;
-}
-
-function sameReasons(a: readonly ReasonCode[], b: readonly ReasonCode[]): boolean {
-  return a.length === b.length && a.every((r, i) => r === b[i]);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { PartStore } from "../../store/index.js";
+import type { ConsumeResult, PartStore } from "../../store/index.js";
 import type { Judgement } from "./judgement.js";
 
 /**
@@ -31,11 +31,21 @@ export async function checkNonce(
   now: number,
 ): Promise<void> {
   const r = await part.nonces.consume(j.claims.eat_nonce, now);
-  if (r.status === "ok" && r.nonce.subject === asker) {
-    j.nonceFresh = true;
-    return;
-  }
-  j.reasons.add(r.status === "replayed" ? "NONCE_REPLAYED" : "NONCE_EXPIRED");
+  judgeNonce(j, r.status === "ok" && r.nonce.subject !== asker ? "expired" : r.status);
+}
+
+/**
+ * The nonce step as it would go now, consuming nothing, for a verdict foreseen outside the
+ * transaction. It cannot see the nonce's subject: one issued to another asker is foreseen
+ * fresh, and the transaction's own step then judges it (and signs) otherwise.
+ */
+export async function foreseeNonce(j: Judgement, part: PartStore, now: number): Promise<void> {
+  judgeNonce(j, await part.nonces.peek(j.claims.eat_nonce, now));
+}
+
+function judgeNonce(j: Judgement, status: ConsumeResult["status"]): void {
+  if (status === "ok") j.nonceFresh = true;
+  else j.reasons.add(status === "replayed" ? "NONCE_REPLAYED" : "NONCE_EXPIRED");
 }
 
 /** The IMEI is bound to the attestation key deposited with it: any other is a clone. */

@@ -4,6 +4,7 @@ import {
   checkKeyProof,
   orderReasons,
   type ReasonCode,
+  sameReasons,
 } from "../../evidence/index.js";
 import type { PlatformContext } from "../context.js";
 import { getRecord } from "../custody/records.js";
@@ -12,7 +13,7 @@ import { entitledTo, type Principal } from "../tokens/authenticate.js";
 import { decodeEvidence } from "./decode.js";
 import type { Judgement } from "./judgement.js";
 import { signPlatformVerdict } from "./sign.js";
-import { checkClone, checkNonce, checkRecord, checkStatus } from "./steps.js";
+import { checkClone, checkNonce, checkRecord, checkStatus, foreseeNonce } from "./steps.js";
 
 /** The platform's answer: yes/no with reasons, and the signed verdict for the device's TSZ. */
 export interface VerificationAnswer {
@@ -73,6 +74,19 @@ export async function entitledJudgement(
   return { j, carrier };
 }
 
+/** The judgement so far, for steps that add to it on one path only. */
+function fork(j: Judgement): Judgement {
+  return { ...j, reasons: new Set(j.reasons) };
+}
+
+/** The steps after the nonce's, which read nothing more. */
+function judged(j: Judgement): Judgement {
+  checkClone(j);
+  checkStatus(j);
+  addDeviceReasons(j);
+  return j;
+}
+
 /**
  * Verification for an enterprise or a carrier: the same evidence the carrier server checks,
  * forwarded unchanged, checked against the carrier's custody (DESIGN.md step 5). The nonce,
@@ -92,23 +106,31 @@ export async function verifyEvidence(
   checkRecord(j);
   await checkKeyProof(j, keys, carrier, j.record);
 
-  return ctx.part.transaction(async (tx) => {
-    await checkNonce(j, tx, nonceSubject(p), now);
-    checkClone(j);
-    checkStatus(j);
-    addDeviceReasons(j);
-    const reasons = orderReasons(j.reasons);
-    const decision = reasons.length === 0 ? "approved" : "denied";
-    const { imei, eat_nonce: nonce } = j.claims;
-    const verdict = await signPlatformVerdict(ctx.keystore, {
+  // Signed before the transaction, for the reasons foreseen now, so that the transaction does
+  // not hold SQLite's one connection across the keystore's round trip (as the carrier's
+  // judgeEvidence); it signs again only if it finds other reasons.
+  const sign = (reasons: readonly ReasonCode[]) =>
+    signPlatformVerdict(ctx.keystore, {
       carrierId: carrier,
-      nonce,
-      imei,
+      nonce: j.claims.eat_nonce,
+      imei: j.claims.imei,
       reasons,
       via: asker,
       now,
     });
-    const recorded = j.nonceFresh
+  const f = fork(j);
+  await foreseeNonce(f, ctx.part, now);
+  const foreseen = orderReasons(judged(f).reasons);
+  const presigned = await sign(foreseen);
+
+  return ctx.part.transaction(async (tx) => {
+    const k = fork(j);
+    await checkNonce(k, tx, nonceSubject(p), now);
+    const reasons = orderReasons(judged(k).reasons);
+    const decision = reasons.length === 0 ? "approved" : "denied";
+    const { imei, eat_nonce: nonce } = k.claims;
+    const verdict = sameReasons(reasons, foreseen) ? presigned : await sign(reasons);
+    const recorded = k.nonceFresh
       ? await tx.verdicts.record(
           {
             nonce,
@@ -130,9 +152,9 @@ export async function verifyEvidence(
           carrier,
           verdict: decision,
           reasons,
-          nonceFresh: j.nonceFresh,
+          nonceFresh: k.nonceFresh,
           verdictId: recorded?.verdict.id ?? null,
-          evidenceHash: j.evidenceHash,
+          evidenceHash: k.evidenceHash,
           attestation: attestation ?? "ok",
           tokenId: p.tokenId,
         },
