@@ -152,9 +152,25 @@ export class Device {
   /** The TSZ handle (message API only). */
   readonly tsz: TszClient;
 
-  constructor(dir: string, tsz: TszClient) {
+  private constructor(dir: string, tsz: TszClient) {
     this.dir = dir;
     this.tsz = tsz;
+  }
+
+  /**
+   * The only way to a handle (every factory goes through here), so that what a crash during a
+   * migration left staged is finished or dropped (dm-migration-stage.ts) once, before anything
+   * reads the device, however the handle was got. With nothing staged it writes nothing and does
+   * not ask the TSZ. On failure the TSZ handle is closed.
+   */
+  static async create(dir: string, tsz: TszClient): Promise<Device> {
+    try {
+      await settleStagedMigration(dir, tsz);
+    } catch (err) {
+      await tsz.close().catch(() => undefined);
+      throw err;
+    }
+    return new Device(dir, tsz);
   }
 
   /**
@@ -211,7 +227,7 @@ export class Device {
 
   /**
    * A pure read, so that looking at a device never changes it: what a crash during a migration
-   * left staged was settled when the device was opened (`openDevice`).
+   * left staged was settled when the handle was made (`Device.create`).
    */
   async status(): Promise<DeviceStatus> {
     const [t, profile, enterprise] = await Promise.all([
@@ -313,21 +329,10 @@ export function statusFrom(
   };
 }
 
-/**
- * Opens a manufactured device. Every command starts here, so this is where a migration a crash
- * interrupted is finished or dropped (dm-migration-stage.ts), once, before anything reads the
- * device: with nothing staged it writes nothing and does not ask the TSZ.
- */
+/** Opens a manufactured device (a migration a crash interrupted is settled by `Device.create`). */
 export async function openDevice(dir: string, opts: { pool?: TszPool } = {}): Promise<Device> {
   const abs = resolve(dir);
-  const tsz = await TszClient.open(abs, opts.pool);
-  try {
-    await settleStagedMigration(abs, tsz);
-  } catch (err) {
-    await tsz.close().catch(() => undefined);
-    throw err;
-  }
-  return new Device(abs, tsz);
+  return Device.create(abs, await TszClient.open(abs, opts.pool));
 }
 
 function invalid(message: string): DeviceError {
@@ -496,7 +501,11 @@ export async function prepareDevice(dir: string, opts: PrepareOptions): Promise<
     (csrPem) => issueDeviceCertificate(issuer, csrPem, { imei, model: opts.model }),
     opts.pool,
   );
-  const device = new Device(abs, tsz);
+  // A directory whose TSZ was scrapped keeps its normal world, a migration's leftover stage too.
+  const device = await Device.create(abs, tsz).catch(async (err: unknown) => {
+    await rm(tszDir(abs), { recursive: true, force: true });
+    throw err;
+  });
   try {
     const record: PreparedRecord = {
       imei,

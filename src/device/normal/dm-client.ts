@@ -99,7 +99,7 @@ export class DeviceDmClient {
 
   /**
    * The DM client of the device in `dir`: its saved tree, or the bootstrap one. A migration
-   * profile a crash left staged was settled when the device was opened (`openDevice`).
+   * profile a crash left staged was settled when the handle was made (`Device.create`).
    */
   static async open(dir: string, gate: ProvisioningGate): Promise<DeviceDmClient> {
     const tree = (await loadDmTree(dir)) ?? (await bootstrapDmTree(dir));
