@@ -69,6 +69,8 @@ export interface MigrationStack {
   logs: string[];
   /** Set to make the platform or acme's server unreachable for the carriers (then clear it). */
   outage: { platform: boolean; acme: boolean };
+  /** Set to send the carriers' calls to acme (port-out notices) to a stand-in's base URL. */
+  acmeAt: { url: string | null };
   call: Call;
   close(): Promise<void>;
 }
@@ -107,6 +109,7 @@ export async function makeMigrationStack(
   const tokens = {} as Record<CarrierId, string>;
   let peerToken = "";
   const outage = { platform: false, acme: false };
+  const acmeAt: { url: string | null } = { url: null };
   // A closed port: connection refused, as a server that is down.
   const dead = "http://127.0.0.1:9";
   const wire: string[] = [];
@@ -144,7 +147,10 @@ export async function makeMigrationStack(
           token: () => tokens[c],
         },
         peers: Object.fromEntries(
-          CARRIERS.map((p) => [p, () => (p === "acme" && outage.acme ? dead : base)]),
+          CARRIERS.map((p) => [
+            p,
+            () => (p !== "acme" ? base : outage.acme ? dead : (acmeAt.url ?? base)),
+          ]),
         ),
         // Background delivery of the custody deposit and the notice: quick retries here.
         delivery: { retryBaseMs: 50, retryMaxMs: 400, pollMs: 100 },
@@ -197,6 +203,7 @@ export async function makeMigrationStack(
     wire,
     logs,
     outage,
+    acmeAt,
     call,
     async close() {
       await app.close();
