@@ -2,10 +2,10 @@
 // sources, through tsx) against the real carrier on port 0. Exit codes and output per CONTRACT.md.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { closeDefaultTszPool } from "../../src/device/index.js";
-import { type Lab, makeLab, manufacture } from "../carrier/helpers.js";
+import { makeLab, manufacture } from "../carrier/helpers.js";
+import { useCarrierLab } from "./helpers.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
@@ -40,16 +40,7 @@ function oneLine(stderr: string, pattern: RegExp): void {
   assert.match(lines[0]!, pattern);
 }
 
-let lab: Lab;
-
-before(async () => {
-  lab = await makeLab();
-});
-
-after(async () => {
-  await lab.close();
-  await closeDefaultTszPool();
-});
+const lab = useCarrierLab(makeLab);
 
 /** A registered device whose TSZ this process has let go of, for the CLI to open. */
 async function fresh(): Promise<{ dir: string; imei: string }> {

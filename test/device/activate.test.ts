@@ -3,11 +3,10 @@
 // TSZ verification → evidence → signed verdict → TSZ toggle key → DM session → profile.
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   type ActivationResult,
   activateDevice,
-  closeDefaultTszPool,
   DM_TRIGGERS,
   type DmAccount,
   isActivationError,
@@ -18,7 +17,8 @@ import { decodeMessage } from "../../src/omadm/codec.js";
 import { fetchTransport } from "../../src/omadm/http/index.js";
 import type { Alert, Command, ItemCommand } from "../../src/omadm/model/message.js";
 import type { DmTransport } from "../../src/omadm/session/index.js";
-import { type Lab, makeLab, manufacture } from "../carrier/helpers.js";
+import { makeLab, manufacture } from "../carrier/helpers.js";
+import { useCarrierLab } from "./helpers.js";
 
 /** The CONTRACT.md `device activate --json` keys, plus the two this implementation adds. */
 const RESULT_KEYS = [
@@ -66,16 +66,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-let lab: Lab;
-
-before(async () => {
-  lab = await makeLab();
-});
-
-after(async () => {
-  await lab.close();
-  await closeDefaultTszPool();
-});
+const lab = useCarrierLab(makeLab);
 
 /** The carrier's view over its admin API: state, permission-list access, stored profile. */
 async function carrierView(imei: string): Promise<{

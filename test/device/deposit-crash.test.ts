@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { type Device, manufactureDevice, openDevice, TszPool } from "../../src/device/index.js";
 import {
   deriveSealKey,
@@ -13,7 +13,7 @@ import {
 } from "../../src/device/tsz/sealed-store.js";
 import type { WrappedKey } from "../../src/keystore/hpke-recipient.js";
 import { type Keystore, openSoftwareKeystore } from "../../src/keystore/index.js";
-import { deviceDir, type Lab, makeLab, nonce } from "./helpers.js";
+import { deviceDir, nonce, useLab } from "./helpers.js";
 
 /**
  * Crash safety of a deposit (DESIGN.md: "a key is deposited once or not at all"). A child
@@ -97,17 +97,12 @@ function depositInCrashingChild(
   });
 }
 
-let lab: Lab;
 let ks: Keystore;
-
-before(async () => {
-  lab = await makeLab();
-  ks = await openSoftwareKeystore({ dir: join(lab.root, "keystore") });
-});
-
-after(async () => {
-  await ks.close();
-  await lab.cleanup();
+const lab = useLab({
+  setup: async (lab) => {
+    ks = await openSoftwareKeystore({ dir: join(lab.root, "keystore") });
+  },
+  teardown: () => ks.close(),
 });
 
 /** A manufactured device, closed again (the child must be the only one writing it). */

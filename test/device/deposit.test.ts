@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   type Device,
   type DeviceErrorCode,
@@ -21,27 +21,24 @@ import {
   type WrappedKey,
 } from "../../src/keystore/hpke-recipient.js";
 import { type Keystore, openSoftwareKeystore } from "../../src/keystore/index.js";
-import { deviceDir, type Lab, makeLab, nonce, signVerdict } from "./helpers.js";
+import { deviceDir, nonce, signVerdict, useLab } from "./helpers.js";
 
 /**
  * Keys deposited wrapped (DESIGN.md, Manufacture and Migration): a real software keystore makes
  * each carrier's key and hands out only an HPKE blob addressed to the device TSZ's public key;
  * the TSZ (a real worker) opens it inside and puts it in a free slot.
  */
-let lab: Lab;
 let pool: TszPool;
 let ks: Keystore;
-
-before(async () => {
-  lab = await makeLab();
-  pool = new TszPool({ size: 2 });
-  ks = await openSoftwareKeystore({ dir: join(lab.root, "keystore") });
-});
-
-after(async () => {
-  await ks.close();
-  await pool.close();
-  await lab.cleanup();
+const lab = useLab({
+  setup: async (lab) => {
+    pool = new TszPool({ size: 2 });
+    ks = await openSoftwareKeystore({ dir: join(lab.root, "keystore") });
+  },
+  teardown: async () => {
+    await ks.close();
+    await pool.close();
+  },
 });
 
 const owner = (carrier: string): string => `carrier:${carrier}`;

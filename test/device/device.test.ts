@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
-  closeDefaultTszPool,
   DEVICE_PATHS,
   isDeviceError,
   manufactureDevice,
@@ -11,18 +10,9 @@ import {
 } from "../../src/device/index.js";
 import { sealedStateExists } from "../../src/device/tsz/sealed-store.js";
 import { isValidImei } from "../../src/identity/index.js";
-import { deviceDir, type Lab, makeDevice, makeLab } from "./helpers.js";
+import { deviceDir, makeDevice, useLab } from "./helpers.js";
 
-let lab: Lab;
-
-before(async () => {
-  lab = await makeLab();
-});
-
-after(async () => {
-  await closeDefaultTszPool();
-  await lab.cleanup();
-});
+const lab = useLab();
 
 describe("manufacture and the device facade", () => {
   test("the record, the status and the DM account have CONTRACT's shapes, no key material", async () => {

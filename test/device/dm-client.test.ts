@@ -6,9 +6,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
-  closeDefaultTszPool,
   DEVICE_PATHS,
   type Device,
   type DmAccount,
@@ -29,7 +28,7 @@ import {
   type TreeCommand,
 } from "../../src/omadm/session/index.js";
 import { DmTree } from "../../src/omadm/tree/index.js";
-import { type Lab, makeDevice, makeLab, nonce, signVerdict } from "./helpers.js";
+import { makeDevice, nonce, signVerdict, useLab } from "./helpers.js";
 
 /** A DM server that sends a fixed package and records what came back. */
 class Script {
@@ -92,24 +91,18 @@ const codeOf = (s: Script, uri: string) =>
     return c.items?.[0]?.target?.locUri === uri;
   })?.code;
 
-let lab: Lab;
 let script: Script;
 let server: Server;
 let base: string;
-
-before(async () => {
-  lab = await makeLab();
-  script = new Script();
-  const engine = new DmServer({ serverUri: "./dm", app: script.app(), defaultScheme: "md5" });
-  server = createServer(createDmHttpHandler(engine));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-after(async () => {
-  await new Promise<void>((r) => server.close(() => r()));
-  await closeDefaultTszPool();
-  await lab.cleanup();
+const lab = useLab({
+  setup: async () => {
+    script = new Script();
+    const engine = new DmServer({ serverUri: "./dm", app: script.app(), defaultScheme: "md5" });
+    server = createServer(createDmHttpHandler(engine));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  },
+  teardown: () => new Promise<void>((r) => server.close(() => r())),
 });
 
 async function approve(device: Device, imei: string): Promise<void> {

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { compactVerify, decodeProtectedHeader } from "jose";
 import {
-  closeDefaultTszPool,
   type Device,
   decodeMeasurements,
   EVIDENCE_TYP,
@@ -16,21 +15,15 @@ import {
 } from "../../src/device/index.js";
 import { osImageBytes, sha256Hex } from "../../src/device/normal/factory-image.js";
 import { X509Certificate } from "../../src/device/x509.js";
-import { type Lab, makeDevice, makeLab, nonce, signVerdict } from "./helpers.js";
+import { makeDevice, nonce, signVerdict, useLab } from "./helpers.js";
 
-let lab: Lab;
 let device: Device;
 let record: ManufactureRecord;
-
-before(async () => {
-  lab = await makeLab();
-  ({ device, record } = await makeDevice(lab));
-});
-
-after(async () => {
-  await device.close();
-  await closeDefaultTszPool();
-  await lab.cleanup();
+const lab = useLab({
+  setup: async (lab) => {
+    ({ device, record } = await makeDevice(lab));
+  },
+  teardown: () => device.close(),
 });
 
 function pemOf(der: string): string {

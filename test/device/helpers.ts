@@ -2,8 +2,10 @@ import { randomBytes } from "node:crypto";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import {
+  closeDefaultTszPool,
   createOemCa,
   type Device,
   type ManufactureOptions,
@@ -40,6 +42,57 @@ export async function makeLab(): Promise<Lab> {
     kid: "acme-2025-01",
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Registers a test file's hooks around its lab: before the file's first test, `open`, then
+ * `setup` (what the file builds on the lab); after its last, `close`. One `before` for both:
+ * Node 20 starts a file's top-level `before` hooks together, not one after the other, so a
+ * second hook could not count on the lab being there. The object returned is filled in with the
+ * lab by that hook; tests and later hooks use it as the lab itself (nothing is set at load).
+ */
+export function labHooks<L extends object>(
+  open: () => Promise<L>,
+  close: (lab: L) => Promise<void>,
+  setup?: (lab: L) => Promise<void>,
+): L {
+  const lab = {} as L;
+  before(async () => {
+    Object.assign(lab, await open());
+    await setup?.(lab);
+  });
+  after(() => close(lab));
+  return lab;
+}
+
+/**
+ * A device lab for the whole file. After the last test: `teardown` first (what `setup` opened
+ * on the lab: devices, its own TSZ pool, a keystore, a server), then the process-wide TSZ pool,
+ * and only then the lab's folder, so that nothing is still open in it when it goes.
+ */
+export function useLab(
+  hooks: { setup?: (lab: Lab) => Promise<void>; teardown?: () => Promise<void> } = {},
+): Lab {
+  return labHooks(
+    makeLab,
+    async (lab) => {
+      await hooks.teardown?.();
+      await closeDefaultTszPool();
+      await lab.cleanup();
+    },
+    hooks.setup,
+  );
+}
+
+/**
+ * A lab made by test/carrier/helpers.ts (its `makeLab`, passed in so that the device-only files
+ * do not load the carrier): closed after the last test, then the process-wide TSZ pool.
+ */
+export function useCarrierLab<L extends { close(): Promise<void> }>(make: () => Promise<L>): L {
+  return labHooks(make, async (lab) => {
+    await lab.close();
+    await closeDefaultTszPool();
+  });
 }
 
 let counter = 0;

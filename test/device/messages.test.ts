@@ -1,34 +1,31 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import fc from "fast-check";
 import { type Device, type DeviceErrorCode, TszPool } from "../../src/device/index.js";
 import { parseRequest } from "../../src/device/tsz/messages.js";
 import { sealedStatePath } from "../../src/device/tsz/sealed-store.js";
 import { TszService } from "../../src/device/tsz/service.js";
-import { type Lab, makeDevice, makeLab, nonce, signVerdict } from "./helpers.js";
+import { makeDevice, nonce, signVerdict, useLab } from "./helpers.js";
 
-let lab: Lab;
 let pool: TszPool;
 let device: Device;
 let imei: string;
-
-before(async () => {
-  lab = await makeLab();
-  pool = new TszPool({ size: 1 });
-  const made = await makeDevice(lab, { pool });
-  device = made.device;
-  imei = made.record.imei;
-  // Approve it, so that a factory reset or a verdict slipping through would show.
-  const n = nonce();
-  await device.verify(n);
-  await device.acceptVerdict(await signVerdict(lab.verdictKey, { eat_nonce: n, imei }));
-});
-
-after(async () => {
-  await device.close();
-  await pool.close();
-  await lab.cleanup();
+useLab({
+  setup: async (lab) => {
+    pool = new TszPool({ size: 1 });
+    const made = await makeDevice(lab, { pool });
+    device = made.device;
+    imei = made.record.imei;
+    // Approve it, so that a factory reset or a verdict slipping through would show.
+    const n = nonce();
+    await device.verify(n);
+    await device.acceptVerdict(await signVerdict(lab.verdictKey, { eat_nonce: n, imei }));
+  },
+  teardown: async () => {
+    await device.close();
+    await pool.close();
+  },
 });
 
 async function snapshot(): Promise<{ sealed: string; status: string; allowed: boolean }> {

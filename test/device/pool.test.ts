@@ -3,28 +3,23 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Device, isDeviceError, openDevice, TszPool } from "../../src/device/index.js";
-import { cloneDevice, type Lab, makeDevice, makeLab, nonce, signVerdict } from "./helpers.js";
+import { cloneDevice, makeDevice, nonce, signVerdict, useLab } from "./helpers.js";
 
-let lab: Lab;
 let pool: TszPool;
 let golden: string;
 let imei: string;
-
-before(async () => {
-  lab = await makeLab();
-  pool = new TszPool({ size: 2 });
-  const made = await makeDevice(lab, { pool });
-  golden = made.dir;
-  imei = made.record.imei;
-  await made.device.close();
-});
-
-after(async () => {
-  await pool.close();
-  await lab.cleanup();
+const lab = useLab({
+  setup: async (lab) => {
+    pool = new TszPool({ size: 2 });
+    const made = await makeDevice(lab, { pool });
+    golden = made.dir;
+    imei = made.record.imei;
+    await made.device.close();
+  },
+  teardown: () => pool.close(),
 });
 
 describe("TSZ worker pool", () => {

@@ -2,29 +2,18 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import {
-  closeDefaultTszPool,
-  isDeviceError,
-  manufactureDevice,
-  openDevice,
-} from "../../src/device/index.js";
+import { describe, test } from "node:test";
+import { isDeviceError, manufactureDevice, openDevice } from "../../src/device/index.js";
 import { deriveSealKey, seal, sealedStatePath, unseal } from "../../src/device/tsz/sealed-store.js";
-import { cloneDevice, type Lab, makeDevice, makeLab, nonce } from "./helpers.js";
+import { cloneDevice, makeDevice, nonce, useLab } from "./helpers.js";
 
-let lab: Lab;
 let golden: string;
-
-before(async () => {
-  lab = await makeLab();
-  const { device, dir } = await makeDevice(lab);
-  golden = dir;
-  await device.close();
-});
-
-after(async () => {
-  await closeDefaultTszPool();
-  await lab.cleanup();
+const lab = useLab({
+  setup: async (lab) => {
+    const { device, dir } = await makeDevice(lab);
+    golden = dir;
+    await device.close();
+  },
 });
 
 async function fresh(): Promise<string> {

@@ -6,17 +6,17 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   activateDevice,
-  closeDefaultTszPool,
   DEVICE_PATHS,
   type Device,
   openDevice,
   type ProvisionedProfile,
 } from "../../src/device/index.js";
 import { stageMigration } from "../../src/device/normal/dm-migration-stage.js";
-import { type Lab, makeLab, manufacture } from "../carrier/helpers.js";
+import { makeLab, manufacture } from "../carrier/helpers.js";
+import { useCarrierLab } from "./helpers.js";
 
 const STAGED = "data/omadm/migration-staged.json";
 
@@ -39,16 +39,7 @@ const exists = (path: string) =>
     () => false,
   );
 
-let lab: Lab;
-
-before(async () => {
-  lab = await makeLab();
-});
-
-after(async () => {
-  await lab.close();
-  await closeDefaultTszPool();
-});
+const lab = useCarrierLab(makeLab);
 
 /** An activated device of acme, its handle still open, and what its DM session saved. */
 async function activated(): Promise<{

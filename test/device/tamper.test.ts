@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
-  closeDefaultTszPool,
   type DeviceReason,
   isDeviceError,
   sortReasons,
   TAMPER_KINDS,
   type TamperKind,
 } from "../../src/device/index.js";
-import { cloneDevice, type Lab, makeDevice, makeLab, nonce } from "./helpers.js";
+import { cloneDevice, makeDevice, nonce, useLab } from "./helpers.js";
 
 /** CONTRACT.md, "What each tamper KIND reports". */
 const EXPECTED: Record<TamperKind, DeviceReason[]> = {
@@ -26,19 +25,13 @@ const EXPECTED: Record<TamperKind, DeviceReason[]> = {
   "imei-rewrite": ["IDENTITY_MISMATCH"],
 };
 
-let lab: Lab;
 let golden: string;
-
-before(async () => {
-  lab = await makeLab();
-  const { device, dir } = await makeDevice(lab);
-  golden = dir;
-  await device.close();
-});
-
-after(async () => {
-  await closeDefaultTszPool();
-  await lab.cleanup();
+const lab = useLab({
+  setup: async (lab) => {
+    const { device, dir } = await makeDevice(lab);
+    golden = dir;
+    await device.close();
+  },
 });
 
 async function reasonsAfter(kinds: TamperKind[]): Promise<DeviceReason[]> {

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { CompactSign, exportJWK, generateKeyPair } from "jose";
 import {
-  closeDefaultTszPool,
   DEVICE_PATHS,
   type Device,
   type DeviceErrorCode,
@@ -13,18 +12,9 @@ import {
   verifyKeyProof,
 } from "../../src/device/index.js";
 import { sealedStatePath } from "../../src/device/tsz/sealed-store.js";
-import { type Lab, makeDevice, makeLab, nonce, signVerdict } from "./helpers.js";
+import { makeDevice, nonce, signVerdict, useLab } from "./helpers.js";
 
-let lab: Lab;
-
-before(async () => {
-  lab = await makeLab();
-});
-
-after(async () => {
-  await closeDefaultTszPool();
-  await lab.cleanup();
-});
+const lab = useLab();
 
 async function sealedBytes(d: Device): Promise<string> {
   return (await readFile(sealedStatePath(d.dir))).toString("base64");
