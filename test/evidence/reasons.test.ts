@@ -10,9 +10,10 @@ import {
   REASON_CODES,
   sortReasons,
 } from "../../src/evidence/index.js";
+import { SHARED_FIXTURES } from "../support/fixtures.js";
 
 // The copy in test/fixtures/shared (test/support/shared-copy.test.ts keeps it equal to ../shared).
-const CONTRACT = new URL("../fixtures/shared/CONTRACT.md", import.meta.url);
+const CONTRACT = `${SHARED_FIXTURES}CONTRACT.md`;
 
 async function contractCodes(): Promise<string[]> {
   const text = await readFile(CONTRACT, "utf8");

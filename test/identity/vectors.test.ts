@@ -11,6 +11,7 @@ import {
   parseImei,
   pseudoEsn,
 } from "../../src/identity/index.js";
+import { SHARED_FIXTURES } from "../support/fixtures.js";
 
 type Vector =
   | { kind: "imei-check-digit"; input: string; checkDigit: string; source: string }
@@ -115,7 +116,7 @@ describe("identity vectors", () => {
     it(`${v.kind} ${v.input} (${v.source})`, () => run(v));
   }
 
-  const file = new URL("../fixtures/shared/identity/VECTORS.md", import.meta.url);
+  const file = `${SHARED_FIXTURES}identity/VECTORS.md`;
   it("every VECTORS.md input is in the table", () => {
     const text = readFileSync(file, "utf8");
     for (const input of [

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
 import {
   decodeMessage,
   detectEncoding,
@@ -17,8 +18,9 @@ import {
   messageToXml,
 } from "../../src/omadm/codec.js";
 import { ProtocolError, type ProtocolErrorCode } from "../../src/omadm/errors.js";
+import { OMADM_FIXTURES } from "../support/fixtures.js";
 
-const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
+const DIR = pathToFileURL(OMADM_FIXTURES);
 const FIXTURES = readdirSync(DIR).filter((f) => f.endsWith(".xml"));
 const sample = () => readFileSync(new URL("oma-spec-2.6.2.3-pkg3-client-results.xml", DIR));
 

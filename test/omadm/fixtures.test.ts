@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { decodeMessage, encodeMessage } from "../../src/omadm/codec.js";
 import type {
   Command,
@@ -15,8 +16,9 @@ import type {
   SyncHdr,
   SyncMLMessage,
 } from "../../src/omadm/model/message.js";
+import { OMADM_FIXTURES } from "../support/fixtures.js";
 
-const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
+const DIR = pathToFileURL(OMADM_FIXTURES);
 
 function fixture(name: string): Uint8Array {
   return readFileSync(new URL(name, DIR));

@@ -8,11 +8,13 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { decodeMessage, encodeMessage } from "../../src/omadm/codec.js";
 import { ProtocolError } from "../../src/omadm/errors.js";
 import type { Encoding } from "../../src/omadm/model/message.js";
+import { OMADM_FIXTURES } from "../support/fixtures.js";
 
-const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
+const DIR = pathToFileURL(OMADM_FIXTURES);
 const MUTANTS_PER_SEED = 500;
 
 /** mulberry32: small, fast, good enough to spread mutations. */

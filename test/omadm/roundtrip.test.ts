@@ -5,13 +5,15 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { decodeMessage, encodeMessage, messageToXml } from "../../src/omadm/codec.js";
 import { parseXml } from "../../src/omadm/xml/reader.js";
+import { OMADM_FIXTURES } from "../support/fixtures.js";
 import { message } from "./arbitraries.js";
 import { dtdViolations } from "./bind-dtd-order.js";
 
-const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
+const DIR = pathToFileURL(OMADM_FIXTURES);
 
 describe("round trips", () => {
   test("model → XML → model, compact and indented, text and bytes", () => {

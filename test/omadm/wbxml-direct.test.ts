@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { samplePkg2 } from "../../bench/codec.js";
 import { decodeMessage, detectEncoding, encodeMessage } from "../../src/omadm/codec.js";
@@ -21,9 +21,10 @@ import { decodeWbxml, looksLikeDevInf } from "../../src/omadm/wbxml/decode.js";
 import { decodeMessageWbxml, GIVE_UP } from "../../src/omadm/wbxml/decode-message.js";
 import { encodeWbxml } from "../../src/omadm/wbxml/encode.js";
 import { encodeMessageWbxml } from "../../src/omadm/wbxml/encode-message.js";
+import { OMADM_FIXTURES } from "../support/fixtures.js";
 import { message } from "./arbitraries.js";
 
-const DIR = new URL("../fixtures/shared/omadm/", import.meta.url);
+const DIR = pathToFileURL(OMADM_FIXTURES);
 const fixtures: Array<[string, SyncMLMessage]> = readdirSync(DIR)
   .filter((n) => n.endsWith(".xml"))
   .sort()

@@ -18,9 +18,10 @@ import { decodeWbxml } from "../../src/omadm/wbxml/decode.js";
 import { encodeWbxml } from "../../src/omadm/wbxml/encode.js";
 import { allTags, DEVINF_1_2, METINF_1_2, SYNCML_1_2 } from "../../src/omadm/wbxml/tables.js";
 import { parseXml } from "../../src/omadm/xml/reader.js";
+import { OMADM_FIXTURES } from "../support/fixtures.js";
 import { normalize } from "./wbxml-helpers.js";
 
-const FIXTURES = join(import.meta.dirname, "../fixtures/shared/omadm");
+const FIXTURES = OMADM_FIXTURES;
 const fixtures = readdirSync(FIXTURES)
   .filter((f) => f.endsWith(".xml"))
   .sort();
