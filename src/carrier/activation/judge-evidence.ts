@@ -3,8 +3,10 @@ import {
   addDeviceReasons,
   checkAttestation,
   checkKeyProof,
+  forkJudgement,
   orderReasons,
   type ReasonCode,
+  sameReasons,
 } from "../../evidence/index.js";
 import { crashPoint } from "../../fault/crash-point.js";
 import type { PartStore } from "../../store/index.js";
@@ -16,7 +18,7 @@ import {
   type StoredDmAccount,
   storeDmAccount,
 } from "../dm/credentials.js";
-import { type PresignedVerdict, signAndRecordVerdict } from "../verdict/record-verdict.js";
+import { signAndRecordVerdict } from "../verdict/record-verdict.js";
 import { signVerdict } from "../verdict/sign-verdict.js";
 import { type StateChange, stateChangeFor } from "../verdict/state-change.js";
 import type { Judgement } from "../verify/judgement.js";
@@ -68,14 +70,13 @@ export async function judgeEvidence(
 
   const presigned = await presign(ctx, j, now);
   const settled = await ctx.part.transaction(async (tx) => {
-    const k = fork(j);
-    await checkNonce(k, tx, now);
+    await checkNonce(j, tx, now);
     // The inventory's marks may have changed since the first read (a block racing this).
-    if (k.inventory) k.inventory = await tx.inventory.get(k.claims.imei);
-    await checkClone(k, tx);
-    checkStatus(k);
-    addDeviceReasons(k);
-    return settle(ctx, tx, k, now, attestationProblem, presigned);
+    if (j.inventory) j.inventory = await tx.inventory.get(j.claims.imei);
+    await checkClone(j, tx);
+    checkStatus(j);
+    addDeviceReasons(j);
+    return settle(ctx, tx, j, now, attestationProblem, presigned);
   });
   crashPoint("carrier.activation.committed");
 
@@ -103,14 +104,15 @@ export async function judgeEvidence(
   };
 }
 
-/** The judgement so far, for steps that add to it on one path only. */
-function fork(j: Judgement): Judgement {
-  return { ...j, reasons: new Set(j.reasons) };
+/** The verdict the remaining steps foresee from the store as it is, signed. */
+/** A verdict signed before its transaction, for the reasons foreseen then. */
+interface PresignedVerdict {
+  reasons: readonly ReasonCode[];
+  jws: string;
 }
 
-/** The verdict the remaining steps foresee from the store as it is, signed. */
 async function presign(ctx: CarrierContext, j: Judgement, now: number): Promise<PresignedVerdict> {
-  const f = fork(j);
+  const f = forkJudgement(j);
   await foreseeNonce(f, ctx.part, now);
   await checkClone(f, ctx.part);
   checkStatus(f);
@@ -138,9 +140,16 @@ async function settle(
   const reasons = orderReasons(j.reasons);
   const approved = reasons.length === 0;
   const imei = j.claims.imei;
-  const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now, {
-    presigned,
-  });
+  // The foreseen verdict stands if the transaction judged alike; otherwise it is signed anew.
+  const signed = sameReasons(reasons, presigned.reasons) ? presigned.jws : undefined;
+  const { jws, verdictId } = await signAndRecordVerdict(
+    ctx,
+    tx,
+    j,
+    { approved, reasons },
+    now,
+    signed === undefined ? {} : { signed },
+  );
   const change = stateChangeFor(j);
   const account = verdictId ? await applyChange(ctx, tx, j, change, verdictId, now) : null;
   crashPoint("carrier.activation.verdict-recorded");

@@ -26,3 +26,25 @@ export interface EvidenceJudgement {
   /** The nonce was fresh and is now consumed. */
   nonceFresh: boolean;
 }
+
+/**
+ * The judgement so far, for steps that add to it on one path only: the verdict a server
+ * foresees before its transaction is judged on a copy, so the transaction starts from what the
+ * steps before it found.
+ */
+export function forkJudgement<T extends EvidenceJudgement>(j: T): T {
+  return { ...j, reasons: new Set(j.reasons) };
+}
+
+/**
+ * The nonce step's verdict on what the server's nonce store answered (a consume, or a peek when
+ * foreseen): fresh, or NONCE_REPLAYED, or NONCE_EXPIRED for one expired, never issued or not
+ * this asker's.
+ */
+export function judgeNonce(
+  j: EvidenceJudgement,
+  status: "ok" | "replayed" | "expired" | "unknown",
+): void {
+  if (status === "ok") j.nonceFresh = true;
+  else j.reasons.add(status === "replayed" ? "NONCE_REPLAYED" : "NONCE_EXPIRED");
+}

@@ -1,4 +1,5 @@
-import type { ConsumeResult, PartStore } from "../../store/index.js";
+import { judgeNonce } from "../../evidence/index.js";
+import type { PartStore } from "../../store/index.js";
 import type { Judgement } from "./judgement.js";
 
 /**
@@ -41,11 +42,6 @@ export async function checkNonce(
  */
 export async function foreseeNonce(j: Judgement, part: PartStore, now: number): Promise<void> {
   judgeNonce(j, await part.nonces.peek(j.claims.eat_nonce, now));
-}
-
-function judgeNonce(j: Judgement, status: ConsumeResult["status"]): void {
-  if (status === "ok") j.nonceFresh = true;
-  else j.reasons.add(status === "replayed" ? "NONCE_REPLAYED" : "NONCE_EXPIRED");
 }
 
 /** The IMEI is bound to the attestation key deposited with it: any other is a clone. */

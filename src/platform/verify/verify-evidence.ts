@@ -2,6 +2,7 @@ import {
   addDeviceReasons,
   checkAttestation,
   checkKeyProof,
+  forkJudgement,
   orderReasons,
   type ReasonCode,
   sameReasons,
@@ -74,11 +75,6 @@ export async function entitledJudgement(
   return { j, carrier };
 }
 
-/** The judgement so far, for steps that add to it on one path only. */
-function fork(j: Judgement): Judgement {
-  return { ...j, reasons: new Set(j.reasons) };
-}
-
 /** The steps after the nonce's, which read nothing more. */
 function judged(j: Judgement): Judgement {
   checkClone(j);
@@ -118,19 +114,18 @@ export async function verifyEvidence(
       via: asker,
       now,
     });
-  const f = fork(j);
+  const f = forkJudgement(j);
   await foreseeNonce(f, ctx.part, now);
   const foreseen = orderReasons(judged(f).reasons);
   const presigned = await sign(foreseen);
 
   return ctx.part.transaction(async (tx) => {
-    const k = fork(j);
-    await checkNonce(k, tx, nonceSubject(p), now);
-    const reasons = orderReasons(judged(k).reasons);
+    await checkNonce(j, tx, nonceSubject(p), now);
+    const reasons = orderReasons(judged(j).reasons);
     const decision = reasons.length === 0 ? "approved" : "denied";
-    const { imei, eat_nonce: nonce } = k.claims;
+    const { imei, eat_nonce: nonce } = j.claims;
     const verdict = sameReasons(reasons, foreseen) ? presigned : await sign(reasons);
-    const recorded = k.nonceFresh
+    const recorded = j.nonceFresh
       ? await tx.verdicts.record(
           {
             nonce,
@@ -152,9 +147,9 @@ export async function verifyEvidence(
           carrier,
           verdict: decision,
           reasons,
-          nonceFresh: k.nonceFresh,
+          nonceFresh: j.nonceFresh,
           verdictId: recorded?.verdict.id ?? null,
-          evidenceHash: k.evidenceHash,
+          evidenceHash: j.evidenceHash,
           attestation: attestation ?? "ok",
           tokenId: p.tokenId,
         },

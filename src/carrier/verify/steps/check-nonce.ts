@@ -1,4 +1,5 @@
-import type { ConsumeResult, PartStore } from "../../../store/index.js";
+import { judgeNonce } from "../../../evidence/index.js";
+import type { PartStore } from "../../../store/index.js";
 import type { Judgement } from "../judgement.js";
 
 /**
@@ -14,9 +15,4 @@ export async function checkNonce(j: Judgement, tx: PartStore, now: number): Prom
 /** Step 2 as it would go now, consuming nothing: for a judgement foreseen outside the transaction. */
 export async function foreseeNonce(j: Judgement, part: PartStore, now: number): Promise<void> {
   judgeNonce(j, await part.nonces.peek(j.claims.eat_nonce, now));
-}
-
-function judgeNonce(j: Judgement, status: ConsumeResult["status"]): void {
-  if (status === "ok") j.nonceFresh = true;
-  else j.reasons.add(status === "replayed" ? "NONCE_REPLAYED" : "NONCE_EXPIRED");
 }
