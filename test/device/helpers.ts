@@ -76,9 +76,13 @@ export function useLab(
   return labHooks(
     makeLab,
     async (lab) => {
-      await hooks.teardown?.();
-      await closeDefaultTszPool();
-      await lab.cleanup();
+      // A teardown that throws (its set-up failed half-way) still leaves nothing open behind.
+      try {
+        await hooks.teardown?.();
+      } finally {
+        await closeDefaultTszPool();
+        await lab.cleanup();
+      }
     },
     hooks.setup,
   );

@@ -2,7 +2,6 @@ import type { PartStore } from "../../store/index.js";
 import {
   DeliveryLoop,
   type DeliveryPass,
-  type Outcome,
   type ReceiverState,
   type Sender,
 } from "./delivery-loop.js";
@@ -15,8 +14,6 @@ import {
   type StatusEvent,
 } from "./outbox.js";
 import { type PlatformTarget, sendBatch, sendOne } from "./send.js";
-
-export type { DeliveryPass, Outcome, ReceiverState };
 
 /** The most events the platform's batch route takes in one request. */
 const BATCH_MAX = 256;

@@ -12,9 +12,9 @@ interface Known {
  * and parses a row only when the listing shows it is not one of these, or its dueAt has come.
  *
  * Why that is enough to notice every write of another process (or of this one, unkicked) at
- * the next poll: every write raises the row's version, and this view records the version its
- * own write returned, never one read later, so a write landing after the loop's own is seen
- * as a different version. The loop's conditional writes cannot hide an earlier one either (a
+ * the next poll: every write raises the row's version, and this view records the version of
+ * the value it read or wrote (never one listed apart from its value), so a write landing after
+ * that is seen as a different version. The loop's conditional writes cannot hide an earlier one either (a
  * replaced row fails them and is not learnt). A probe of "has the namespace changed" would
  * not do: the loop's own settles change it too, and telling those from a concurrent enqueue
  * is exactly the race to avoid. A row deleted (by another process's loop) and written anew

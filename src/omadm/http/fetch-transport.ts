@@ -44,11 +44,9 @@ export function fetchTransport(opts: FetchTransportOptions = {}): DmTransport {
 async function answer(res: Response, limit: number): Promise<DmResponse> {
   const mediaType = res.headers.get("content-type") ?? "";
   if (res.status !== 200) {
-    await res.body?.cancel();
     throw new DmHttpError(res.status, `DM server answered HTTP ${res.status}`);
   }
   if (encodingForMediaType(mediaType) === undefined) {
-    await res.body?.cancel();
     throw new DmHttpError(res.status, `DM server answered with ${mediaType || "no media type"}`);
   }
   const body = await readLimited(res, limit);
@@ -62,7 +60,6 @@ async function answer(res: Response, limit: number): Promise<DmResponse> {
 async function readLimited(res: Response, limit: number): Promise<Uint8Array> {
   const declared = Number(res.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel();
     throw new DmHttpError(res.status, "DM response too large");
   }
   if (!res.body) return new Uint8Array(0);
