@@ -7,7 +7,12 @@ import {
 } from "./options.js";
 import { type OutboxRow, rowOf } from "./outbox.js";
 import { OutboxView } from "./outbox-view.js";
-import { ReceiverBackoff, type ReceiverState } from "./receiver-backoff.js";
+import {
+  type BackoffTiming,
+  ReceiverBackoff,
+  type ReceiverState,
+  retryAt,
+} from "./receiver-backoff.js";
 
 export type { ReceiverState };
 
@@ -376,16 +381,22 @@ export class DeliveryLoop {
     return true;
   }
 
+  /** The backoff's delays, read at each use (a change of the options applies at once). */
+  #backoff(): BackoffTiming {
+    const { timing } = this.#o;
+    return {
+      baseMs: timing.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
+      maxMs: timing.retryMaxMs ?? DEFAULT_RETRY_MAX_MS,
+    };
+  }
+
   /** Noted on the first failure and every tenth: an outage is logged, not each request of it. */
   #receiverFailed(why: string, rows: number): void {
-    const { timing, name } = this.#o;
-    const base = timing.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
-    const max = timing.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
-    const s = this.#receiver.failed(why, base, max);
+    const s = this.#receiver.failed(why, this.#backoff());
     if (s.failures % 10 !== 1) return;
     const wait = s.retryAt - Date.now();
     this.warn(
-      `${name}: the receiver failed ${s.failures} time(s) in a row (${why}); ${rows} row(s) ` +
+      `${this.#o.name}: the receiver failed ${s.failures} time(s) in a row (${why}); ${rows} row(s) ` +
         `kept, next try in ${wait} ms`,
     );
   }
@@ -444,9 +455,8 @@ export class DeliveryLoop {
    */
   async #later(failed: ReadonlyArray<Due & { why: string }>, r: PassResult): Promise<void> {
     if (failed.length === 0) return;
-    const { ns, name, timing } = this.#o;
-    const base = timing.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
-    const max = timing.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
+    const { ns, name } = this.#o;
+    const timing = this.#backoff();
     const noted = failed.find((f) => f.row.attempts % 10 === 0);
     if (noted) {
       const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : "";
@@ -458,11 +468,10 @@ export class DeliveryLoop {
       nextDueAt = Number.POSITIVE_INFINITY;
       written = [];
       for (const { e, row, why } of failed) {
-        const delay = Math.min(max, base * 2 ** Math.min(row.attempts, 30));
         const next: OutboxRow = {
           ...row,
           attempts: row.attempts + 1,
-          dueAt: Date.now() + Math.round(delay * (0.5 + Math.random() / 2)),
+          dueAt: retryAt(row.attempts, timing),
           lastError: why,
         };
         try {

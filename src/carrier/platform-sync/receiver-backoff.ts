@@ -1,3 +1,19 @@
+/** The backoff's delays, as the loop's timing options give them (defaults resolved). */
+export interface BackoffTiming {
+  baseMs: number;
+  maxMs: number;
+}
+
+/**
+ * When to try again after the `n`th failure in a row (n from 0): base × 2^n, capped at `maxMs`,
+ * with jitter so that retries cut off together do not all come back in the same instant. Rows
+ * and whole receivers back off alike.
+ */
+export function retryAt(n: number, t: BackoffTiming): number {
+  const delay = Math.min(t.maxMs, t.baseMs * 2 ** Math.min(n, 30));
+  return Date.now() + Math.round(delay * (0.5 + Math.random() / 2));
+}
+
 /** Where a failing receiver stands: how often in a row it failed, why, and when to try again. */
 export interface ReceiverState {
   failures: number;
@@ -25,18 +41,10 @@ export class ReceiverBackoff {
     return this.#state ? Math.max(0, this.#state.retryAt - Date.now()) : 0;
   }
 
-  /**
-   * One more failure in a row: waits base × 2^(failures − 1), capped at `maxMs`, with jitter
-   * so that carriers cut off together do not all come back in the same instant.
-   */
-  failed(why: string, baseMs: number, maxMs: number): ReceiverState {
+  /** One more failure in a row: waits as retryAt says for it. */
+  failed(why: string, timing: BackoffTiming): ReceiverState {
     const failures = (this.#state?.failures ?? 0) + 1;
-    const delay = Math.min(maxMs, baseMs * 2 ** Math.min(failures - 1, 30));
-    this.#state = {
-      failures,
-      retryAt: Date.now() + Math.round(delay * (0.5 + Math.random() / 2)),
-      why,
-    };
+    this.#state = { failures, retryAt: retryAt(failures - 1, timing), why };
     return this.#state;
   }
 
