@@ -7,10 +7,9 @@
 import assert from "node:assert/strict";
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   activateDevice,
-  closeDefaultTszPool,
   DEVICE_PATHS,
   manufactureDevice,
   openDevice,
@@ -21,26 +20,13 @@ import {
 import { stageMigration } from "../../src/device/normal/dm-migration-stage.js";
 import { tszDir } from "../../src/device/tsz/sealed-store.js";
 import type { WrappedKey } from "../../src/keystore/index.js";
-import { CARRIER, type Lab, makeLab, manufacture } from "../carrier/helpers.js";
+import { CARRIER, makeLab, manufacture } from "../carrier/helpers.js";
+import { exists } from "../support/files.js";
+import { useCarrierLab } from "./helpers.js";
 
 const STAGED = "data/omadm/migration-staged.json";
 
-const exists = (path: string) =>
-  readFile(path).then(
-    () => true,
-    () => false,
-  );
-
-let lab: Lab;
-
-before(async () => {
-  lab = await makeLab();
-});
-
-after(async () => {
-  await lab.close();
-  await closeDefaultTszPool();
-});
+const lab = useCarrierLab(makeLab);
 
 /**
  * A device of acme, activated, then closed with a migration's stage left behind as a crash

@@ -16,6 +16,7 @@ import {
 } from "../../src/device/index.js";
 import { stageMigration } from "../../src/device/normal/dm-migration-stage.js";
 import { makeLab, manufacture } from "../carrier/helpers.js";
+import { exists } from "../support/files.js";
 import { useCarrierLab } from "./helpers.js";
 
 const STAGED = "data/omadm/migration-staged.json";
@@ -32,12 +33,6 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   }
   return out;
 }
-
-const exists = (path: string) =>
-  readFile(path).then(
-    () => true,
-    () => false,
-  );
 
 const lab = useCarrierLab(makeLab);
 

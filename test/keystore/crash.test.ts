@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { openSoftwareKeystore } from "../../src/keystore/index.js";
+import { exists } from "../support/files.js";
 import { ACME, crashedWithJournal, JOURNAL, present, tempDir } from "./helpers.js";
 
 const INDEX = fileURLToPath(new URL("../../src/keystore/index.ts", import.meta.url));
@@ -57,12 +58,6 @@ function crashAt(point: string, dir: string, write: boolean): Promise<void> {
     );
   });
 }
-
-const exists = (path: string) =>
-  stat(path).then(
-    () => true,
-    () => false,
-  );
 
 describe("crash safety", () => {
   test("SIGKILL at each step of a compaction: every key is kept, and the keystore writes on", async () => {

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type DeviceStatus, openDevice } from "../../src/device/index.js";
 import { stageMigration } from "../../src/device/normal/dm-migration-stage.js";
+import { exists } from "../support/files.js";
 import { activeDevice, type MigrationStack, makeMigrationStack } from "./helpers.js";
 
 const STAGED = "data/omadm/migration-staged.json";
@@ -24,12 +25,6 @@ async function statusAfterOpen(dir: string): Promise<DeviceStatus> {
     await d.close();
   }
 }
-
-const exists = (path: string) =>
-  readFile(path).then(
-    () => true,
-    () => false,
-  );
 
 describe("a staged migration profile, settled when the device is next opened", () => {
   let s: MigrationStack;
