@@ -87,6 +87,8 @@ export async function makeMigrationStack(
     platformDown?: boolean;
     /** The store (default SQLite in the temp folder; PostgreSQL: a fresh schema). */
     backend?: "sqlite" | "postgres";
+    /** What the carriers get in place of their keystore (to watch its calls). */
+    carrierKeystore?: (ks: Keystore, store: Store) => Keystore;
   } = {},
 ): Promise<MigrationStack> {
   const root = await mkdtemp(join(tmpdir(), "dmguard-migration-"));
@@ -133,7 +135,7 @@ export async function makeMigrationStack(
     await registerCarrier(app, {
       carrierId: c,
       store,
-      keystore: carrierKs,
+      keystore: opts.carrierKeystore ? opts.carrierKeystore(carrierKs, store) : carrierKs,
       oemCaCertificatePems,
       clock: clock.read,
       migration: {

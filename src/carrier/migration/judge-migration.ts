@@ -11,6 +11,7 @@ import type { CarrierContext } from "../context.js";
 import { issuedAccount, newAccount, storeDmAccount } from "../dm/credentials.js";
 import { CarrierError } from "../errors.js";
 import { signAndRecordVerdict } from "../verdict/record-verdict.js";
+import { signVerdict } from "../verdict/sign-verdict.js";
 import { checkNonce } from "../verify/steps/check-nonce.js";
 import { decodeEvidence } from "../verify/steps/decode-evidence.js";
 import { askCarrier, MigrationPlatform } from "./platform-client.js";
@@ -28,8 +29,9 @@ import { getMigration, type MigrationRow, putMigration } from "./rows.js";
  *    already holds its own key on is refused there (CONFLICT), before anyone is asked;
  * 6. the platform (or A itself, `migration.direct`): genuine (slot A's proof, checked with A's
  *    key), blocked, terminated, subsidy-locked under A's policy;
- * 7. one transaction: the signed verdict (`purpose: "migration"`), and on approval the migration
- *    row (the new key, wrapped to the TSZ) and the DM account for the session that delivers it.
+ * 7. the verdict signed (`purpose: "migration"`), then one transaction: the verdict recorded, and
+ *    on approval the migration row (the new key, wrapped to the TSZ) and the DM account for the
+ *    session that delivers it.
  * A refusal writes only the verdict and the audit entry: B's inventory does not know the device.
  *
  * Crash points: `carrier.migration.after-nonce`, `carrier.migration.after-key` (key made, no
@@ -131,9 +133,21 @@ export async function judgeMigration(
     crashPoint("carrier.migration.after-key");
   }
 
+  // Signed before the transaction, its reasons being settled: on SQLite the transaction holds
+  // the one connection every request shares, and must not hold it across the keystore's round
+  // trip (judge-evidence.ts says what that cost).
+  const { jws: signed } = await signVerdict(ctx.keys, {
+    carrierId: ctx.id,
+    nonce: c.eat_nonce,
+    imei: c.imei,
+    approved,
+    reasons,
+    now,
+    purpose: "migration",
+  });
   const settled = await ctx.part.transaction(async (tx) => {
     const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now, {
-      purpose: "migration",
+      signed,
     });
     let account = null;
     if (approved && key && verdictId) {

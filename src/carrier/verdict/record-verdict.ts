@@ -9,8 +9,9 @@ import { signVerdict } from "./sign-verdict.js";
  * Runs inside the caller's transaction (activation's or migration's), so the verdict commits
  * with the state change it causes or not at all.
  *
- * `signed` is a verdict the caller already signed for exactly these claims (activation signs
- * before its transaction); without it the verdict is signed here, inside the transaction.
+ * `signed` is a verdict the caller already signed for exactly these claims (activation and
+ * migration sign before their transaction); without it the verdict is signed here, inside the
+ * transaction (activation, when its transaction judged otherwise than foreseen).
  */
 export async function signAndRecordVerdict(
   ctx: CarrierContext,
