@@ -17,14 +17,15 @@ import {
   type ProvisionedProfile,
   prepareDevice,
 } from "../../src/device/index.js";
-import { stageMigration } from "../../src/device/normal/dm-migration-stage.js";
+import {
+  STAGED_PATH as STAGED,
+  stageMigration,
+} from "../../src/device/normal/dm-migration-stage.js";
 import { tszDir } from "../../src/device/tsz/sealed-store.js";
 import type { WrappedKey } from "../../src/keystore/index.js";
 import { CARRIER, makeLab, manufacture } from "../carrier/helpers.js";
 import { exists } from "../support/files.js";
 import { useCarrierLab } from "./helpers.js";
-
-const STAGED = "data/omadm/migration-staged.json";
 
 const lab = useCarrierLab(makeLab);
 

@@ -14,12 +14,13 @@ import {
   openDevice,
   type ProvisionedProfile,
 } from "../../src/device/index.js";
-import { stageMigration } from "../../src/device/normal/dm-migration-stage.js";
+import {
+  STAGED_PATH as STAGED,
+  stageMigration,
+} from "../../src/device/normal/dm-migration-stage.js";
 import { makeLab, manufacture } from "../carrier/helpers.js";
 import { exists } from "../support/files.js";
 import { useCarrierLab } from "./helpers.js";
-
-const STAGED = "data/omadm/migration-staged.json";
 
 /** Every file under the device directory (TSZ storage included) → a hash of its bytes. */
 async function snapshot(dir: string): Promise<Record<string, string>> {

@@ -8,11 +8,13 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type DeviceStatus, openDevice } from "../../src/device/index.js";
-import { stageMigration } from "../../src/device/normal/dm-migration-stage.js";
+import {
+  STAGED_PATH as STAGED,
+  stageMigration,
+} from "../../src/device/normal/dm-migration-stage.js";
 import { exists } from "../support/files.js";
 import { activeDevice, type MigrationStack, makeMigrationStack } from "./helpers.js";
 
-const STAGED = "data/omadm/migration-staged.json";
 const PROFILE = "data/omadm/profile.json";
 const TREE = "data/omadm/dmtree.json";
 

@@ -19,7 +19,8 @@ import { DEVICE_PATHS, within } from "./layout.js";
  *
  * It holds the whole DM tree (with ./DMAcc's secrets, like dmtree.json), so it is written 0600.
  */
-const STAGED_PATH = "data/omadm/migration-staged.json";
+/** Where it is staged, under the device folder. */
+export const STAGED_PATH = "data/omadm/migration-staged.json";
 const STAGED_FORMAT = "dmguard-migration-stage/1";
 
 export interface StagedMigration {
