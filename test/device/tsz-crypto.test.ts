@@ -89,7 +89,10 @@ describe("evidence signature", () => {
     const pub = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey;
     for (const key of [ed, p384, pub]) {
       const jwk = key.export({ format: "jwk" }) as JWK;
-      assert.throws(() => importSigningKey(jwk), TypeError);
+      assert.throws(() => importSigningKey(jwk), {
+        name: "TypeError",
+        message: "ES256 evidence needs a private EC P-256 attestation key",
+      });
     }
   });
 });

@@ -67,8 +67,10 @@ export async function exportPrivateJwk(key: CryptoKey): Promise<JWK> {
  * for a signature that takes well under a millisecond.
  */
 export function importSigningKey(jwk: JWK): KeyObject {
-  const key = createPrivateKey({ key: jwk as NodeJwk, format: "jwk" });
-  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
+  // A public JWK is refused in the same words as any other unfit key, not node:crypto's.
+  const key =
+    typeof jwk.d === "string" ? createPrivateKey({ key: jwk as NodeJwk, format: "jwk" }) : null;
+  if (key?.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
     throw new TypeError("ES256 evidence needs a private EC P-256 attestation key");
   }
   return key;
