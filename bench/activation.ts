@@ -6,6 +6,9 @@
  * with the same client and concurrency for scale; `up`'s resident memory through a
  * 10,000-device fleet and after its nonces expire; then the same activations again once
  * 1,000,000 more devices are in the inventory (one CSV through the admin API, about 15 s).
+ * It also prints the floor under CPU per activation on this machine (the crypto both sides
+ * cannot skip, bench/activation/floor.ts, plus the bare HTTP requests an activation makes at the
+ * hello-world's CPU per request) and the activations/s that floor alone would leave room for.
  *
  * The phones are lean (bench/activation/lean-device.ts): real attestation certificates from the
  * stack's OEM CA, real slot keys from the carrier's keystore, the device's evidence and verdict
@@ -32,6 +35,7 @@ import { readCredentials } from "../src/cli/stack/files.js";
 import { pinKey } from "../src/device/tsz/verdict.js";
 import { findModel, generateImei, luhnCheckDigit } from "../src/identity/index.js";
 import { Factory } from "./activation/factory.js";
+import { cryptoFloor } from "./activation/floor.js";
 import { BenchHttp } from "./activation/http-client.js";
 import { activateLean } from "./activation/lean-device.js";
 import type { LeanDevice } from "./activation/lean-factory.js";
@@ -249,7 +253,9 @@ export async function benchActivation(): Promise<Figure[]> {
       `  (fleet of ${fleet.count}: ${fleet.perSecond.toFixed(0)}/s; up RSS ${rssStart.toFixed(0)} MB before, peak ${rssPeak.toFixed(0)}, ${rssEnd.toFixed(0)} at its end, ${rssIdle.toFixed(0)} once its nonces expired: ${rssParts(up.pid)})`,
     );
 
+    const requestsBefore = http.requests;
     const act = await timedRun(up, activate);
+    const requestsPerActivation = (http.requests - requestsBefore) / act.count;
 
     const hello = await startHello();
     servers.push(hello);
@@ -258,9 +264,22 @@ export async function benchActivation(): Promise<Figure[]> {
       if (r.status !== 200) throw new Error(`hello-world answered ${r.status}`);
     };
     await load(CONCURRENCY, helloOp, { seconds: 1 });
+    const helloCpu = hello.cpuMs();
+    const helloBenchCpu = process.cpuUsage();
     const bare = await load(CONCURRENCY, helloOp, { seconds: Math.min(SECONDS, 5) });
+    const helloBench = process.cpuUsage(helloBenchCpu);
+    // CPU of both processes per bare request: what HTTP alone costs on this machine.
+    const bareRequestMs =
+      (hello.cpuMs() - helloCpu + (helloBench.user + helloBench.system) / 1000) / bare.count;
     await hello.stop();
     servers.pop();
+
+    const floor = await cryptoFloor(devices, (await stack.oemCa()).certificatePem);
+    const httpFloorMs = requestsPerActivation * bareRequestMs;
+    const cores = availableParallelism();
+    console.log(
+      `  (crypto per activation, ms: phone signs its evidence ${floor.evidenceSign.toFixed(3)}, carrier checks signature and chain ${floor.attestation.toFixed(3)}, signs the verdict ${floor.verdictSign.toFixed(3)}, phone verifies it ${floor.verdictVerify.toFixed(3)}; ${requestsPerActivation.toFixed(1)} HTTP requests per activation, ${bareRequestMs.toFixed(3)} ms CPU each when bare)`,
+    );
 
     figures.push(
       {
@@ -284,6 +303,14 @@ export async function benchActivation(): Promise<Figure[]> {
         name: "activations/s ÷ hello-world req/s",
         value: act.perSecond / bare.perSecond,
         unit: "",
+      },
+      // The floor under CPU per activation, and the most activations/s it leaves room for.
+      { name: "crypto per activation, phone and carrier", value: floor.total, unit: "ms" },
+      { name: "bare HTTP per activation, both sides", value: httpFloorMs, unit: "ms" },
+      {
+        name: `ceiling from these two alone, ${cores} cores`,
+        value: (cores * 1000) / (floor.total + httpFloorMs),
+        unit: "/s",
       },
       { name: `up RSS peak, ${fleet.count}-device fleet`, value: rssPeak, unit: "MB", max: 300 },
       // "No growth" at the resolution RSS has: it moves by pages as malloc and V8 come and go

@@ -16,7 +16,9 @@ const suites: Array<[string, () => Promise<Figure[]>]> = [
 ];
 
 function format(n: number): string {
-  return n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(2);
+  if (Math.abs(n) >= 100) return Math.round(n).toLocaleString("en-US");
+  // Ratios such as activations/s ÷ hello-world: three figures, not "0.01".
+  return n !== 0 && Math.abs(n) < 1 ? n.toPrecision(3) : n.toFixed(2);
 }
 
 // `npm run bench -- activation`: only the suites whose title contains one of the words.

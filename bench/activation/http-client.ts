@@ -25,9 +25,15 @@ const JSON_HEADERS: Record<string, string> = {
 export class BenchHttp {
   readonly #concurrency: number;
   readonly #pools = new Map<string, Pool>();
+  #requests = 0;
 
   constructor(concurrency: number) {
     this.#concurrency = concurrency;
+  }
+
+  /** Requests sent so far. */
+  get requests(): number {
+    return this.#requests;
   }
 
   #pool(origin: string): Pool {
@@ -50,6 +56,7 @@ export class BenchHttp {
   ): Promise<HttpAnswer> {
     const u = new URL(url);
     if (u.protocol !== "http:") throw new Error(`only http: URLs, not ${url}`);
+    this.#requests++;
     const r = await this.#pool(u.origin).request({
       method: "POST",
       path: u.pathname + u.search,

@@ -31,7 +31,7 @@ import type { BenchHttp } from "./http-client.js";
 import { type FactoryTree, type LeanDevice, REFERENCE } from "./lean-factory.js";
 
 /** A clean phone's verification result: nothing found, its reference values measured. */
-function cleanResult(): VerificationResult {
+export function cleanResult(): VerificationResult {
   return {
     reasons: [],
     matchedSlot: 0,
