@@ -30,6 +30,23 @@ const concurrency = Math.max(1, Number(process.env.TEST_CONCURRENCY ?? available
 // the processes tests spawn.
 const env = { ...process.env, DMGUARD_STORE_CHECKS: "1" };
 const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
+// Each file runs in its own process group (for the watchdog), which a Ctrl-C at the terminal
+// does not reach: the runner passes it on.
+const running = new Set();
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    for (const pid of running) killGroup(pid);
+    process.exit(130);
+  });
+}
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
 const failedFiles = [];
 
 /** The figures the spec reporter ends a file's report with ("ℹ pass 12"). */
@@ -48,20 +65,18 @@ function runFile(file) {
       ["--import", "tsx", "--test-reporter=spec", "--test-reporter-destination=stdout", file],
       { env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
     );
+    running.add(child.pid);
     const chunks = [];
     child.stdout.on("data", (c) => chunks.push(c));
     child.stderr.on("data", (c) => chunks.push(c));
     let timedOut = false;
     const watchdog = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
+      killGroup(child.pid);
     }, limitMs);
     child.on("close", (code, signal) => {
       clearTimeout(watchdog);
+      running.delete(child.pid);
       const report = Buffer.concat(chunks).toString("utf8");
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       process.stdout.write(`\n▶ ${file} (${seconds} s)\n${report}`);
