@@ -18,8 +18,7 @@ import {
   type StoredDmAccount,
   storeDmAccount,
 } from "../dm/credentials.js";
-import { signAndRecordVerdict } from "../verdict/record-verdict.js";
-import { signVerdict } from "../verdict/sign-verdict.js";
+import { signAndRecordVerdict, signVerdictFor } from "../verdict/record-verdict.js";
 import { type StateChange, stateChangeFor } from "../verdict/state-change.js";
 import type { Judgement } from "../verify/judgement.js";
 import { checkClone } from "../verify/steps/check-clone.js";
@@ -104,13 +103,13 @@ export async function judgeEvidence(
   };
 }
 
-/** The verdict the remaining steps foresee from the store as it is, signed. */
 /** A verdict signed before its transaction, for the reasons foreseen then. */
 interface PresignedVerdict {
   reasons: readonly ReasonCode[];
   jws: string;
 }
 
+/** The verdict the remaining steps foresee from the store as it is, signed. */
 async function presign(ctx: CarrierContext, j: Judgement, now: number): Promise<PresignedVerdict> {
   const f = forkJudgement(j);
   await foreseeNonce(f, ctx.part, now);
@@ -118,14 +117,7 @@ async function presign(ctx: CarrierContext, j: Judgement, now: number): Promise<
   checkStatus(f);
   addDeviceReasons(f);
   const reasons = orderReasons(f.reasons);
-  const { jws } = await signVerdict(ctx.keys, {
-    carrierId: ctx.id,
-    nonce: j.claims.eat_nonce,
-    imei: j.claims.imei,
-    approved: reasons.length === 0,
-    reasons,
-    now,
-  });
+  const jws = await signVerdictFor(ctx, j.claims, { approved: reasons.length === 0, reasons }, now);
   return { reasons, jws };
 }
 
@@ -142,14 +134,9 @@ async function settle(
   const imei = j.claims.imei;
   // The foreseen verdict stands if the transaction judged alike; otherwise it is signed anew.
   const signed = sameReasons(reasons, presigned.reasons) ? presigned.jws : undefined;
-  const { jws, verdictId } = await signAndRecordVerdict(
-    ctx,
-    tx,
-    j,
-    { approved, reasons },
-    now,
-    signed === undefined ? {} : { signed },
-  );
+  const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now, {
+    signed,
+  });
   const change = stateChangeFor(j);
   const account = verdictId ? await applyChange(ctx, tx, j, change, verdictId, now) : null;
   crashPoint("carrier.activation.verdict-recorded");

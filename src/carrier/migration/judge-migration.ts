@@ -10,8 +10,7 @@ import type { ActivationResult } from "../activation/judge-evidence.js";
 import type { CarrierContext } from "../context.js";
 import { issuedAccount, newAccount, storeDmAccount } from "../dm/credentials.js";
 import { CarrierError } from "../errors.js";
-import { signAndRecordVerdict } from "../verdict/record-verdict.js";
-import { signVerdict } from "../verdict/sign-verdict.js";
+import { signAndRecordVerdict, signVerdictFor } from "../verdict/record-verdict.js";
 import { checkNonce } from "../verify/steps/check-nonce.js";
 import { decodeEvidence } from "../verify/steps/decode-evidence.js";
 import { askCarrier, MigrationPlatform } from "./platform-client.js";
@@ -136,15 +135,7 @@ export async function judgeMigration(
   // Signed before the transaction, its reasons being settled: on SQLite the transaction holds
   // the one connection every request shares, and must not hold it across the keystore's round
   // trip (judge-evidence.ts says what that cost).
-  const { jws: signed } = await signVerdict(ctx.keys, {
-    carrierId: ctx.id,
-    nonce: c.eat_nonce,
-    imei: c.imei,
-    approved,
-    reasons,
-    now,
-    purpose: "migration",
-  });
+  const signed = await signVerdictFor(ctx, c, { approved, reasons }, now, "migration");
   const settled = await ctx.part.transaction(async (tx) => {
     const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now, {
       signed,

@@ -3,6 +3,26 @@ import type { PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { signVerdict } from "./sign-verdict.js";
 
+/** The carrier's verdict on judged evidence, signed (a migration's with its purpose). */
+export async function signVerdictFor(
+  ctx: CarrierContext,
+  claims: { imei: string; eat_nonce: string },
+  v: { approved: boolean; reasons: readonly ReasonCode[] },
+  now: number,
+  purpose?: "migration",
+): Promise<string> {
+  const { jws } = await signVerdict(ctx.keys, {
+    carrierId: ctx.id,
+    nonce: claims.eat_nonce,
+    imei: claims.imei,
+    approved: v.approved,
+    reasons: v.reasons,
+    now,
+    ...(purpose ? { purpose } : {}),
+  });
+  return jws;
+}
+
 /**
  * Signs the verdict for judged evidence and, when its nonce was fresh, records it: one verdict
  * per nonce, so a replay gets a signed answer but can neither add a verdict nor overwrite one.
@@ -19,23 +39,11 @@ export async function signAndRecordVerdict(
   j: Pick<EvidenceJudgement, "claims" | "nonceFresh" | "evidenceHash">,
   v: { approved: boolean; reasons: readonly ReasonCode[] },
   now: number,
-  opts: { purpose?: "migration"; signed?: string } = {},
+  opts: { signed?: string | undefined } = {},
 ): Promise<{ jws: string; verdictId: string | null }> {
   const { approved, reasons } = v;
   const { imei, eat_nonce: nonce } = j.claims;
-  const jws =
-    opts.signed ??
-    (
-      await signVerdict(ctx.keys, {
-        carrierId: ctx.id,
-        nonce,
-        imei,
-        approved,
-        reasons,
-        now,
-        ...(opts.purpose ? { purpose: opts.purpose } : {}),
-      })
-    ).jws;
+  const jws = opts.signed ?? (await signVerdictFor(ctx, j.claims, v, now));
   if (!j.nonceFresh) return { jws, verdictId: null };
   const { verdict } = await tx.verdicts.record(
     {
