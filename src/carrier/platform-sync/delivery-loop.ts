@@ -118,7 +118,7 @@ const READ_ONE_BY_ONE = 16;
  * outage everything queued goes out at the first pass the receiver answers.
  *
  * Scheduling: after a pass the loop sleeps until the earliest dueAt it saw, but never longer
- * than `pollMs`, the bound within which rows another process wrote (one PostgreSQL store
+ * than `pollMs` (unless the receiver backs off, above), the bound within which rows another process wrote (one PostgreSQL store
  * shared by several servers, the admin CLI) are found. A pass lists keys and versions only,
  * and reads a row only if it is due or not known (OutboxView says why that misses no write).
  * kick() (after a commit in this process) ends the sleep at once, and a kick during a pass
@@ -141,12 +141,15 @@ export class DeliveryLoop {
     this.#o = opts;
   }
 
-  /** While the receiver fails (oneReceiver senders): since when in a row, why, until when. */
+  /** While the receiver fails (oneReceiver senders): how often in a row, why, until when. */
   get receiverBackoff(): ReceiverState | undefined {
     return this.#receiver.state;
   }
 
-  /** Passes at once, then as rows fall due (at least every `pollMs`) and after each kick. */
+  /**
+   * Passes at once, then as rows fall due (at least every `pollMs` while the receiver answers)
+   * and after each kick.
+   */
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;

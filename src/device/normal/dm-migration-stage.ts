@@ -14,8 +14,9 @@ import { DEVICE_PATHS, within } from "./layout.js";
  * asks the TSZ to deposit, then applies it (tree and `profile.json`) and removes it. A crash in
  * between is settled once, when a handle on the device is next made (`Device.create`, which
  * `openDevice` and `prepareDevice` go through, so before any command reads or writes it): the
- * TSZ holds that carrier's key and is active for it → rolled forward; otherwise → discarded. Either way `device status` shows A's state alone or both keys with B's
- * profile, and stays a pure read.
+ * TSZ holds that carrier's key and is active for it → rolled forward; otherwise → discarded.
+ * Either way `device status` shows A's state alone or both keys with B's profile, and stays a
+ * pure read.
  *
  * It holds the whole DM tree (with ./DMAcc's secrets, like dmtree.json), so it is written 0600.
  */

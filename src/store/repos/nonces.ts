@@ -40,6 +40,11 @@ const SEEN = prepared(2, (db, part: string, nonce: string) =>
 
 /** Our nonces are 43 characters; anything longer than this was never issued. */
 const MAX_NONCE = 128;
+
+/** Untrusted input: anything we could not have issued is simply unknown. */
+function issuable(nonce: unknown): nonce is string {
+  return typeof nonce === "string" && nonce.length > 0 && nonce.length <= MAX_NONCE;
+}
 const MAX_TTL = 24 * 3600 * 1000;
 
 function toIssued(r: Pick<NoncesTable, "nonce" | "subject" | "issued_at" | "expires_at">) {
@@ -70,10 +75,7 @@ export class Nonces extends Repo implements NoncesRepo {
   }
 
   async consume(nonce: string, now?: number): Promise<ConsumeResult> {
-    // Untrusted input: anything we could not have issued is simply unknown.
-    if (typeof nonce !== "string" || nonce.length === 0 || nonce.length > MAX_NONCE) {
-      return { status: "unknown" };
-    }
+    if (!issuable(nonce)) return { status: "unknown" };
     const t = this.time(now);
     // One statement decides: the first UPDATE to reach the row sets consumed_at; a concurrent
     // one waits for its row lock (PostgreSQL) or for the connection (SQLite) and then no
@@ -86,9 +88,7 @@ export class Nonces extends Repo implements NoncesRepo {
   }
 
   async peek(nonce: string, now?: number): Promise<ConsumeResult["status"]> {
-    if (typeof nonce !== "string" || nonce.length === 0 || nonce.length > MAX_NONCE) {
-      return "unknown";
-    }
+    if (!issuable(nonce)) return "unknown";
     const t = this.time(now);
     const seen = await SEEN.first(this.ctx, this.part, nonce);
     if (!seen) return "unknown";
