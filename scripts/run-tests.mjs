@@ -33,10 +33,13 @@ const totals = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 }
 // Each file runs in its own process group (for the watchdog), which a Ctrl-C at the terminal
 // does not reach: the runner passes it on.
 const running = new Set();
-for (const sig of ["SIGINT", "SIGTERM"]) {
+for (const [sig, number] of [
+  ["SIGINT", 2],
+  ["SIGTERM", 15],
+]) {
   process.on(sig, () => {
     for (const pid of running) killGroup(pid);
-    process.exit(130);
+    process.exit(128 + number);
   });
 }
 

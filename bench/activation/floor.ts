@@ -8,10 +8,13 @@
  * is a floor under CPU per activation, so it bounds activations/s on this machine's cores.
  */
 import { generateKeyPairSync, sign } from "node:crypto";
+import { VERDICT_TYP } from "../../src/carrier/index.js";
 import { buildEvidenceClaims, signEvidence } from "../../src/device/tsz/evidence.js";
 import {
   decodeCompactJws,
   loadTrustAnchors,
+  MAX_VERDICT_CHARS,
+  type VerdictClaims,
   verifyAttestation,
   verifyCompactJws,
 } from "../../src/evidence/index.js";
@@ -73,7 +76,7 @@ export async function cryptoFloor(
   });
   // A verdict's size: header and claims as the carrier signs them.
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const header = Buffer.from(JSON.stringify({ alg: "ES256", typ: "verdict+jwt" })).toString(
+  const header = Buffer.from(JSON.stringify({ alg: "ES256", typ: VERDICT_TYP })).toString(
     "base64url",
   );
   const payload = Buffer.from(
@@ -86,7 +89,7 @@ export async function cryptoFloor(
       iat: Math.floor(Date.now() / 1000),
       networkAccess: "full",
       via: "carrier:acme",
-    }),
+    } satisfies VerdictClaims),
   ).toString("base64url");
   const input = Buffer.from(`${header}.${payload}`, "ascii");
   let signature = Buffer.alloc(0);
@@ -95,7 +98,7 @@ export async function cryptoFloor(
   });
   const jws = `${header}.${payload}.${signature.toString("base64url")}`;
   const verdictVerify = await cpuMs(count, () => {
-    const d = decodeCompactJws(jws, { maxChars: 4096, algorithms: ["ES256"] });
+    const d = decodeCompactJws(jws, { maxChars: MAX_VERDICT_CHARS, algorithms: ["ES256"] });
     if (!d.ok || !verifyCompactJws(d.jws, publicKey).ok) throw new Error("floor: bad verdict");
   });
   return {
