@@ -15,13 +15,14 @@ const SRC = resolve("src");
 /** Which parts each part may import (besides itself). */
 const ALLOWED: Record<string, readonly string[]> = {
   fault: [],
+  threads: [],
   omadm: [],
   identity: [],
   evidence: ["identity", "fault"],
   // The device shares the HPKE wire format with the server keystore (keystore/hpke-*.ts).
-  keystore: ["fault"],
-  store: ["fault"],
-  device: ["omadm", "identity", "evidence", "keystore", "fault"],
+  keystore: ["threads", "fault"],
+  store: ["threads", "fault"],
+  device: ["omadm", "identity", "evidence", "keystore", "threads", "fault"],
   "server-kit": ["omadm", "evidence", "keystore", "store", "fault"],
   carrier: ["server-kit", "omadm", "identity", "evidence", "keystore", "store", "fault"],
   platform: ["server-kit", "omadm", "identity", "evidence", "keystore", "store", "fault"],

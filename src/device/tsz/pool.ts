@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startSiblingWorker } from "../../threads/sibling-worker.js";
 import { DeviceError } from "../errors.js";
 import type { TszReplyEnvelope, TszResponse } from "./messages.js";
 
@@ -26,26 +27,6 @@ interface Pending {
 interface Lane {
   worker: Worker | null;
   pending: Map<number, Pending>;
-}
-
-/**
- * The worker entry next to this module: `worker.js` when running compiled (dist), `worker.ts`
- * when running from source under tsx. Node 20 does not apply `--import tsx` hooks to a worker's
- * entry module, so the .ts worker is started by a one-line bootstrap that loads it through tsx's
- * `tsImport` API (resolved from this module, so the cwd does not matter).
- */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) {
-    const entry = new URL("./worker.ts", here).href;
-    const api = import.meta.resolve("tsx/esm/api");
-    const boot =
-      `import(${JSON.stringify(api)})` +
-      `.then((m) => m.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(here)}))` +
-      ".catch((e) => setImmediate(() => { throw e; }));";
-    return new Worker(boot, { eval: true, execArgv: [] });
-  }
-  return new Worker(new URL("./worker.js", here), { execArgv: [] });
 }
 
 /** FNV-1a over the resolved directory: a stable worker for each device. */
@@ -106,7 +87,7 @@ export class TszPool {
   }
 
   #start(l: Lane): Worker {
-    const w = startWorker();
+    const w = startSiblingWorker(import.meta.url, "worker");
     l.worker = w;
     w.unref();
     w.on("message", (msg: TszReplyEnvelope) => {

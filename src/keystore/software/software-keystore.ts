@@ -1,6 +1,7 @@
 import { mkdir, realpath } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startSiblingWorker } from "../../threads/sibling-worker.js";
 import { isKeystoreErrorCode, KeystoreError } from "../errors.js";
 import { keystoreFromDriver } from "../facade.js";
 import type { EcPublicJwk, WrappedKey } from "../hpke-suite.js";
@@ -26,26 +27,14 @@ export interface SoftwareKeystoreOptions {
 const openDirs = new Set<string>();
 
 /**
- * The worker entry next to this module: `worker.js` in dist, `worker.ts` under tsx. On Node 20
- * a worker started with `execArgv: ["--import", "tsx"]` still loads its entry without tsx's hooks
- * ("Unknown file extension .ts"), so the .ts worker starts from a one-line bootstrap that
- * registers tsx (resolved from this module, whatever the cwd) and then imports the entry.
+ * The keystore's worker thread. Its live data is small (records, opened keys) but it allocates
+ * per request; left to V8's defaults its young generation grows to tens of MB of garbage in the
+ * server's RSS.
  */
 function startWorker(): Worker {
-  const here = import.meta.url;
-  // The worker's live data is small (records, opened keys) but it allocates per request; left
-  // to V8's defaults its young generation grows to tens of MB of garbage in the server's RSS.
-  const resourceLimits = { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
-  if (here.endsWith(".ts")) {
-    const entry = new URL("./worker.ts", here).href;
-    const api = import.meta.resolve("tsx/esm/api");
-    const boot =
-      `import(${JSON.stringify(api)})` +
-      `.then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
-      ".catch((e) => setImmediate(() => { throw e; }));";
-    return new Worker(boot, { eval: true, execArgv: [], resourceLimits });
-  }
-  return new Worker(new URL("./worker.js", here), { execArgv: [], resourceLimits });
+  return startSiblingWorker(import.meta.url, "worker", {
+    resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+  });
 }
 
 /** The worker's young generation cap: scavenges stay cheap (little survives a request). */
