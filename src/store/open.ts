@@ -26,6 +26,8 @@ export interface OpenStoreOptions {
   synchronous?: "NORMAL" | "FULL";
   /** SQLite: wait this long for another process's write lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** SQLite file: `inline` (default) or `background` checkpoints; see sqlite-backend.ts. */
+  checkpoint?: "inline" | "background";
   /** PostgreSQL: the schema to use (overrides `?schema=` in the URL). */
   schema?: string;
   /** PostgreSQL: pool size (default 10). */
@@ -88,6 +90,7 @@ function backendFor(url: string, opts: OpenStoreOptions): Backend {
     const sqliteOpts = {
       ...(opts.synchronous === undefined ? {} : { synchronous: opts.synchronous }),
       ...(opts.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: opts.busyTimeoutMs }),
+      ...(opts.checkpoint === undefined ? {} : { checkpoint: opts.checkpoint }),
     };
     if (path === ":memory:") return createSqliteBackend({ path, ...sqliteOpts });
     return sharedSqlite(resolve(path), sqliteOpts);

@@ -138,7 +138,8 @@ export async function runParts(opts: RunPartsOptions): Promise<RunningParts> {
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
-    const store = await openStore(opts.storeUrl);
+    // A server's commits must not wait for the WAL's copy back into the file (checkpointer.ts).
+    const store = await openStore(opts.storeUrl, { checkpoint: "background" });
     closers.push(() => store.close());
     const keystore: Keystore = await openSoftwareKeystore({ dir: opts.keystoreDir });
     closers.push(() => keystore.close());

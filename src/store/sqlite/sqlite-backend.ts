@@ -17,7 +17,9 @@
  *   1000: a checkpoint runs inside a commit, on the server's event loop, and syncs the
  *   database file; an activation's commits touch the same hot pages (audit head, indexes), which
  *   are copied back once per checkpoint whatever the number of commits since. Fewer, larger
- *   checkpoints write less and stall the loop less often.
+ *   checkpoints write less and stall the loop less often. With `checkpoint: "background"` (what
+ *   the servers use) a worker thread checkpoints every quarter second instead, and this inline
+ *   checkpoint is only the fallback (checkpointer.ts).
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -26,6 +28,7 @@ import { CompiledQuery, Kysely, type SqliteDatabase, SqliteDialect } from "kysel
 import type { Backend, BulkInventoryRow } from "../backend.js";
 import { StoreError } from "../errors.js";
 import type { Database } from "../schema.js";
+import { startCheckpointer } from "./checkpointer.js";
 
 export interface SqliteBackendOptions {
   /** A file path, or `:memory:`. The parent directory is created when missing. */
@@ -35,7 +38,16 @@ export interface SqliteBackendOptions {
   busyTimeoutMs?: number;
   /** Page cache size in KiB (default 8 MiB, see DEFAULT_CACHE_KIB). */
   cacheKiB?: number;
+  /**
+   * Who copies the WAL back into the file: SQLite inside a commit (`inline`, the default), or a
+   * worker thread (`background`), which keeps the copy and its sync off the caller's thread.
+   * `:memory:` has no WAL, and ignores this.
+   */
+  checkpoint?: "inline" | "background";
 }
+
+/** How often the background checkpointer copies the WAL back (see checkpointer.ts). */
+const CHECKPOINT_INTERVAL_MS = 250;
 
 /**
  * SQLite's page cache is malloc'd memory of the server process that stays once filled: at
@@ -103,6 +115,10 @@ export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
     });
   }
   const database = raw;
+  const checkpointer =
+    opts.checkpoint === "background" && opts.path !== ":memory:"
+      ? startCheckpointer({ path: opts.path, intervalMs: CHECKPOINT_INTERVAL_MS, synchronous })
+      : undefined;
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(database) }),
   });
@@ -258,6 +274,9 @@ export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
     },
     isUniqueViolation: isUnique,
     async close() {
+      // The checkpointer's connection goes first, so that the server's, the last one, copies
+      // what is left of the WAL back and removes it as SQLite does on a last close.
+      await checkpointer?.stop();
       await db.destroy();
     },
   };

@@ -1,0 +1,86 @@
+/**
+ * Background checkpoints (src/store/sqlite/checkpointer.ts) on a real SQLite file: the WAL's
+ * pages reach the database file with no checkpoint on the store's own connection, which only
+ * appends; inline (the default) leaves them in the WAL until `wal_autocheckpoint`; a close
+ * stops the thread and leaves the file whole, every row there on the next open.
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { openStore, type Store } from "../../src/store/index.js";
+
+const ROWS = 300;
+/** ~2 KB a value: 300 of them are about 150 pages beyond what a fresh database holds. */
+const value = (i: number) => ({ i, pad: "x".repeat(2048) });
+/** What the rows add to the database file once they are copied into it. */
+const GROWTH = 256 * 1024;
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "dmguard-ckpt-"));
+  file = join(dir, "db.sqlite");
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function writeRows(store: Store): Promise<void> {
+  const kv = store.part("carrier:acme").kv;
+  for (let i = 0; i < ROWS; i++) await kv.put("rows", `r${i}`, value(i));
+}
+
+async function fileGrowsBy(bytes: number, from: number, withinMs: number): Promise<boolean> {
+  const until = Date.now() + withinMs;
+  while (Date.now() < until) {
+    if (statSync(file).size >= from + bytes) return true;
+    await sleep(50);
+  }
+  return statSync(file).size >= from + bytes;
+}
+
+test("background: the WAL reaches the database file while the store only commits", async () => {
+  const store = await openStore(`sqlite:${file}`, { checkpoint: "background" });
+  try {
+    const before = statSync(file).size;
+    await writeRows(store);
+    assert.ok(
+      await fileGrowsBy(GROWTH, before, 10_000),
+      `database file still ${statSync(file).size} bytes (was ${before}): nothing was checkpointed`,
+    );
+  } finally {
+    await store.close();
+  }
+});
+
+test("inline (the default): the rows stay in the WAL below wal_autocheckpoint", async () => {
+  const store = await openStore(`sqlite:${file}`);
+  try {
+    const before = statSync(file).size;
+    await writeRows(store);
+    // Four of the background checkpointer's intervals: long enough for it to have run.
+    assert.equal(await fileGrowsBy(GROWTH, before, 1_000), false);
+    assert.ok(statSync(`${file}-wal`).size >= GROWTH, "the rows are in the WAL");
+  } finally {
+    await store.close();
+  }
+});
+
+test("background: close stops the thread, the WAL is folded in, every row is kept", async () => {
+  const store = await openStore(`sqlite:${file}`, { checkpoint: "background" });
+  await writeRows(store);
+  await store.close();
+  assert.equal(existsSync(`${file}-wal`), false, "the last connection to close removes the WAL");
+
+  const again = await openStore(`sqlite:${file}`, { checkpoint: "background" });
+  try {
+    const kv = again.part("carrier:acme").kv;
+    for (const i of [0, ROWS / 2, ROWS - 1]) {
+      assert.deepEqual((await kv.get("rows", `r${i}`))?.value, value(i));
+    }
+    assert.equal((await kv.list("rows", { limit: ROWS + 1 })).length, ROWS);
+  } finally {
+    await again.close();
+  }
+});
