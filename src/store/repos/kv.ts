@@ -110,15 +110,10 @@ export class Kv extends Repo implements KvRepo {
     value: JsonValue,
     opts: { expectedVersion?: number; now?: number } = {},
   ): Promise<KvEntry> {
-    const row: KvTable = {
-      part: this.part,
-      ns: id(ns, "ns", 64),
-      key: id(key, "key", 256),
-      value: canonicalJson(value, "value"),
-      version: firstVersion(),
-      updated_at: this.time(opts.now),
-    };
-    if (row.value.length > MAX_VALUE) {
+    const nsId = id(ns, "ns", 64);
+    const keyId = id(key, "key", 256);
+    const json = canonicalJson(value, "value");
+    if (json.length > MAX_VALUE) {
       throw new StoreError("ARGUMENT_INVALID", `value exceeds ${MAX_VALUE} bytes`, {
         field: "value",
       });
@@ -127,18 +122,16 @@ export class Kv extends Repo implements KvRepo {
       opts.expectedVersion === undefined
         ? undefined
         : count(opts.expectedVersion, "expectedVersion");
-    const args = [row.part, row.ns, row.key, row.value, row.updated_at] as const;
+    const args = [this.part, nsId, keyId, json, this.time(opts.now)] as const;
+    // Only a create or an upsert may start a row, so only they draw its first version.
     const r =
       expected === undefined
-        ? await UPSERT.first(this.ctx, ...args, row.version)
+        ? await UPSERT.first(this.ctx, ...args, firstVersion())
         : expected === 0
-          ? await CREATE.first(this.ctx, ...args, row.version)
+          ? await CREATE.first(this.ctx, ...args, firstVersion())
           : await SWAP.first(this.ctx, ...args, expected);
     if (!r) {
-      throw new StoreError(
-        "VERSION_CONFLICT",
-        `${row.ns}/${row.key} is not at version ${expected}`,
-      );
+      throw new StoreError("VERSION_CONFLICT", `${nsId}/${keyId} is not at version ${expected}`);
     }
     return toEntry(r);
   }
