@@ -1,10 +1,5 @@
 import type { PartStore } from "../../store/index.js";
-import {
-  DeliveryLoop,
-  type DeliveryPass,
-  type ReceiverState,
-  type Sender,
-} from "./delivery-loop.js";
+import { DeliveryLoop, type DeliveryPass, type Sender } from "./delivery-loop.js";
 import { DEFAULT_TIMEOUT_MS, type PlatformSyncOptions } from "./options.js";
 import {
   OUTBOX_NS,
@@ -13,6 +8,7 @@ import {
   queueStatusEvent,
   type StatusEvent,
 } from "./outbox.js";
+import type { ReceiverState } from "./receiver-backoff.js";
 import { type PlatformTarget, sendBatch, sendOne } from "./send.js";
 
 /** The most events the platform's batch route takes in one request. */

@@ -14,8 +14,6 @@ import {
   retryAt,
 } from "./receiver-backoff.js";
 
-export type { ReceiverState };
-
 /** What became of one row's delivery. */
 export type Outcome =
   | { kind: "delivered"; applied: boolean }
