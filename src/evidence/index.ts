@@ -68,4 +68,11 @@ export { checkAttestation } from "./verify/check-attestation.js";
 export { checkKeyProof, type KeyProofVerifier } from "./verify/check-key-proof.js";
 export { decodeEvidence, type MalformedEvidence } from "./verify/decode-evidence.js";
 export { addDeviceReasons } from "./verify/device-reasons.js";
-export { type EvidenceJudgement, forkJudgement, judgeNonce } from "./verify/judgement.js";
+export {
+  type EvidenceJudgement,
+  foreseeNonce,
+  forkJudgement,
+  judgeNonce,
+  type NoncePeek,
+  type NonceStatus,
+} from "./verify/judgement.js";

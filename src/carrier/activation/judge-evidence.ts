@@ -3,6 +3,7 @@ import {
   addDeviceReasons,
   checkAttestation,
   checkKeyProof,
+  foreseeNonce,
   forkJudgement,
   orderReasons,
   type ReasonCode,
@@ -23,7 +24,7 @@ import { type StateChange, stateChangeFor } from "../verdict/state-change.js";
 import type { Judgement } from "../verify/judgement.js";
 import { checkClone } from "../verify/steps/check-clone.js";
 import { checkInventory } from "../verify/steps/check-inventory.js";
-import { checkNonce, foreseeNonce } from "../verify/steps/check-nonce.js";
+import { checkNonce } from "../verify/steps/check-nonce.js";
 import { checkStatus } from "../verify/steps/check-status.js";
 import { decodeEvidence } from "../verify/steps/decode-evidence.js";
 
@@ -112,7 +113,7 @@ interface PresignedVerdict {
 /** The verdict the remaining steps foresee from the store as it is, signed. */
 async function presign(ctx: CarrierContext, j: Judgement, now: number): Promise<PresignedVerdict> {
   const f = forkJudgement(j);
-  await foreseeNonce(f, ctx.part, now);
+  await foreseeNonce(f, ctx.part.nonces, now);
   await checkClone(f, ctx.part);
   checkStatus(f);
   addDeviceReasons(f);

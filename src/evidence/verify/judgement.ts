@@ -41,10 +41,27 @@ export function forkJudgement<T extends EvidenceJudgement>(j: T): T {
  * foreseen): fresh, or NONCE_REPLAYED, or NONCE_EXPIRED for one expired, never issued or not
  * this asker's.
  */
-export function judgeNonce(
-  j: EvidenceJudgement,
-  status: "ok" | "replayed" | "expired" | "unknown",
-): void {
+export function judgeNonce(j: EvidenceJudgement, status: NonceStatus): void {
   if (status === "ok") j.nonceFresh = true;
   else j.reasons.add(status === "replayed" ? "NONCE_REPLAYED" : "NONCE_EXPIRED");
+}
+
+/** What a server's nonce store answers about one nonce. */
+export type NonceStatus = "ok" | "replayed" | "expired" | "unknown";
+
+/** The part of a server's nonce store that foreseeing the nonce step needs. */
+export interface NoncePeek {
+  peek(nonce: string, now: number): Promise<NonceStatus>;
+}
+
+/**
+ * The nonce step as it would go now, consuming nothing: for the verdict a server foresees
+ * outside the transaction that consumes the nonce (a concurrent consumer may still win).
+ */
+export async function foreseeNonce(
+  j: EvidenceJudgement,
+  nonces: NoncePeek,
+  now: number,
+): Promise<void> {
+  judgeNonce(j, await nonces.peek(j.claims.eat_nonce, now));
 }

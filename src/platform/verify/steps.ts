@@ -35,15 +35,6 @@ export async function checkNonce(
   judgeNonce(j, r.status === "ok" && r.nonce.subject !== asker ? "expired" : r.status);
 }
 
-/**
- * The nonce step as it would go now, consuming nothing, for a verdict foreseen outside the
- * transaction. It cannot see the nonce's subject: one issued to another asker is foreseen
- * fresh, and the transaction's own step then judges it (and signs) otherwise.
- */
-export async function foreseeNonce(j: Judgement, part: PartStore, now: number): Promise<void> {
-  judgeNonce(j, await part.nonces.peek(j.claims.eat_nonce, now));
-}
-
 /** The IMEI is bound to the attestation key deposited with it: any other is a clone. */
 export function checkClone(j: Judgement): void {
   if (!j.attested || !j.record || j.attestationThumbprint === null) return;

@@ -2,6 +2,7 @@ import {
   addDeviceReasons,
   checkAttestation,
   checkKeyProof,
+  foreseeNonce,
   forkJudgement,
   orderReasons,
   type ReasonCode,
@@ -14,7 +15,7 @@ import { entitledTo, type Principal } from "../tokens/authenticate.js";
 import { decodeEvidence } from "./decode.js";
 import type { Judgement } from "./judgement.js";
 import { signPlatformVerdict } from "./sign.js";
-import { checkClone, checkNonce, checkRecord, checkStatus, foreseeNonce } from "./steps.js";
+import { checkClone, checkNonce, checkRecord, checkStatus } from "./steps.js";
 
 /** The platform's answer: yes/no with reasons, and the signed verdict for the device's TSZ. */
 export interface VerificationAnswer {
@@ -75,14 +76,6 @@ export async function entitledJudgement(
   return { j, carrier };
 }
 
-/** The steps after the nonce's, which read nothing more. */
-function judged(j: Judgement): Judgement {
-  checkClone(j);
-  checkStatus(j);
-  addDeviceReasons(j);
-  return j;
-}
-
 /**
  * Verification for an enterprise or a carrier: the same evidence the carrier server checks,
  * forwarded unchanged, checked against the carrier's custody (DESIGN.md step 5). The nonce,
@@ -101,6 +94,10 @@ export async function verifyEvidence(
   j.record = await getRecord(ctx, carrier, j.claims.imei);
   checkRecord(j);
   await checkKeyProof(j, keys, carrier, j.record);
+  // These read nothing more, so they are judged once, before the nonce's fork below.
+  checkClone(j);
+  checkStatus(j);
+  addDeviceReasons(j);
 
   // Signed before the transaction, for the reasons foreseen now, so that the transaction does
   // not hold SQLite's one connection across the keystore's round trip (as the carrier's
@@ -115,13 +112,15 @@ export async function verifyEvidence(
       now,
     });
   const f = forkJudgement(j);
-  await foreseeNonce(f, ctx.part, now);
-  const foreseen = orderReasons(judged(f).reasons);
+  // A peek cannot see the nonce's subject: one issued to another asker is foreseen fresh, and
+  // the transaction's own step then judges it (and signs) otherwise.
+  await foreseeNonce(f, ctx.part.nonces, now);
+  const foreseen = orderReasons(f.reasons);
   const presigned = await sign(foreseen);
 
   return ctx.part.transaction(async (tx) => {
     await checkNonce(j, tx, nonceSubject(p), now);
-    const reasons = orderReasons(judged(j).reasons);
+    const reasons = orderReasons(j.reasons);
     const decision = reasons.length === 0 ? "approved" : "denied";
     const { imei, eat_nonce: nonce } = j.claims;
     const verdict = sameReasons(reasons, foreseen) ? presigned : await sign(reasons);

@@ -11,8 +11,3 @@ import type { Judgement } from "../judgement.js";
 export async function checkNonce(j: Judgement, tx: PartStore, now: number): Promise<void> {
   judgeNonce(j, (await tx.nonces.consume(j.claims.eat_nonce, now)).status);
 }
-
-/** Step 2 as it would go now, consuming nothing: for a judgement foreseen outside the transaction. */
-export async function foreseeNonce(j: Judgement, part: PartStore, now: number): Promise<void> {
-  judgeNonce(j, await part.nonces.peek(j.claims.eat_nonce, now));
-}
