@@ -11,7 +11,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
 import {
@@ -22,6 +21,7 @@ import {
   type StoreError,
   type StoreErrorCode,
 } from "../../src/store/index.js";
+import { startSiblingWorker } from "../../src/threads/sibling-worker.js";
 import type { PeerJob, PeerSetup } from "./worker.js";
 
 export const PG_URL = process.env.DMGUARD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -141,12 +141,8 @@ export interface Peer {
  * fresh thread takes a second or two.
  */
 export function startPeer(target: Target): Peer {
-  // Node 20 does not run a worker's .ts entry through `--import tsx`: load it via tsx's API.
-  const entry = new URL("./worker.ts", import.meta.url).href;
-  const api = JSON.stringify(import.meta.resolve("tsx/esm/api"));
-  const boot = `import(${api}).then((m) => m.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`;
   const setup: PeerSetup = { url: target.url, opts: target.base };
-  const worker = new Worker(boot, { eval: true, execArgv: [], workerData: setup });
+  const worker = startSiblingWorker(import.meta.url, "worker", { workerData: setup });
   const failed = new Promise<never>((_, reject) => worker.once("error", reject));
   failed.catch(() => {});
   const ready = Promise.race([

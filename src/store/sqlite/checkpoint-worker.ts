@@ -9,17 +9,22 @@ import type { CheckpointWorkerData } from "./checkpointer.js";
 
 const { path, intervalMs, synchronous } = workerData as CheckpointWorkerData;
 const db = new Sqlite(path, { fileMustExist: true });
-// The checkpointing connection's settings rule the checkpoint: it syncs as the server's own
-// connection would, and it is the one that trims the WAL file back after a checkpoint.
+// The checkpointing connection's setting rules the checkpoint's syncs: as the server's would.
 db.pragma(`synchronous = ${synchronous}`);
-db.pragma("journal_size_limit = 67108864");
+
+/** Whether the last round failed: a failure is reported once, not every round it lasts. */
+let failing = false;
 
 const timer = setInterval(() => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
-  } catch {
+    failing = false;
+  } catch (err) {
     // A failed round (a full disk, say) leaves the frames in the WAL for the next round or the
-    // server's inline fallback, whose commit then reports the fault where a request sees it.
+    // server's inline fallback. Neither fails a commit, so the server is told here.
+    if (!failing)
+      parentPort?.postMessage({ failed: err instanceof Error ? err.message : String(err) });
+    failing = true;
   }
 }, intervalMs);
 

@@ -26,6 +26,9 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
+/** How long a close waits for the thread to finish its round before ending it. */
+const STOP_GRACE_MS = 2_000;
+
 /** The worker thread needs little: one connection, one timer. */
 const YOUNG_GENERATION_MB = 1;
 const OLD_GENERATION_MB = 16;
@@ -38,9 +41,16 @@ export function startCheckpointer(data: CheckpointWorkerData): Checkpointer {
       maxOldGenerationSizeMb: OLD_GENERATION_MB,
     },
   });
-  // Never the reason the process stays up; an error ends the thread and the fallback remains.
+  // Never the reason the process stays up. A failure leaves SQLite's inline checkpoint, which
+  // fails no commit either, so it is said as a process warning (no secret: a path, SQLite's
+  // message) rather than nowhere.
   worker.unref();
-  worker.on("error", () => {});
+  const warn = (what: string) =>
+    process.emitWarning(`${what}; SQLite checkpoints inline meanwhile`, "DmguardStoreWarning");
+  worker.on("message", (m: { failed?: unknown }) => {
+    if (typeof m?.failed === "string") warn(`checkpoint of ${data.path} failed: ${m.failed}`);
+  });
+  worker.on("error", (err) => warn(`checkpoint thread for ${data.path} ended: ${err.message}`));
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   let stopping: Promise<void> | undefined;
   return {
@@ -49,7 +59,11 @@ export function startCheckpointer(data: CheckpointWorkerData): Checkpointer {
         // Held while it winds down, or a process with nothing else to do would end first.
         worker.ref();
         worker.postMessage("stop");
+        // A thread stuck (booting, or in SQLite) must not hold the server's shutdown: a
+        // checkpoint cut short is safe, SQLite's own recovery finishes it.
+        const grace = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
         await exited;
+        clearTimeout(grace);
       })();
       return stopping;
     },
