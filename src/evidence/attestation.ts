@@ -1,4 +1,10 @@
-import { createHash, type KeyObject, X509Certificate as NodeX509 } from "node:crypto";
+import {
+  createHash,
+  createPublicKey,
+  type JsonWebKey,
+  type KeyObject,
+  X509Certificate as NodeX509,
+} from "node:crypto";
 import {
   type CompactJwsFormProblem,
   type CompactJwsVerifyProblem,
@@ -9,12 +15,6 @@ import {
 import { EVIDENCE_TYP } from "./evidence-claims.js";
 import { KEY_PROOF_HEADER } from "./key-proof.js";
 import { keyThumbprint } from "./thumbprint.js";
-import {
-  BasicConstraintsExtension,
-  KeyUsageFlags,
-  KeyUsagesExtension,
-  X509Certificate,
-} from "./x509.js";
 
 /**
  * The attestation half of evidence verification (DESIGN.md step 5, "signature and certificate
@@ -22,8 +22,9 @@ import {
  * ES256 under the key of the certificate in its `x5c` header (RFC 7515 §4.1.6), and that
  * certificate chains to an OEM CA the server trusts, valid at the time of judgement.
  *
- * The per-request work uses node:crypto's X509Certificate (native parsing, cheap); the trust
- * anchors are checked once, with @peculiar/x509, when they are loaded.
+ * The per-request work uses node:crypto's X509Certificate (native parsing); the trust anchors
+ * are checked once, with @peculiar/x509, when they are loaded (trust-anchors.ts), which keeps
+ * that library out of the attestation thread.
  */
 
 /** An evidence larger than this is refused unread (a real one is about 2 KiB). */
@@ -68,20 +69,11 @@ export type AttestationResult =
   | { ok: false; problem: AttestationProblem; detail: string };
 
 /**
- * Loads OEM CA certificates as trust anchors. Throws when one is not a CA certificate allowed to
- * sign certificates (RFC 5280 §4.2.1.9 basicConstraints cA, §4.2.1.3 keyCertSign).
+ * A trust anchor from a PEM already checked to be a CA's (trust-anchors.ts does, once, where
+ * anchors are loaded): for a thread that is handed the checked set.
  */
-export function loadTrustAnchors(pems: readonly string[]): TrustAnchor[] {
-  return pems.map((pem) => {
-    const peculiar = new X509Certificate(pem);
-    const bc = peculiar.getExtension(BasicConstraintsExtension);
-    if (!bc?.ca) throw new TypeError(`${peculiar.subject} is not a CA certificate`);
-    const ku = peculiar.getExtension(KeyUsagesExtension);
-    if (ku && (ku.usages & KeyUsageFlags.keyCertSign) === 0) {
-      throw new TypeError(`${peculiar.subject} may not sign certificates`);
-    }
-    return Object.freeze({ pem, cert: new NodeX509(pem) });
-  });
+export function anchorOf(pem: string): TrustAnchor {
+  return Object.freeze({ pem, cert: new NodeX509(pem) });
 }
 
 function fail(problem: AttestationProblem, detail: string): AttestationResult {
@@ -124,12 +116,20 @@ function inWindow(w: Window, t: number): boolean {
 interface WalkedChain {
   steps: Array<{ cert: Window; anchor: Window | null }>;
   anchored: boolean;
-  key: KeyObject;
+  /**
+   * The leaf's key as a JWK: a few hundred bytes. A KeyObject would keep its OpenSSL key
+   * resident for as long as the cache holds the chain, tens of KB each (measured: a full
+   * cache of them added ~20 MB to a server's resident memory).
+   */
+  jwk: JsonWebKey;
   /** SHA-256 of the leaf's SubjectPublicKeyInfo, base64url. */
   thumbprint: string;
 }
 
-function walk(chain: readonly NodeX509[], roots: readonly NodeX509[]): WalkedChain {
+/** A chain just walked, with its leaf's key object, which the cache does not keep. */
+type FreshChain = WalkedChain & { key: KeyObject };
+
+function walk(chain: readonly NodeX509[], roots: readonly NodeX509[]): FreshChain {
   const leaf = chain[0]!;
   const steps: WalkedChain["steps"] = [];
   let anchored = false;
@@ -146,7 +146,13 @@ function walk(chain: readonly NodeX509[], roots: readonly NodeX509[]): WalkedCha
     if (!next?.ca || !issuerAmong(cert, [next])) break;
   }
   const key = leaf.publicKey;
-  return { steps, anchored, key, thumbprint: keyThumbprint(key) };
+  return {
+    steps,
+    anchored,
+    jwk: key.export({ format: "jwk" }),
+    thumbprint: keyThumbprint(key),
+    key,
+  };
 }
 
 /**
@@ -154,9 +160,8 @@ function walk(chain: readonly NodeX509[], roots: readonly NodeX509[]): WalkedCha
  * least recently used first. A phone sends the same chain at every activation, and the OEM CA
  * does not change, so a phone that comes back soon (a retry, a re-activation, a migration's
  * question and answer) is not parsed and checked again. Small on purpose: a phone activates
- * rarely, so a large cache would mostly hold phones that never return, while each entry keeps
- * the leaf's key object (several KB of OpenSSL memory) resident. Phones beyond it are judged
- * as without a cache.
+ * rarely, so a large cache would mostly hold phones that never return. Phones beyond it are
+ * judged as without a cache.
  */
 export const CHAIN_CACHE_SIZE = 1024;
 const walked = new WeakMap<readonly TrustAnchor[], Map<string, WalkedChain>>();
@@ -188,7 +193,7 @@ function remember(anchors: readonly TrustAnchor[], key: string, w: WalkedChain):
 function walkedChain(
   x5c: readonly string[],
   anchors: readonly TrustAnchor[],
-): WalkedChain | AttestationResult {
+): WalkedChain | FreshChain | AttestationResult {
   const key = createHash("sha256").update(x5c.join(".")).digest("base64url");
   const hit = cached(anchors, key);
   if (hit) return hit;
@@ -207,7 +212,10 @@ function walkedChain(
     anchors.map((a) => a.cert),
   );
   // Only chains to an anchor are kept: counterfeits must not push genuine phones out.
-  if (w.anchored) remember(anchors, key, w);
+  if (w.anchored) {
+    const { key: _live, ...kept } = w;
+    remember(anchors, key, kept);
+  }
   return w;
 }
 
@@ -287,7 +295,8 @@ export async function verifyAttestation(
   if (!anchored) {
     return fail("untrusted", "the device certificate does not chain to a trusted OEM CA");
   }
-  const verified = verifyCompactJws(decoded.jws, w.key);
+  const leafKey = "key" in w ? w.key : createPublicKey({ key: w.jwk, format: "jwk" });
+  const verified = verifyCompactJws(decoded.jws, leafKey);
   if (!verified.ok) return fail(...VERIFY_PROBLEMS[verified.problem]);
   return {
     ok: true,

@@ -9,7 +9,6 @@
 export {
   type AttestationProblem,
   type AttestationResult,
-  loadTrustAnchors,
   MAX_CHAIN,
   MAX_EVIDENCE_CHARS,
   type TrustAnchor,
@@ -63,6 +62,7 @@ export {
 } from "./reasons.js";
 export { CARRIER_ID, NONCE } from "./shapes.js";
 export { keyThumbprint, pemThumbprint } from "./thumbprint.js";
+export { loadTrustAnchors } from "./trust-anchors.js";
 export { MAX_VERDICT_CHARS, parseVerdictClaims, type VerdictClaims } from "./verdict-claims.js";
 export { checkAttestation } from "./verify/check-attestation.js";
 export { checkKeyProof, type KeyProofVerifier } from "./verify/check-key-proof.js";

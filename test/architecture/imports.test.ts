@@ -18,7 +18,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   threads: [],
   omadm: [],
   identity: [],
-  evidence: ["identity", "fault"],
+  evidence: ["identity", "threads", "fault"],
   // The device shares the HPKE wire format with the server keystore (keystore/hpke-*.ts).
   keystore: ["threads", "fault"],
   store: ["threads", "fault"],
