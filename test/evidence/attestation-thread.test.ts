@@ -5,14 +5,14 @@
  * next request starts a new one.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createOemCa, type Device, manufactureDevice } from "../../src/device/index.js";
+import { createOemCa, type Device } from "../../src/device/index.js";
 import { AttestationThread } from "../../src/evidence/attestation-thread.js";
 import { loadTrustAnchors, type TrustAnchor, verifyAttestation } from "../../src/evidence/index.js";
+import { genuineEvidence } from "./genuine-evidence.js";
 
 const YEAR = 365 * 24 * 3600 * 1000;
 
@@ -29,15 +29,7 @@ describe("AttestationThread", () => {
     const ca = await createOemCa({ name: "Thread OEM" });
     anchors = loadTrustAnchors([ca.certificatePem]);
     otherAnchors = loadTrustAnchors([(await createOemCa({ name: "Other OEM" })).certificatePem]);
-    ({ device } = await manufactureDevice(join(root, "d"), {
-      model: "dmg-phone-1",
-      carrier: "acme",
-      oemCa: ca,
-      slotKey: new Uint8Array(randomBytes(32)),
-      kid: "kid-1",
-      verdictKeys: [],
-    }));
-    ({ evidence } = await device.verify(randomBytes(16).toString("base64url")));
+    ({ device, evidence } = await genuineEvidence(root, ca));
   });
   after(async () => {
     await thread.terminate();

@@ -1,16 +1,17 @@
 import assert from "node:assert/strict";
-import { randomBytes, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { createOemCa, type Device, manufactureDevice, type OemCa } from "../../src/device/index.js";
+import { createOemCa, type Device, type OemCa } from "../../src/device/index.js";
 import {
   loadTrustAnchors,
   parseEvidenceClaims,
   type TrustAnchor,
   verifyAttestation,
 } from "../../src/evidence/index.js";
+import { genuineEvidence } from "./genuine-evidence.js";
 
 const YEAR = 365 * 24 * 3600 * 1000;
 
@@ -25,15 +26,7 @@ describe("verifyAttestation on a real device's evidence", () => {
     root = await mkdtemp(join(tmpdir(), "dmguard-evidence-"));
     ca = await createOemCa({ name: "Evidence OEM" });
     anchors = loadTrustAnchors([ca.certificatePem]);
-    ({ device } = await manufactureDevice(join(root, "d"), {
-      model: "dmg-phone-1",
-      carrier: "acme",
-      oemCa: ca,
-      slotKey: new Uint8Array(randomBytes(32)),
-      kid: "kid-1",
-      verdictKeys: [],
-    }));
-    ({ evidence } = await device.verify(randomBytes(16).toString("base64url")));
+    ({ device, evidence } = await genuineEvidence(root, ca));
   });
   after(async () => {
     await device.close();
