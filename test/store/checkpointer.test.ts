@@ -2,7 +2,8 @@
  * Background checkpoints (src/store/sqlite/checkpointer.ts) on a real SQLite file: the WAL's
  * pages reach the database file with no checkpoint on the store's own connection, which only
  * appends; inline (the default) leaves them in the WAL until `wal_autocheckpoint`; a close
- * stops the thread and leaves the file whole, every row there on the next open.
+ * stops the thread and leaves the file whole, every row there on the next open; a thread that
+ * cannot do its work says so as a process warning.
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openStore, type Store } from "../../src/store/index.js";
+import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
 
 const ROWS = 300;
 /** ~2 KB a value: 300 of them are about 150 pages beyond what a fresh database holds. */
@@ -83,4 +85,22 @@ test("background: close stops the thread, the WAL is folded in, every row is kep
   } finally {
     await again.close();
   }
+});
+
+test("a checkpointer that cannot start says so as a process warning, and stops", {
+  timeout: 10_000,
+}, async () => {
+  const warned = new Promise<Error>((resolve) => process.once("warning", resolve));
+  const checkpointer = startCheckpointer({
+    path: join(dir, "missing", "db.sqlite"),
+    intervalMs: 50,
+    synchronous: "NORMAL",
+  });
+  const warning = await warned;
+  assert.equal(warning.name, "DmguardStoreWarning");
+  assert.match(
+    warning.message,
+    /checkpoint thread for .*missing.* ended: .*; SQLite checkpoints inline meanwhile/,
+  );
+  await checkpointer.stop();
 });
