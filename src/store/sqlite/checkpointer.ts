@@ -61,7 +61,9 @@ export function startCheckpointer(data: CheckpointWorkerData): Checkpointer {
         worker.postMessage("stop");
         // A thread stuck (booting, or in SQLite) must not hold the server's shutdown: a
         // checkpoint cut short is safe, SQLite's own recovery finishes it.
-        const grace = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+        const grace = setTimeout(() => {
+          worker.terminate().catch(() => undefined);
+        }, STOP_GRACE_MS);
         await exited;
         clearTimeout(grace);
       })();
