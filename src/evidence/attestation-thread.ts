@@ -8,10 +8,14 @@
  * the machine's other core. One thread per process, shared by every server in it (`up` runs
  * two carriers and the platform): each thread is a V8 isolate, megabytes of resident memory.
  *
- * Requests of one turn of the event loop cross as one message, as the keystore's do. The thread
- * is `unref`'d while nothing is pending. Should it fail or exit, what it had pending is verified
- * on the calling thread instead, and the next request starts a new one: a server never loses
- * an answer to it, only the offload.
+ * Requests made in one run of the microtask queue cross as one message (a microtask rather than
+ * the keystore's next turn of the loop: here each request is hundreds of µs of work, so the
+ * wait would cost more than the extra messages). The thread is `unref`'d while nothing is
+ * pending. Should it fail or exit, what it had pending is verified on the calling thread
+ * instead, and the next request starts a new one: a server never loses an answer to it, only
+ * the offload. A thread that keeps dying before its first answer (a module missing from the
+ * build, say) is not started again and again: after MAX_SILENT_DEATHS the process verifies on
+ * its own thread, and says so once as a process warning.
  */
 import type { Worker } from "node:worker_threads";
 import { startSiblingWorker } from "../threads/sibling-worker.js";
@@ -42,6 +46,9 @@ interface Pending {
  */
 const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 };
 
+/** Threads in a row that end before answering anything, after which none is started. */
+const MAX_SILENT_DEATHS = 3;
+
 export class AttestationThread {
   #worker: Worker | null = null;
   readonly #pending = new Map<number, Pending>();
@@ -51,6 +58,16 @@ export class AttestationThread {
   #nextId = 1;
   #queue: AttestationRequest[] = [];
   #fallbacks = 0;
+  #silentDeaths = 0;
+  #started = 0;
+
+  /** `entry`: the worker module beside this one (another only to test a thread that fails). */
+  constructor(readonly entry = "attestation-worker") {}
+
+  /** Worker threads started so far. */
+  get threadsStarted(): number {
+    return this.#started;
+  }
 
   /** Requests verified on the calling thread because the thread could not answer them. */
   get fallbacks(): number {
@@ -62,6 +79,10 @@ export class AttestationThread {
     anchors: readonly TrustAnchor[],
     at: number,
   ): Promise<AttestationResult> {
+    if (this.#silentDeaths >= MAX_SILENT_DEATHS) {
+      this.#fallbacks++;
+      return verifyAttestation(evidence, anchors, new Date(at));
+    }
     const worker = this.#worker ?? this.#start();
     let set = this.#sets.get(anchors);
     if (set === undefined) {
@@ -96,16 +117,27 @@ export class AttestationThread {
   }
 
   #start(): Worker {
-    const worker = startSiblingWorker(import.meta.url, "attestation-worker", {
+    const worker = startSiblingWorker(import.meta.url, this.entry, {
       resourceLimits: RESOURCE_LIMITS,
     });
     worker.unref();
+    this.#started++;
+    let answered = false;
     worker.on("message", (replies: AttestationReply[]) => {
+      answered = true;
       for (const r of replies) this.#settle(r.id, r.result);
     });
     const lost = () => {
       if (this.#worker !== worker) return;
       this.#worker = null;
+      this.#silentDeaths = answered ? 0 : this.#silentDeaths + 1;
+      if (this.#silentDeaths === MAX_SILENT_DEATHS) {
+        process.emitWarning(
+          `the attestation thread ended ${MAX_SILENT_DEATHS} times before answering; ` +
+            "evidence is verified on the server's own thread from now on",
+          "DmguardAttestationWarning",
+        );
+      }
       this.#sets = new WeakMap();
       this.#queue = [];
       for (const id of [...this.#pending.keys()]) this.#settle(id, null);

@@ -2,7 +2,8 @@
  * Attestation on a worker thread (src/evidence/attestation-thread.ts): the same answers as
  * verifyAttestation on the calling thread, for genuine, counterfeit, expired, forged and
  * malformed evidence; a thread that ends with requests pending leaves none unanswered, and the
- * next request starts a new one.
+ * next request starts a new one; one that keeps dying before it answers is given up, with a
+ * warning.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -79,5 +80,20 @@ describe("AttestationThread", () => {
     const after = await thread.verify(forged(), anchors, Date.now());
     assert.deepEqual(after.ok ? null : after.problem, "signature");
     assert.equal(thread.fallbacks, fallbacks, "answered by the new thread");
+  });
+
+  test("a thread that keeps dying before it answers: three tries, then a warning", {
+    timeout: 30_000,
+  }, async () => {
+    const broken = new AttestationThread("no-such-worker");
+    const warned = new Promise<Error>((resolve) => process.once("warning", resolve));
+    for (let i = 0; i < 5; i++) {
+      assert.ok((await broken.verify(evidence, anchors, Date.now())).ok);
+    }
+    assert.equal(broken.fallbacks, 5);
+    assert.equal(broken.threadsStarted, 3, "none started after the third died");
+    const warning = await warned;
+    assert.equal(warning.name, "DmguardAttestationWarning");
+    assert.match(warning.message, /ended 3 times before answering/);
   });
 });
