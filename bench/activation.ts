@@ -8,12 +8,14 @@
  * 1,000,000 more devices are in the inventory (one CSV through the admin API, about 15 s).
  * It also prints the floor under CPU per activation on this machine (the crypto both sides
  * cannot skip, bench/activation/floor.ts, plus the bare HTTP requests an activation makes at the
- * hello-world's CPU per request) and the activations/s that floor alone would leave room for.
+ * hello-world's CPU per request) and the activations/s that floor alone would leave room for,
+ * beside the activations/s the measured CPU of both sides leaves room for on this machine's cores.
  *
  * The phones are lean (bench/activation/lean-device.ts): real attestation certificates from the
  * stack's OEM CA, real slot keys from the carrier's keystore, the device's evidence and verdict
  * code, a real DM session, but no DEVDIR files. They are made on worker threads
- * (bench/activation/factory.ts) and registered before anything is timed. Every activation must
+ * (bench/activation/factory.ts), registered and deposited in the carrier's custody at the
+ * platform (so the carrier's sync of each first activation is taken) before anything is timed. Every activation must
  * end approved with the profile provisioned, or the bench fails. The load generator's HTTP
  * client (bench/activation/http-client.ts) also drives the hello-world.
  *
@@ -116,6 +118,9 @@ async function provision(
 ): Promise<LeanDevice[]> {
   const admin = stack.carrier(CARRIER);
   const verdictKeys = await stack.verdictKeys();
+  // As `device manufacture` does: deposited in the carrier's custody when the stack can.
+  const platform = stack.platform();
+  const custodyToken = stack.platformToken(`carrier:${CARRIER}`);
   if (!findModel(MODEL)) throw new Error(`no model ${MODEL}`);
   const imeis = new Set<string>();
   while (imeis.size < n) imeis.add(generateImei(MODEL));
@@ -131,6 +136,10 @@ async function provision(
       pinned: await Promise.all(verdictKeys.map((k) => pinKey(k.carrier, k.jwk))),
       // Many at once: the keystore writes the slot keys made meanwhile in one sealed commit.
       lineConcurrency: 16,
+      custody:
+        platform && custodyToken
+          ? { url: platform.url, token: custodyToken, transportKey: await platform.transportKey() }
+          : null,
     },
     [...imeis],
   );
@@ -232,7 +241,7 @@ export async function benchActivation(): Promise<Figure[]> {
     const provisionS = (performance.now() - tp) / 1000;
     const c = process.cpuUsage(cpu);
     console.log(
-      `  (${DEVICES} phones made and registered in ${provisionS.toFixed(1)} s; bench CPU ${((c.user + c.system) / 1000 / DEVICES).toFixed(1)} ms a phone)`,
+      `  (${DEVICES} phones made, registered${stack.platform() ? " and deposited at the platform" : ""} in ${provisionS.toFixed(1)} s; bench CPU ${((c.user + c.system) / 1000 / DEVICES).toFixed(1)} ms a phone)`,
     );
     const activate = (i: number) => activateLean(devices[i % devices.length]!, http, carrierUrl);
 
@@ -294,6 +303,12 @@ export async function benchActivation(): Promise<Figure[]> {
       // CPU time per activation hardly depends on what else the machine runs: compare these.
       { name: "up CPU per activation", value: act.upCpuMs, unit: "ms" },
       { name: "load generator CPU per activation", value: act.benchCpuMs, unit: "ms" },
+      // Both sides share the machine's cores: the most activations/s this CPU leaves room for.
+      {
+        name: `ceiling at this CPU per activation, ${cores} cores`,
+        value: (cores * 1000) / (act.upCpuMs + act.benchCpuMs),
+        unit: "/s",
+      },
       {
         name: `bare node:http hello-world, ${CONCURRENCY} conc.`,
         value: bare.perSecond,

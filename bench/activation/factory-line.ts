@@ -1,13 +1,20 @@
 /**
  * One factory line, in a worker thread that factory.ts starts: given its spec it loads the
  * stack's OEM CA, then makes each batch of phones it is sent as manufactureLean makes them (slot
- * keys through the CLI's CarrierAdmin) and sends them back; an empty batch closes the line.
+ * keys through the CLI's CarrierAdmin, custody deposits through its PlatformClient) and sends
+ * them back; an empty batch closes the line.
  */
 import { parentPort } from "node:worker_threads";
 import { CarrierAdmin } from "../../src/cli/stack/carrier-admin.js";
+import { PlatformClient } from "../../src/cli/stack/platform-client.js";
 import { loadOemCa, type OemCa } from "../../src/device/oem-ca.js";
 import type { LineOrder, LineReport, LineSpec } from "./factory.js";
-import { type FactoryCarrier, type LeanDevice, manufactureLean } from "./lean-factory.js";
+import {
+  type FactoryCarrier,
+  type FactoryCustody,
+  type LeanDevice,
+  manufactureLean,
+} from "./lean-factory.js";
 
 const port = parentPort;
 if (!port) throw new Error("factory-line.ts runs in a worker thread");
@@ -16,15 +23,25 @@ interface Line {
   readonly spec: LineSpec;
   readonly ca: OemCa;
   readonly carrier: FactoryCarrier;
+  readonly custody: FactoryCustody | undefined;
 }
 
 let line: Line | undefined;
 
 async function open(spec: LineSpec): Promise<Line> {
+  const c = spec.custody;
+  const platform = c ? new PlatformClient(c.url) : null;
   return {
     spec,
     ca: await loadOemCa(spec.stackDir),
     carrier: new CarrierAdmin(spec.carrier, spec.carrierUrl, spec.token),
+    custody:
+      c && platform
+        ? {
+            transportKey: c.transportKey,
+            deposit: (imei, record) => platform.deposit(spec.carrier, imei, record, c.token),
+          }
+        : undefined,
   };
 }
 
@@ -35,7 +52,7 @@ async function make(l: Line, imeis: readonly string[]): Promise<LeanDevice[]> {
     Array.from({ length: l.spec.lineConcurrency }, async () => {
       while (next < imeis.length) {
         const i = next++;
-        devices[i] = await manufactureLean(l.ca, l.carrier, imeis[i]!, l.spec.model);
+        devices[i] = await manufactureLean(l.ca, l.carrier, imeis[i]!, l.spec.model, l.custody);
       }
     }),
   );

@@ -6,6 +6,7 @@
  * modules overlaps `up`'s start.
  */
 import { Worker } from "node:worker_threads";
+import type { JWK } from "jose";
 import type { PinnedKey } from "../../src/device/tsz/state.js";
 import type { LeanDevice } from "./lean-factory.js";
 
@@ -25,6 +26,15 @@ export interface FactorySpec {
   readonly pinned: readonly PinnedKey[];
   /** Phones a line makes at once (their slot keys share keystore commits). */
   readonly lineConcurrency: number;
+  /**
+   * The platform's custody of the carrier's devices, when the stack runs the platform: each
+   * phone is deposited there as `device manufacture` deposits it.
+   */
+  readonly custody: {
+    readonly url: string;
+    readonly token: string;
+    readonly transportKey: JWK;
+  } | null;
 }
 
 /** What a line is told: the factory's spec but the pinned keys, which only `make` attaches. */

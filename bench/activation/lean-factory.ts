@@ -4,11 +4,16 @@
  * attestation key certified by the stack's OEM CA through a PKCS#10 request; slot 0's key made
  * in the carrier's keystore and opened here from its HPKE wrapping; no verdict key pinned yet
  * (factory.ts attaches the fleet's one set of pinned keys when the phone is back from its line,
- * so that the TSZ's verdict code imports each key once). lean-device.ts activates them. Kept
+ * so that the TSZ's verdict code imports each key once); when the stack runs the platform, slot
+ * 0's key also wrapped by the carrier's keystore to the platform and deposited, with the record,
+ * in the carrier's custody there, so that the platform takes the phone's activation date when
+ * the carrier sends it. lean-device.ts activates them. Kept
  * apart from it so that the factory's worker threads (factory.ts) load only what making a phone
  * needs.
  */
 import { type KeyObject, randomBytes } from "node:crypto";
+import type { JWK } from "jose";
+import type { CustodyRecord } from "../../src/cli/stack/platform-client.js";
 import { issueDeviceCertificate, type OemCa } from "../../src/device/oem-ca.js";
 import {
   attestationCsr,
@@ -42,7 +47,17 @@ export interface FactoryTree {
 /** The carrier calls a factory line needs (the stack's CarrierAdmin has them). */
 export interface FactoryCarrier {
   readonly id: string;
-  slotKey(hpkePublicKey: Uint8Array): Promise<{ wrapped: WrappedKey }>;
+  slotKey(
+    hpkePublicKey: Uint8Array,
+    custody?: JWK,
+  ): Promise<{ wrapped: WrappedKey; custodyWrapped?: WrappedKey }>;
+}
+
+/** The platform's custody of the carrier's devices, as `device manufacture` deposits in it. */
+export interface FactoryCustody {
+  /** The platform's transport key, which the carrier's keystore wraps slot keys to. */
+  readonly transportKey: JWK;
+  deposit(imei: string, record: CustodyRecord): Promise<void>;
 }
 
 /** A clean phone's reference measurements, as its payload records them. */
@@ -59,6 +74,7 @@ export async function manufactureLean(
   carrier: FactoryCarrier,
   imei: string,
   model: string,
+  custody?: FactoryCustody,
 ): Promise<LeanDevice> {
   const keys = await generateAttestationKey();
   const certificatePem = await issueDeviceCertificate(ca, await attestationCsr(keys, imei), {
@@ -68,9 +84,21 @@ export async function manufactureLean(
   const certificateDer = await certificateForKey(certificatePem, keys.publicKey);
   const hpkeSeed = new Uint8Array(randomBytes(HPKE_SEED_BYTES));
   const hpke = await deriveRecipientKeyPair(hpkeSeed);
-  const { wrapped } = await carrier.slotKey(hpke.publicKey);
+  const { wrapped, custodyWrapped } = await carrier.slotKey(hpke.publicKey, custody?.transportKey);
   const owner = `carrier:${carrier.id}`;
   const key = await openWrappedKey(hpke.privateKey, wrapped, { owner, kid: wrapped.kid });
+  if (custody) {
+    if (!custodyWrapped) throw new Error(`${imei}: the carrier wrapped no key to the platform`);
+    await custody.deposit(imei, {
+      meid: null,
+      esn: null,
+      model,
+      kid: wrapped.kid,
+      attestationKey: certificatePem,
+      contractEnd: null,
+      wrappedKey: custodyWrapped,
+    });
+  }
   const slots: TszState["slots"] = Array.from({ length: 8 }, () => null);
   slots[0] = { carrier: carrier.id, kid: wrapped.kid, key };
   const state: TszState = {
