@@ -13,13 +13,14 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { join } from "node:path";
-import { writeHeapSnapshot } from "node:v8";
-import { startStack } from "../../dist/cli/stack/compose.js";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { limitHeapGrowth } from "../../dist/cli/stack/heap-growth.js";
-import { carrierPart, stackParts } from "../../dist/cli/stack/parts.js";
 
 // As `dmguard up` sets it for its process (src/cli/stack/heap-growth.ts).
 limitHeapGrowth();
+// Then the stack's modules, as `up` loads them after it (src/cli/commands/up.ts).
+const { startStack } = await import("../../dist/cli/stack/compose.js");
+const { carrierPart, stackParts } = await import("../../dist/cli/stack/parts.js");
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error("usage: up-child.mjs DATA_DIR");
@@ -58,6 +59,11 @@ process.on("SIGUSR1", () => {
   process.stderr.write(
     `memory rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)}\n`,
   );
+  // Where the main heap's committed size is, space by space (size/used).
+  const spaces = getHeapSpaceStatistics()
+    .filter((s) => s.space_size >= 1048576)
+    .map((s) => `${s.space_name} ${mb(s.space_size)}/${mb(s.space_used_size)}`);
+  process.stderr.write(`heap spaces ${spaces.join(", ")}\n`);
   const snapDir = process.env.BENCH_HEAP_SNAPSHOT;
   if (snapDir)
     process.stderr.write(

@@ -8,6 +8,7 @@
  * the entry. tsx is resolved from this module, whatever the cwd.
  */
 import { Worker, type WorkerOptions } from "node:worker_threads";
+import { reapplyHeapFlags } from "./heap-flags.js";
 
 /**
  * `callerUrl` is the caller's `import.meta.url`; `name` the worker module's file name without
@@ -20,6 +21,17 @@ export function startSiblingWorker(
   options: Omit<WorkerOptions, "eval" | "execArgv"> = {},
 ): Worker {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new RangeError(`bad worker module name: ${name}`);
+  const worker = createWorker(callerUrl, name, options);
+  // Its isolate's set-up may have rewritten process-wide heap flags (heap-flags.ts).
+  worker.once("online", reapplyHeapFlags);
+  return worker;
+}
+
+function createWorker(
+  callerUrl: string,
+  name: string,
+  options: Omit<WorkerOptions, "eval" | "execArgv">,
+): Worker {
   if (callerUrl.endsWith(".ts")) {
     const entry = new URL(`./${name}.ts`, callerUrl).href;
     const api = import.meta.resolve("tsx/esm/api");

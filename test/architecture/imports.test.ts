@@ -28,6 +28,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   platform: ["server-kit", "omadm", "identity", "evidence", "keystore", "store", "fault"],
   enterprise: ["server-kit", "omadm", "identity", "evidence", "keystore", "store", "fault"],
   cli: [
+    "threads",
     "carrier",
     "platform",
     "enterprise",

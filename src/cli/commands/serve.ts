@@ -58,9 +58,10 @@ async function oemCaOf(pems: string[]): Promise<RunPartsOptions["oemCa"]> {
 
 /** Runs one part until SIGINT/SIGTERM: prints its URL, then `ready <base URL>`. */
 async function runServed(opts: ServeOptions, s: Served): Promise<void> {
-  const { runParts } = await import("../stack/compose.js");
+  // Before the stack's modules load (heap-growth.ts says why).
   const { limitHeapGrowth } = await import("../stack/heap-growth.js");
   limitHeapGrowth();
+  const { runParts } = await import("../stack/compose.js");
   const { untilSignal } = await import("../stack/signals.js");
   const running = await runParts({
     mode: "serve",

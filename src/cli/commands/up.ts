@@ -39,9 +39,10 @@ export function registerUp(program: Command): void {
     .option("--demo", "after start, manufacture and activate a small mixed fleet, print verdicts")
     .option("--log", "log every HTTP request (JSON, secrets redacted) on stderr")
     .action(async (opts: UpOptions) => {
-      const { startStack } = await import("../stack/compose.js");
+      // Before the stack's modules load (heap-growth.ts says why).
       const { limitHeapGrowth } = await import("../stack/heap-growth.js");
       limitHeapGrowth();
+      const { startStack } = await import("../stack/compose.js");
       const { untilSignal } = await import("../stack/signals.js");
       const stack = await startStack({
         dataDir: opts.data,
