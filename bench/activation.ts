@@ -118,9 +118,10 @@ async function provision(
 ): Promise<LeanDevice[]> {
   const admin = stack.carrier(CARRIER);
   const verdictKeys = await stack.verdictKeys();
-  // As `device manufacture` does: deposited in the carrier's custody when the stack can.
+  // As `device manufacture` does: deposited in the carrier's custody (up runs the platform).
   const platform = stack.platform();
   const custodyToken = stack.platformToken(`carrier:${CARRIER}`);
+  if (!platform || !custodyToken) throw new Error("the stack runs no platform for the custody");
   if (!findModel(MODEL)) throw new Error(`no model ${MODEL}`);
   const imeis = new Set<string>();
   while (imeis.size < n) imeis.add(generateImei(MODEL));
@@ -136,10 +137,11 @@ async function provision(
       pinned: await Promise.all(verdictKeys.map((k) => pinKey(k.carrier, k.jwk))),
       // Many at once: the keystore writes the slot keys made meanwhile in one sealed commit.
       lineConcurrency: 16,
-      custody:
-        platform && custodyToken
-          ? { url: platform.url, token: custodyToken, transportKey: await platform.transportKey() }
-          : null,
+      custody: {
+        url: platform.url,
+        token: custodyToken,
+        transportKey: await platform.transportKey(),
+      },
     },
     [...imeis],
   );
@@ -241,7 +243,7 @@ export async function benchActivation(): Promise<Figure[]> {
     const provisionS = (performance.now() - tp) / 1000;
     const c = process.cpuUsage(cpu);
     console.log(
-      `  (${DEVICES} phones made, registered${stack.platform() ? " and deposited at the platform" : ""} in ${provisionS.toFixed(1)} s; bench CPU ${((c.user + c.system) / 1000 / DEVICES).toFixed(1)} ms a phone)`,
+      `  (${DEVICES} phones made, registered and deposited at the platform in ${provisionS.toFixed(1)} s; bench CPU ${((c.user + c.system) / 1000 / DEVICES).toFixed(1)} ms a phone)`,
     );
     const activate = (i: number) => activateLean(devices[i % devices.length]!, http, carrierUrl);
 

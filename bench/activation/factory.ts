@@ -27,8 +27,8 @@ export interface FactorySpec {
   /** Phones a line makes at once (their slot keys share keystore commits). */
   readonly lineConcurrency: number;
   /**
-   * The platform's custody of the carrier's devices, when the stack runs the platform: each
-   * phone is deposited there as `device manufacture` deposits it.
+   * The platform's custody of the carrier's devices: each phone is deposited there, as
+   * `device manufacture` deposits it.
    */
   readonly custody: {
     readonly url: string;

@@ -46,6 +46,7 @@ process.stdout.write(JSON.stringify(seen));
 `;
 
 function run(mode: "cap" | "none"): { capped: number; afterWorker: number } {
+  // Under V8's default maximum: 16 MB semi-spaces on a machine with a few GB of memory or more.
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", CHILD, mode], {
     encoding: "utf8",
   });
