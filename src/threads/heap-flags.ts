@@ -53,6 +53,10 @@ let windowStart = 0;
 let scavenges = 0;
 let lastGrown = Number.NEGATIVE_INFINITY;
 
+function setGrowthFactor(factor: number): void {
+  setFlagsFromString(`--semi-space-growth-factor=${factor}`);
+}
+
 function newSpaceBytes(): number {
   for (const s of getHeapSpaceStatistics()) if (s.space_name === "new_space") return s.space_size;
   return 0;
@@ -65,7 +69,7 @@ function newSpaceBytes(): number {
  */
 function growYoungGeneration(bytes: number, deadlineMs: number): number {
   lastGrown = performance.now();
-  setFlagsFromString(`--semi-space-growth-factor=${GROWTH_FACTOR}`);
+  setGrowthFactor(GROWTH_FACTOR);
   const ring = new Array<unknown>(RING);
   const until = lastGrown + deadlineMs;
   let size = newSpaceBytes();
@@ -76,13 +80,13 @@ function growYoungGeneration(bytes: number, deadlineMs: number): number {
     stalled = now > size ? 0 : stalled + 1;
     size = now;
   }
-  setFlagsFromString("--semi-space-growth-factor=1");
+  setGrowthFactor(1);
   return size;
 }
 
 /** The growth factor back at 1; the young generation grown back if V8 shrank it under load. */
 function steerYoungGeneration(list: PerformanceObserverEntryList): void {
-  setFlagsFromString("--semi-space-growth-factor=1");
+  setGrowthFactor(1);
   const now = performance.now();
   if (now - windowStart >= 1_000) {
     windowStart = now;
@@ -99,7 +103,7 @@ function steerYoungGeneration(list: PerformanceObserverEntryList): void {
 
 /** Sets the growth factor to 1 again (a worker's heap set-up may have put it back to 2). */
 function holdYoungGeneration(): void {
-  if (youngCap !== undefined) setFlagsFromString("--semi-space-growth-factor=1");
+  if (youngCap !== undefined) setGrowthFactor(1);
 }
 
 /**
@@ -114,7 +118,7 @@ function holdYoungGeneration(): void {
  * once a second), since a small one costs far more scavenges.
  */
 export function capYoungGeneration(maxBytes: number): void {
-  youngCap = Math.min(maxBytes, growYoungGeneration(maxBytes, GROW_DEADLINE_MS)) || maxBytes;
+  youngCap = Math.min(maxBytes, growYoungGeneration(maxBytes, GROW_DEADLINE_MS));
   if (observer) return;
   observer = new PerformanceObserver(steerYoungGeneration);
   observer.observe({ entryTypes: ["gc"] });
