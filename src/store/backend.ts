@@ -3,7 +3,7 @@
  * factory per database, the same files per backend under `sqlite/` and `postgres/`). The
  * repositories speak kysely; the few things SQL dialects disagree on live here.
  */
-import type { Kysely } from "kysely";
+import type { Kysely, QueryResult } from "kysely";
 import type { Database, InventoryTable } from "./schema.js";
 import type { ImportResult, StoreKind } from "./types.js";
 
@@ -15,6 +15,16 @@ export interface Backend {
   readonly db: Kysely<Database>;
   /** Whether `SELECT … FOR UPDATE` exists (PostgreSQL); SQLite locks the whole file instead. */
   readonly rowLocks: boolean;
+  /**
+   * SQLite only: runs a compiled query at once, on this thread, when it may (inside a
+   * transaction, or when nobody holds or waits for the connection); undefined when it must
+   * queue through kysely. sqlite/connection.ts says why.
+   */
+  readonly runNow?: <R>(
+    sql: string,
+    parameters: readonly unknown[],
+    inTransaction: boolean,
+  ) => QueryResult<R> | undefined;
   /** Opens a write transaction on `conn` (SQLite: `BEGIN IMMEDIATE`). */
   begin(conn: Kysely<Database>): Promise<void>;
   /** The schema kysely's migration bookkeeping belongs in (PostgreSQL), created if missing. */

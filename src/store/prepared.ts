@@ -5,9 +5,10 @@
  * it to SQL on every call; for the small fixed-shape queries an activation runs (a key
  * lookup, an upsert, an audit append) that cost more than SQLite took to run them. A prepared
  * query is built once per dialect with placeholder arguments, compiled, and each call puts its
- * arguments where the placeholders landed in the parameter list. It still runs through the
- * handle's kysely executor, so connection pinning, transactions and the store's checks are the
- * same as for a built query.
+ * arguments where the placeholders landed in the parameter list. It runs through the handle's
+ * kysely executor, so connection pinning, transactions and the store's checks are the same as
+ * for a built query; on SQLite it runs at once instead where the backend says it may
+ * (`Backend.runNow`), with the same effect minus kysely's async frames.
  *
  * Only for queries whose SQL text does not depend on the arguments' values: a placeholder
  * must reach the parameter list as a bound value (no `in (list)`, no `sql.raw`, no shape that
@@ -56,6 +57,15 @@ export class PreparedQuery<A extends readonly unknown[], R> {
     for (let i = 0; i < parameters.length; i++) {
       const s = t.slots[i]!;
       parameters[i] = s < 0 ? t.constants[i] : args[s];
+    }
+    const now = ctx.backend.runNow;
+    if (now !== undefined) {
+      try {
+        const r = now<R>(t.sql, parameters, ctx.tx !== null);
+        if (r !== undefined) return Promise.resolve(r);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
     return db.executeQuery<R>({ sql: t.sql, query: t.query, queryId: t.queryId, parameters });
   }

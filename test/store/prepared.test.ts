@@ -2,7 +2,9 @@
  * Prepared queries (src/store/prepared.ts) on a real SQLite database: compiled once, each
  * call's arguments in their places, on the root handle and inside a transaction; a build whose
  * SQL would depend on an argument's value is refused rather than silently reusing the first
- * call's SQL. (The store suite runs every repository's prepared queries on both backends.)
+ * call's SQL; on SQLite's direct path (Backend.runNow), a query from outside a transaction that
+ * holds the connection waits for it rather than running inside it. (The store suite runs every
+ * repository's prepared queries on both backends.)
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -86,5 +88,57 @@ describe("prepared queries", () => {
         .where(sql<boolean>`part = ${sql.lit(String(part))}`),
     );
     await assert.rejects(inlined.first(root, "carrier:acme"), /lost argument 0/);
+  });
+
+  it("runs at once when the connection is free, and only inside a transaction that holds it", async () => {
+    const one = "select 1 as one";
+    assert.deepEqual(backend.runNow?.(one, [], false)?.rows, [{ one: 1 }]);
+    let seen: { outside: unknown; inside: unknown } | undefined;
+    await store.transaction(async () => {
+      seen = {
+        outside: backend.runNow?.(one, [], false),
+        inside: backend.runNow?.(one, [], true)?.rows,
+      };
+    });
+    assert.deepEqual(seen, { outside: undefined, inside: [{ one: 1 }] });
+  });
+
+  it("keeps queries from outside a transaction out of it, and runs them in order after it", async () => {
+    const acme = store.part("carrier:acme");
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => {
+      entered = r;
+    });
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const first = acme.transaction(async (tx) => {
+      await tx.kv.put("ns", "held", { v: 5 });
+      entered();
+      await held;
+      throw new Error("roll back");
+    });
+    await inside;
+    // Queued behind the first transaction: a second one, then a root read after it.
+    const second = acme.transaction((tx) => tx.kv.put("ns", "second", { v: 6 }));
+    const done: string[] = [];
+    const read = KV_GET.first(root, "carrier:acme", "ns", "held").then((r) => {
+      done.push("read");
+      return r;
+    });
+    const readSecond = KV_GET.first(root, "carrier:acme", "ns", "second");
+    const write = acme.kv.put("ns", "outside", { v: 7 }).then(() => done.push("write"));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(done, [], "nothing runs while the transaction holds the connection");
+    release();
+    await assert.rejects(first, /roll back/);
+    await second;
+    assert.equal(await read, undefined, "the read never saw the uncommitted row");
+    assert.deepEqual(await readSecond, { key: "second", value: '{"v":6}' });
+    await write;
+    assert.deepEqual(done, ["read", "write"]);
+    assert.deepEqual((await acme.kv.get("ns", "outside"))?.value, { v: 7 });
+    assert.equal(await acme.kv.get("ns", "held"), null);
   });
 });

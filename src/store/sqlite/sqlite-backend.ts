@@ -24,11 +24,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Sqlite from "better-sqlite3";
-import { CompiledQuery, Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
+import { CompiledQuery, Kysely } from "kysely";
 import type { Backend, BulkInventoryRow } from "../backend.js";
 import { StoreError } from "../errors.js";
 import type { Database } from "../schema.js";
 import { startCheckpointer } from "./checkpointer.js";
+import { SqliteDriver, sqliteDialect } from "./connection.js";
 
 export interface SqliteBackendOptions {
   /** A file path, or `:memory:`. The parent directory is created when missing. */
@@ -67,31 +68,6 @@ function isUnique(err: unknown): boolean {
   return UNIQUE_CODES.has((err as { code?: unknown } | null)?.code as string);
 }
 
-/** Prepared statements kept per SQL text; the store issues a few dozen distinct ones. */
-const STATEMENT_CACHE = 512;
-
-/**
- * The database as kysely sees it, with its statements prepared once: kysely asks for a new
- * prepared statement for every query, and preparing costs more than running most of ours. The
- * store never streams (kysely's only use of `iterate`), so a cached statement is never busy
- * when it is asked for again; SQLite re-prepares it by itself after a schema change.
- */
-function withStatementCache(database: Sqlite.Database): SqliteDatabase {
-  const cache = new Map<string, Sqlite.Statement>();
-  return {
-    close: () => database.close(),
-    prepare(text: string) {
-      let st = cache.get(text);
-      if (st === undefined) {
-        st = database.prepare(text);
-        if (cache.size >= STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
-        cache.set(text, st);
-      }
-      return st;
-    },
-  };
-}
-
 export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
   const synchronous = opts.synchronous ?? "NORMAL";
   if (synchronous !== "NORMAL" && synchronous !== "FULL") {
@@ -119,9 +95,8 @@ export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
     opts.checkpoint === "background" && opts.path !== ":memory:"
       ? startCheckpointer({ path: opts.path, intervalMs: CHECKPOINT_INTERVAL_MS, synchronous })
       : undefined;
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(database) }),
-  });
+  const driver = new SqliteDriver(database);
+  const db = new Kysely<Database>({ dialect: sqliteDialect(driver) });
 
   // The bulk path binds prepared statements on the same (single) connection, inside the
   // transaction the caller holds; kysely's connection mutex keeps everyone else out meanwhile.
@@ -262,6 +237,7 @@ export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
     kind: "sqlite",
     db,
     rowLocks: false,
+    runNow: (sql, parameters, inTransaction) => driver.runNow(sql, parameters, inTransaction),
     async begin(conn: Kysely<Database>) {
       await conn.executeQuery(BEGIN_IMMEDIATE);
     },
