@@ -12,36 +12,66 @@ import type { JsonValue } from "./types.js";
 const MAX_DEPTH = 32;
 
 export function canonicalJson(value: unknown, field = "value"): string {
-  return encode(value, field, 0);
+  const path: (string | number)[] = [];
+  try {
+    return encode(value, path);
+  } catch (err) {
+    if (err instanceof Unfit) throw bad(field + pathText(path), err.message);
+    throw err;
+  }
 }
 
-function encode(value: unknown, where: string, depth: number): string {
-  if (depth > MAX_DEPTH) throw bad(where, `nests deeper than ${MAX_DEPTH}`);
+/**
+ * What makes a value unfit, thrown from where it was met; `path` then still holds the keys
+ * down to it. The path is kept as a stack of keys rather than strings built at every level,
+ * which cost most of what encoding a DM session's state allocated.
+ */
+class Unfit extends Error {}
+
+function pathText(path: readonly (string | number)[]): string {
+  return path.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
+}
+
+function encode(value: unknown, path: (string | number)[]): string {
+  if (path.length > MAX_DEPTH) throw new Unfit(`nests deeper than ${MAX_DEPTH}`);
   if (value === null) return "null";
   switch (typeof value) {
     case "boolean":
+      return value ? "true" : "false";
     case "string":
       return JSON.stringify(value);
     case "number":
-      if (!Number.isFinite(value)) throw bad(where, "is not a finite number");
+      if (!Number.isFinite(value)) throw new Unfit("is not a finite number");
       return JSON.stringify(value);
     case "object":
       break;
     default:
-      throw bad(where, `holds a ${typeof value}, which is not JSON`);
+      throw new Unfit(`holds a ${typeof value}, which is not JSON`);
   }
   if (Array.isArray(value)) {
-    return `[${value.map((v, i) => encode(v, `${where}[${i}]`, depth + 1)).join(",")}]`;
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ",";
+      path.push(i);
+      out += encode(value[i], path);
+      path.pop();
+    }
+    return `${out}]`;
   }
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    throw bad(where, "is not a plain object");
-  }
+  if (proto !== Object.prototype && proto !== null) throw new Unfit("is not a plain object");
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj)
-    .filter((k) => obj[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${encode(obj[k], `${where}.${k}`, depth + 1)}`).join(",")}}`;
+  const keys = Object.keys(obj).sort();
+  let out = "{";
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (out.length > 1) out += ",";
+    path.push(k);
+    out += `${JSON.stringify(k)}:${encode(v, path)}`;
+    path.pop();
+  }
+  return `${out}}`;
 }
 
 function bad(where: string, why: string): StoreError {

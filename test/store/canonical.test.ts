@@ -1,0 +1,88 @@
+/**
+ * Canonical JSON (src/store/canonical.ts), the bytes the audit chain hashes: keys sorted by
+ * UTF-16 code units at every level, undefined members left out, JSON.stringify's numbers and
+ * strings; anything that is not plain data refused with the path to it.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { canonicalJson, isStoreError } from "../../src/store/index.js";
+
+/**
+ * The same form by another route: a deep copy with its keys inserted in sorted order, through
+ * JSON.stringify.
+ */
+function sortedCopy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedCopy);
+  if (v === null || typeof v !== "object") return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) out[k] = sortedCopy((v as Record<string, unknown>)[k]);
+  return out;
+}
+
+/** Seeded pseudo-random nested data, with the keys and strings JSON escapes. */
+function randomValue(seed: { s: number }, depth: number): unknown {
+  const r = () => {
+    seed.s = (seed.s * 1103515245 + 12345) % 2 ** 31;
+    return seed.s / 2 ** 31;
+  };
+  const pick = r();
+  if (depth > 4 || pick < 0.3) {
+    const leaves = [null, true, false, -0.5, 1e21, 42, "", 'q"\\\n\u2028é', "\ud83d\ude00", "Z"];
+    return leaves[Math.floor(r() * leaves.length)];
+  }
+  if (pick < 0.5)
+    return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(seed, depth + 1));
+  // No integer-like keys: objects list those first, in numeric order, whatever the reference
+  // copy's insertion order (the first case checks them).
+  const keys = ["b", "a", "B", "é", "aa", "", "a\u0000", "\ud83d\ude00", "a10", "a9"];
+  const o: Record<string, unknown> = {};
+  for (let i = Math.floor(r() * 5); i > 0; i--) {
+    o[keys[Math.floor(r() * keys.length)]!] = randomValue(seed, depth + 1);
+  }
+  return o;
+}
+
+function refusal(value: unknown, field?: string): string {
+  try {
+    canonicalJson(value, field);
+  } catch (err) {
+    assert.ok(isStoreError(err, "ARGUMENT_INVALID"), String(err));
+    return err.message;
+  }
+  assert.fail("accepted");
+}
+
+describe("canonical JSON", () => {
+  it("sorts keys at every level and writes values as JSON.stringify does", () => {
+    assert.equal(
+      canonicalJson({ b: 1, a: [{ y: "x", x: null }, true], c: { "10": 1, "9": 2 } }),
+      '{"a":[{"x":null,"y":"x"},true],"b":1,"c":{"10":1,"9":2}}',
+    );
+    const seed = { s: 7 };
+    for (let i = 0; i < 500; i++) {
+      const v = randomValue(seed, 0);
+      assert.equal(canonicalJson(v), JSON.stringify(sortedCopy(v)));
+    }
+  });
+
+  it("leaves out undefined members, and takes objects without a prototype", () => {
+    const bare = Object.assign(Object.create(null) as object, { z: 1, a: undefined });
+    assert.equal(canonicalJson({ a: undefined, b: bare }), '{"b":{"z":1}}');
+  });
+
+  it("refuses what is not plain data, naming where it is", () => {
+    assert.equal(
+      refusal({ a: [1, { n: Number.NaN }] }, "details"),
+      "details.a[1].n is not a finite number",
+    );
+    assert.equal(refusal([1, undefined]), "value[1] holds a undefined, which is not JSON");
+    assert.equal(refusal({ f: () => 1 }), "value.f holds a function, which is not JSON");
+    assert.equal(refusal({ b: Buffer.from("x") }), "value.b is not a plain object");
+    assert.equal(refusal(10n), "value holds a bigint, which is not JSON");
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = [deep];
+    assert.match(refusal(deep), /^value(\[0\]){33} nests deeper than 32$/);
+    // A refusal after a sibling was encoded does not keep that sibling's key in the path.
+    assert.equal(refusal({ a: { x: 1 }, b: [Infinity] }), "value.b[0] is not a finite number");
+  });
+});
