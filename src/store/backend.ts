@@ -5,6 +5,7 @@
  */
 import type { Kysely, QueryResult } from "kysely";
 import type { Database, InventoryTable } from "./schema.js";
+import type { HeldConnection } from "./sqlite/connection.js";
 import type { ImportResult, StoreKind } from "./types.js";
 
 /** An inventory row ready to store; `status` null means "active if new, else unchanged". */
@@ -25,6 +26,11 @@ export interface Backend {
     parameters: readonly unknown[],
     inTransaction: boolean,
   ) => QueryResult<R> | undefined;
+  /**
+   * SQLite only: takes the one connection for a transaction without kysely, in turn with
+   * kysely's callers; the transaction is opened and closed on it by the caller.
+   */
+  readonly hold?: () => Promise<HeldConnection>;
   /** Opens a write transaction on `conn` (SQLite: `BEGIN IMMEDIATE`). */
   begin(conn: Kysely<Database>): Promise<void>;
   /** The schema kysely's migration bookkeeping belongs in (PostgreSQL), created if missing. */

@@ -59,6 +59,7 @@ export async function transaction<T>(ctx: Ctx, fn: (child: Ctx) => Promise<T>): 
   const exec = dbOf(ctx);
   const tx = {};
   if (ctx.tx === null) {
+    if (ctx.backend.hold !== undefined) return heldTransaction(ctx, ctx.backend.hold, tx, fn);
     return exec.connection().execute(async (conn) => {
       const child: Ctx = { ...ctx, exec: conn, tx, depth: 1 };
       await ctx.backend.begin(conn);
@@ -83,6 +84,34 @@ export async function transaction<T>(ctx: Ctx, fn: (child: Ctx) => Promise<T>): 
     await sql`rollback to savepoint ${name}`.execute(exec).catch(() => {});
     await sql`release savepoint ${name}`.execute(exec).catch(() => {});
     throw err;
+  }
+}
+
+/** SQLite's transaction: on the connection taken as `hold` gives it, opened and closed by hand. */
+async function heldTransaction<T>(
+  ctx: Ctx,
+  hold: NonNullable<Backend["hold"]>,
+  tx: object,
+  fn: (child: Ctx) => Promise<T>,
+): Promise<T> {
+  const held = await hold();
+  try {
+    held.begin();
+    const child: Ctx = { ...ctx, exec: held.db, tx, depth: 1 };
+    try {
+      const out = await within(ctx, tx, () => fn(child));
+      held.commit();
+      return out;
+    } catch (err) {
+      try {
+        held.rollback();
+      } catch {
+        // SQLite may have rolled back by itself (a full disk, an I/O error): nothing to undo.
+      }
+      throw err;
+    }
+  } finally {
+    held.release();
   }
 }
 

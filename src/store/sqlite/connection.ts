@@ -19,11 +19,13 @@ import {
   type DatabaseConnection,
   type Dialect,
   type Driver,
+  Kysely,
   type QueryResult,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from "kysely";
+import type { Database } from "../schema.js";
 
 /** Prepared statements kept per SQL text; the store issues a few dozen distinct ones. */
 const STATEMENT_CACHE = 512;
@@ -106,14 +108,32 @@ const BEGIN = CompiledQuery.raw("begin");
 const COMMIT = CompiledQuery.raw("commit");
 const ROLLBACK = CompiledQuery.raw("rollback");
 
+/** The connection held for a transaction, taken without kysely (`SqliteDriver.hold`). */
+export interface HeldConnection {
+  /** Kysely over the held connection, for the queries built inside the transaction. */
+  readonly db: Kysely<Database>;
+  /**
+   * Opens a write transaction: `BEGIN IMMEDIATE`, which takes the write lock at once, so that
+   * the transaction never fails to upgrade a read lock halfway through.
+   */
+  begin(): void;
+  commit(): void;
+  rollback(): void;
+  /** Gives the connection to the next in line; once. */
+  release(): void;
+}
+
 export class SqliteDriver implements Driver {
   readonly #database: Sqlite.Database;
-  readonly #lock = new ConnectionLock();
+  readonly #lock: ConnectionLock | null;
   readonly connection: SqliteConnection;
+  #held: Kysely<Database> | undefined;
 
-  constructor(database: Sqlite.Database) {
+  /** `lock` null: a driver for whoever holds the connection already (see `hold`). */
+  constructor(database: Sqlite.Database, connection?: SqliteConnection, lock?: null) {
     this.#database = database;
-    this.connection = new SqliteConnection(database);
+    this.#lock = lock === null ? null : new ConnectionLock();
+    this.connection = connection ?? new SqliteConnection(database);
   }
 
   /**
@@ -121,14 +141,43 @@ export class SqliteDriver implements Driver {
    * caller runs inside the transaction holding the connection. Undefined when it must queue.
    */
   runNow<R>(sql: string, parameters: readonly unknown[], inTransaction: boolean) {
-    if (!inTransaction && !this.#lock.free) return undefined;
+    if (!inTransaction && this.#lock !== null && !this.#lock.free) return undefined;
     return this.connection.run<R>(sql, parameters);
+  }
+
+  /**
+   * Takes the connection for a transaction, in turn with kysely's callers, without kysely's
+   * connection provider: two of those per activation cost more than the statements they ran.
+   */
+  async hold(): Promise<HeldConnection> {
+    await this.#lock?.acquire();
+    this.#held ??= new Kysely<Database>({
+      dialect: sqliteDialect(new SqliteDriver(this.#database, this.connection, null)),
+    });
+    let released = false;
+    return {
+      db: this.#held,
+      begin: () => {
+        this.connection.run("begin immediate", []);
+      },
+      commit: () => {
+        this.connection.run("commit", []);
+      },
+      rollback: () => {
+        this.connection.run("rollback", []);
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#lock?.release();
+      },
+    };
   }
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    await this.#lock.acquire();
+    await this.#lock?.acquire();
     return this.connection;
   }
 
@@ -145,11 +194,12 @@ export class SqliteDriver implements Driver {
   }
 
   async releaseConnection(): Promise<void> {
-    this.#lock.release();
+    this.#lock?.release();
   }
 
   async destroy(): Promise<void> {
-    this.#database.close();
+    // The held connection's driver does not own the database.
+    if (this.#lock !== null) this.#database.close();
   }
 }
 

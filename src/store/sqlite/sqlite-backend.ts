@@ -238,6 +238,7 @@ export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
     db,
     rowLocks: false,
     runNow: (sql, parameters, inTransaction) => driver.runNow(sql, parameters, inTransaction),
+    hold: () => driver.hold(),
     async begin(conn: Kysely<Database>) {
       await conn.executeQuery(BEGIN_IMMEDIATE);
     },
