@@ -23,25 +23,22 @@ interface Line {
   readonly spec: LineSpec;
   readonly ca: OemCa;
   readonly carrier: FactoryCarrier;
-  readonly custody: FactoryCustody | undefined;
+  readonly custody: FactoryCustody;
 }
 
 let line: Line | undefined;
 
 async function open(spec: LineSpec): Promise<Line> {
   const c = spec.custody;
-  const platform = c ? new PlatformClient(c.url) : null;
+  const platform = new PlatformClient(c.url);
   return {
     spec,
     ca: await loadOemCa(spec.stackDir),
     carrier: new CarrierAdmin(spec.carrier, spec.carrierUrl, spec.token),
-    custody:
-      c && platform
-        ? {
-            transportKey: c.transportKey,
-            deposit: (imei, record) => platform.deposit(spec.carrier, imei, record, c.token),
-          }
-        : undefined,
+    custody: {
+      transportKey: c.transportKey,
+      deposit: (imei, record) => platform.deposit(spec.carrier, imei, record, c.token),
+    },
   };
 }
 

@@ -34,7 +34,7 @@ export interface FactorySpec {
     readonly url: string;
     readonly token: string;
     readonly transportKey: JWK;
-  } | null;
+  };
 }
 
 /** What a line is told: the factory's spec but the pinned keys, which only `make` attaches. */

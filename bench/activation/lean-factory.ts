@@ -74,7 +74,7 @@ export async function manufactureLean(
   carrier: FactoryCarrier,
   imei: string,
   model: string,
-  custody?: FactoryCustody,
+  custody: FactoryCustody,
 ): Promise<LeanDevice> {
   const keys = await generateAttestationKey();
   const certificatePem = await issueDeviceCertificate(ca, await attestationCsr(keys, imei), {
@@ -84,21 +84,19 @@ export async function manufactureLean(
   const certificateDer = await certificateForKey(certificatePem, keys.publicKey);
   const hpkeSeed = new Uint8Array(randomBytes(HPKE_SEED_BYTES));
   const hpke = await deriveRecipientKeyPair(hpkeSeed);
-  const { wrapped, custodyWrapped } = await carrier.slotKey(hpke.publicKey, custody?.transportKey);
+  const { wrapped, custodyWrapped } = await carrier.slotKey(hpke.publicKey, custody.transportKey);
   const owner = `carrier:${carrier.id}`;
   const key = await openWrappedKey(hpke.privateKey, wrapped, { owner, kid: wrapped.kid });
-  if (custody) {
-    if (!custodyWrapped) throw new Error(`${imei}: the carrier wrapped no key to the platform`);
-    await custody.deposit(imei, {
-      meid: null,
-      esn: null,
-      model,
-      kid: wrapped.kid,
-      attestationKey: certificatePem,
-      contractEnd: null,
-      wrappedKey: custodyWrapped,
-    });
-  }
+  if (!custodyWrapped) throw new Error(`${imei}: the carrier wrapped no key to the platform`);
+  await custody.deposit(imei, {
+    meid: null,
+    esn: null,
+    model,
+    kid: wrapped.kid,
+    attestationKey: certificatePem,
+    contractEnd: null,
+    wrappedKey: custodyWrapped,
+  });
   const slots: TszState["slots"] = Array.from({ length: 8 }, () => null);
   slots[0] = { carrier: carrier.id, kid: wrapped.kid, key };
   const state: TszState = {
