@@ -13,7 +13,11 @@ import { sql } from "kysely";
 import type { Backend } from "./backend.js";
 import { StoreError } from "./errors.js";
 import { createPostgresBackend } from "./postgres/postgres-backend.js";
-import { createSqliteBackend, type SqliteBackendOptions } from "./sqlite/sqlite-backend.js";
+import {
+  createSqliteBackend,
+  SQLITE_DEFAULTS,
+  type SqliteBackendOptions,
+} from "./sqlite/sqlite-backend.js";
 import { createStore } from "./store.js";
 import type { Clock, Store } from "./types.js";
 
@@ -54,17 +58,40 @@ export function redactUrl(url: string): string {
  * One connection per SQLite file per process. better-sqlite3 is synchronous: a second
  * connection in the same thread that meets the first one's write lock would sleep the whole
  * thread in its busy handler — the first can never commit — and fail after busy_timeout. So
- * every `openStore` of one file in a process shares one backend (its connection and kysely's
- * mutex), counted by reference; the first open's SQLite options win. Other processes and
- * worker threads have their own connection and queue on the file lock as they should.
+ * every `openStore` of one file in a process shares one backend (its connection and its lock),
+ * counted by reference. The connection is set up by the first open, so a later open that asks
+ * for other SQLite settings is refused rather than silently given the first one's. Other
+ * processes and worker threads have their own connection and queue on the file lock as they
+ * should.
  */
-const sqliteFiles = new Map<string, { backend: Backend; refs: number }>();
+const sqliteFiles = new Map<
+  string,
+  { backend: Backend; refs: number; settings: Required<SqliteSettings> }
+>();
 
-function sharedSqlite(path: string, opts: Omit<SqliteBackendOptions, "path">): Backend {
+type SqliteSettings = Pick<SqliteBackendOptions, "synchronous" | "busyTimeoutMs" | "checkpoint">;
+
+function sharedSqlite(path: string, opts: SqliteSettings): Backend {
   let entry = sqliteFiles.get(path);
   if (entry === undefined) {
-    entry = { backend: createSqliteBackend({ path, ...opts }), refs: 0 };
+    entry = {
+      backend: createSqliteBackend({ path, ...opts }),
+      refs: 0,
+      settings: { ...SQLITE_DEFAULTS, ...opts },
+    };
     sqliteFiles.set(path, entry);
+  } else {
+    for (const [name, wanted] of Object.entries(opts) as [keyof SqliteSettings, unknown][]) {
+      const open = entry.settings[name];
+      if (wanted !== open) {
+        throw new StoreError(
+          "ARGUMENT_INVALID",
+          `${path} is already open in this process with ${name} ${open}; ` +
+            `it cannot be opened again with ${name} ${String(wanted)}`,
+          { field: name },
+        );
+      }
+    }
   }
   const shared = entry;
   shared.refs++;

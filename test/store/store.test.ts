@@ -3,6 +3,9 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   type ConsumeResult,
@@ -741,6 +744,32 @@ describe("openStore", () => {
       /PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/none is unreachable/,
     );
     assert.ok(!err.message.includes("hunter2"));
+  });
+
+  it("shares one SQLite file's connection in a process, and refuses other settings for it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dmguard-open-"));
+    const url = `sqlite:${join(dir, "db.sqlite")}`;
+    try {
+      const first = await openStore(url, { checkpoint: "background" });
+      // Same settings, or none asked for: the open connection, shared.
+      const second = await openStore(url, { checkpoint: "background", busyTimeoutMs: 5000 });
+      const third = await openStore(url, { migrate: false });
+      await first.part("carrier:acme").access.set(imei(1), "full");
+      assert.equal((await third.part("carrier:acme").access.get(imei(1)))?.access, "full");
+      const refused = await rejectsCode(
+        openStore(url, { checkpoint: "inline", synchronous: "NORMAL" }),
+        "ARGUMENT_INVALID",
+      );
+      assert.match(refused.message, /already open in this process with checkpoint background/);
+      await rejectsCode(openStore(url, { synchronous: "FULL" }), "ARGUMENT_INVALID");
+      // The refusals took no share: three closes close the file, and it opens anew with FULL.
+      await Promise.all([first.close(), second.close(), third.close()]);
+      const reopened = await openStore(url, { synchronous: "FULL" });
+      assert.equal((await reopened.part("carrier:acme").access.get(imei(1)))?.access, "full");
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("opens an in-memory SQLite database", async () => {

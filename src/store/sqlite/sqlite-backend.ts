@@ -47,6 +47,15 @@ export interface SqliteBackendOptions {
   checkpoint?: "inline" | "background";
 }
 
+/** The settings of a backend whose options leave them out. */
+export const SQLITE_DEFAULTS = {
+  synchronous: "NORMAL",
+  busyTimeoutMs: 5000,
+  checkpoint: "inline",
+} as const satisfies Required<
+  Pick<SqliteBackendOptions, "synchronous" | "busyTimeoutMs" | "checkpoint">
+>;
+
 /** How often the background checkpointer copies the WAL back (see checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 250;
 
@@ -69,14 +78,14 @@ function isUnique(err: unknown): boolean {
 }
 
 export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
-  const synchronous = opts.synchronous ?? "NORMAL";
+  const synchronous = opts.synchronous ?? SQLITE_DEFAULTS.synchronous;
   if (synchronous !== "NORMAL" && synchronous !== "FULL") {
     throw new StoreError("ARGUMENT_INVALID", "synchronous must be NORMAL or FULL");
   }
   let raw: Sqlite.Database;
   try {
     if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
-    raw = new Sqlite(opts.path, { timeout: opts.busyTimeoutMs ?? 5000 });
+    raw = new Sqlite(opts.path, { timeout: opts.busyTimeoutMs ?? SQLITE_DEFAULTS.busyTimeoutMs });
     raw.pragma("journal_mode = WAL");
     raw.pragma(`synchronous = ${synchronous}`);
     raw.pragma("foreign_keys = ON");
