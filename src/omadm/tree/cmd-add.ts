@@ -69,8 +69,7 @@ export function addCommand(
     now,
   });
   for (let k = last - 1; k >= 0; k--) {
-    const parent = createNode({ name: newNames[k]!, format: "node", acl: acls[k]!, now });
-    node = Object.freeze({ ...parent, children: new Map([[node.name, node]]) });
+    node = createNode({ name: newNames[k]!, format: "node", acl: acls[k]!, now }, node);
   }
   state.commit(
     segments.slice(0, existing),

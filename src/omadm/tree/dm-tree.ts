@@ -17,7 +17,15 @@ import { getCommand } from "./cmd-get.js";
 import { replaceCommand } from "./cmd-replace.js";
 import type { ExecHandler } from "./exec-registry.js";
 import { checkLeafValue, copyValue, type LeafValue, parseFormat, valueSize } from "./format.js";
-import { changed, countNodes, createNode, isInterior, type TreeNode, withChild } from "./node.js";
+import {
+  changed,
+  countNodes,
+  createNode,
+  isInterior,
+  type TreeNode,
+  withChild,
+  withInitialProps,
+} from "./node.js";
 import { DEFAULT_TREE_LIMITS, parseRootAcl, type TreeLimits, TreeState } from "./state.js";
 import { TreeError, type TreeErrorCode } from "./tree-error.js";
 import { type Clock, formatTStamp, systemClock } from "./tstamp.js";
@@ -365,10 +373,10 @@ export class DmTree implements ManagementTree {
     const now = state.now();
     const last = newNames.length - 1;
     const base = createNode({ name: newNames[last]!, ...content, now });
-    let node = changedOrSame(base, this.#patch(uri, base, options));
+    const props = this.#patch(uri, base, options);
+    let node = props ? withInitialProps(base, props) : base;
     for (let k = last - 1; k >= 0; k--) {
-      const parent = createNode({ name: newNames[k]!, format: "node", now });
-      node = Object.freeze({ ...parent, children: new Map([[node.name, node]]) });
+      node = createNode({ name: newNames[k]!, format: "node", now }, node);
     }
     state.commit(
       segments.slice(0, chain.length - 1),
@@ -382,7 +390,3 @@ export class DmTree implements ManagementTree {
   }
 }
 
-/** A brand-new node takes its initial properties without counting as a change (VerNo 0). */
-function changedOrSame(node: TreeNode, patch: Partial<TreeNode> | undefined): TreeNode {
-  return patch ? Object.freeze({ ...node, ...patch }) : node;
-}

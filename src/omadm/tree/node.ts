@@ -45,7 +45,18 @@ export interface NewNode {
   readonly now: number;
 }
 
-export function createNode(n: NewNode): TreeNode {
+/**
+ * A new node; with `child`, an interior node holding it alone (an ancestor an Add creates).
+ * Spreading a frozen record into a new one instead took V8's slow path: it was a third of the
+ * time a device spent writing a DM account into its tree.
+ */
+export function createNode(n: NewNode, child?: TreeNode): TreeNode {
+  let children = NO_CHILDREN;
+  if (child !== undefined) {
+    const only = new Map<string, TreeNode>();
+    only.set(child.name, child);
+    children = only;
+  }
   return Object.freeze({
     name: n.name,
     format: n.format,
@@ -56,7 +67,26 @@ export function createNode(n: NewNode): TreeNode {
     tstamp: n.now,
     verNo: 0,
     permanent: n.permanent ?? false,
-    children: NO_CHILDREN,
+    children,
+  });
+}
+
+/** The properties a new node may be given after it is made, before it joins the tree. */
+export type InitialProps = Partial<Pick<TreeNode, "acl" | "type" | "title" | "permanent">>;
+
+/** A node not yet in the tree with `props` set: still new, so TStamp and VerNo stay. */
+export function withInitialProps(node: TreeNode, props: InitialProps): TreeNode {
+  return Object.freeze({
+    name: node.name,
+    format: node.format,
+    type: props.type ?? node.type,
+    value: node.value,
+    acl: props.acl ?? node.acl,
+    title: props.title ?? node.title,
+    tstamp: node.tstamp,
+    verNo: node.verNo,
+    permanent: props.permanent ?? node.permanent,
+    children: node.children,
   });
 }
 
