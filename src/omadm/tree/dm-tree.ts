@@ -389,4 +389,3 @@ export class DmTree implements ManagementTree {
     throw new TreeError(code, status, uri, message);
   }
 }
-
