@@ -110,7 +110,13 @@ export class DmTree implements ManagementTree {
   }
 
   constructor(options: TreeOptions = {}) {
-    const limits = Object.freeze({ ...DEFAULT_TREE_LIMITS, ...options.limits });
+    // Trees with the default limits share them, and so share one cache of parsed URIs
+    // (uri.ts keys it by the limits): a process holding many phones' trees (`fleet`, the bench)
+    // parsed each URI once per tree.
+    const limits =
+      options.limits === undefined
+        ? DEFAULT_TREE_LIMITS
+        : Object.freeze({ ...DEFAULT_TREE_LIMITS, ...options.limits });
     const rootAcl = parseRootAcl(options.rootAcl ?? DEFAULT_ROOT_ACL);
     if (!rootAcl.some((e) => e.command === "Add" && e.servers.includes("*"))) {
       throw new TypeError("the root ACL must grant Add to * (OMA-TS-DM_TND §8.3.7.1.2)");
