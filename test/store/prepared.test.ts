@@ -7,9 +7,13 @@
  * repository's prepared queries on both backends.)
  */
 import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import Sqlite from "better-sqlite3";
 import { sql } from "kysely";
-import type { Ctx } from "../../src/store/context.js";
+import { type Ctx, transaction } from "../../src/store/context.js";
 import {
   type Backend,
   createSqliteBackend,
@@ -90,7 +94,7 @@ describe("prepared queries", () => {
     await assert.rejects(inlined.first(root, "carrier:acme"), /lost argument 0/);
   });
 
-  it("runs at once when the connection is free, and only inside a transaction that holds it", async () => {
+  it("runs at once when the connection is free; while a transaction holds it, only for the transaction", async () => {
     const one = "select 1 as one";
     assert.deepEqual(backend.runNow?.(one, [], false)?.rows, [{ one: 1 }]);
     let seen: { outside: unknown; inside: unknown } | undefined;
@@ -140,5 +144,73 @@ describe("prepared queries", () => {
     assert.deepEqual(done, ["read", "write"]);
     assert.deepEqual((await acme.kv.get("ns", "outside"))?.value, { v: 7 });
     assert.equal(await acme.kv.get("ns", "held"), null);
+  });
+
+  it("runs a transaction's queries in the order issued, built and prepared alike", async () => {
+    const seen = await transaction(root, async (tx) => {
+      // Built (through kysely, a few microtasks to run) and not awaited, then prepared.
+      const insert = tx.exec
+        .insertInto("kv")
+        .values({
+          part: "carrier:acme",
+          ns: "ns",
+          key: "order",
+          value: "1",
+          version: 1,
+          updated_at: 1,
+        })
+        .execute();
+      const read = await KV_GET.first(tx, "carrier:acme", "ns", "order");
+      await insert;
+      return read;
+    });
+    assert.deepEqual(seen, { key: "order", value: "1" });
+  });
+
+  it("gives the connection back when a transaction cannot begin", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dmguard-prepared-"));
+    const path = join(dir, "db.sqlite");
+    const other = new Sqlite(path);
+    try {
+      other.pragma("journal_mode = WAL");
+      other.exec("create table t (n integer)");
+      const b = createSqliteBackend({ path, busyTimeoutMs: 20 });
+      const s = createStore(b);
+      // Another connection holds the write lock: BEGIN IMMEDIATE fails after the busy timeout.
+      other.exec("begin immediate");
+      await assert.rejects(
+        s.transaction(async () => "never"),
+        (err: { code?: string }) => err.code === "SQLITE_BUSY",
+      );
+      other.exec("commit");
+      // Had the failed transaction kept the connection, neither of these would run.
+      assert.deepEqual(b.runNow?.("select count(*) as n from t", [], false)?.rows, [{ n: 0 }]);
+      assert.equal(await s.transaction(async () => "ran"), "ran");
+      await s.close();
+    } finally {
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("closes the database even when kysely never ran a query on it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dmguard-prepared-"));
+    const path = join(dir, "db.sqlite");
+    try {
+      const made = createStore(createSqliteBackend({ path }));
+      await made.migrate();
+      await made.close();
+      const b = createSqliteBackend({ path });
+      const s = createStore(b);
+      // Prepared queries and a transaction, all on the direct path: kysely's driver never starts.
+      await s.transaction((tx) => tx.part("carrier:acme").kv.put("ns", "k", 1));
+      assert.equal((await s.part("carrier:acme").kv.get("ns", "k"))?.value, 1);
+      assert.ok(existsSync(`${path}-wal`));
+      await s.close();
+      // SQLite removes the WAL when its last connection closes.
+      assert.equal(existsSync(`${path}-wal`), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

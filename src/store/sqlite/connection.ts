@@ -8,7 +8,8 @@
  * driver keeps its mutex private, so nothing outside can tell whether a query may run at once.
  * This driver does what it does (one connection, callers queue for it in order) with the lock
  * in the open, and `runNow` runs a compiled query on the spot when that is safe:
- * - inside a transaction, whose callback holds the connection for as long as it runs;
+ * - inside a transaction, whose callback holds the connection for as long as it runs, unless
+ *   a query built in it and issued earlier has not run yet (order as issued is kept);
  * - at the root, when nobody holds the connection or waits for it. Being synchronous, the
  *   query is over before anyone else can take it.
  * Otherwise the caller goes through kysely and queues as before.
@@ -100,6 +101,7 @@ export class SqliteConnection implements DatabaseConnection {
   async *streamQuery<R>(q: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
     // Its own statement: a cached one would be busy for as long as the stream is read.
     const st = this.#database.prepare(q.sql);
+    if (!st.reader) throw new Error("only a query that returns rows can be streamed");
     for (const row of st.iterate(q.parameters)) yield { rows: [row as R] };
   }
 }
@@ -127,7 +129,13 @@ export class SqliteDriver implements Driver {
   readonly #database: Sqlite.Database;
   readonly #lock: ConnectionLock | null;
   readonly connection: SqliteConnection;
-  #held: Kysely<Database> | undefined;
+  /**
+   * Queries between acquireConnection and releaseConnection. Kysely reaches acquireConnection
+   * synchronously when a query is issued, so a query built inside a transaction counts from
+   * the moment it is issued until it has run.
+   */
+  #inFlight = 0;
+  #held: { db: Kysely<Database>; driver: SqliteDriver } | undefined;
 
   /** `lock` null: a driver for whoever holds the connection already (see `hold`). */
   constructor(database: Sqlite.Database, connection?: SqliteConnection, lock?: null) {
@@ -141,7 +149,13 @@ export class SqliteDriver implements Driver {
    * caller runs inside the transaction holding the connection. Undefined when it must queue.
    */
   runNow<R>(sql: string, parameters: readonly unknown[], inTransaction: boolean) {
-    if (!inTransaction && this.#lock !== null && !this.#lock.free) return undefined;
+    if (inTransaction) {
+      // A query built in the transaction, issued before this one, has not run yet: queue
+      // behind it through kysely, so the transaction's queries run in the order issued.
+      if (this.#held !== undefined && this.#held.driver.#inFlight > 0) return undefined;
+    } else if (this.#lock !== null && !this.#lock.free) {
+      return undefined;
+    }
     return this.connection.run<R>(sql, parameters);
   }
 
@@ -151,12 +165,17 @@ export class SqliteDriver implements Driver {
    */
   async hold(): Promise<HeldConnection> {
     await this.#lock?.acquire();
-    this.#held ??= new Kysely<Database>({
-      dialect: sqliteDialect(new SqliteDriver(this.#database, this.connection, null)),
-    });
+    if (this.#held === undefined) {
+      const driver = new SqliteDriver(this.#database, this.connection, null);
+      const db = new Kysely<Database>({ dialect: sqliteDialect(driver) });
+      // Kysely starts a driver on its first query, after a turn of the microtask queue; from
+      // then on it reaches acquireConnection synchronously, which #inFlight relies on.
+      await db.executeQuery(CompiledQuery.raw("select 1"));
+      this.#held = { db, driver };
+    }
     let released = false;
     return {
-      db: this.#held,
+      db: this.#held.db,
       begin: () => {
         this.connection.run("begin immediate", []);
       },
@@ -177,6 +196,7 @@ export class SqliteDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    this.#inFlight++;
     await this.#lock?.acquire();
     return this.connection;
   }
@@ -194,12 +214,13 @@ export class SqliteDriver implements Driver {
   }
 
   async releaseConnection(): Promise<void> {
+    this.#inFlight--;
     this.#lock?.release();
   }
 
+  /** Closes the database (not the held connection's driver's: it does not own it). */
   async destroy(): Promise<void> {
-    // The held connection's driver does not own the database.
-    if (this.#lock !== null) this.#database.close();
+    if (this.#lock !== null && this.#database.open) this.#database.close();
   }
 }
 

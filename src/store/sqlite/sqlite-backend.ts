@@ -108,10 +108,10 @@ export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
   const db = new Kysely<Database>({ dialect: sqliteDialect(driver) });
 
   // The bulk path binds prepared statements on the same (single) connection, inside the
-  // transaction the caller holds; kysely's connection mutex keeps everyone else out meanwhile.
-  // Plain inserts put MULTI rows in one statement (a third faster than one by one); when such
-  // a statement hits a conflict SQLite undoes just that statement, and its rows are replayed
-  // one by one to name the row at fault.
+  // transaction the caller holds; the connection's lock (connection.ts) keeps everyone else
+  // out meanwhile. Plain inserts put MULTI rows in one statement (a third faster than one by
+  // one); when such a statement hits a conflict SQLite undoes just that statement, and its rows
+  // are replayed one by one to name the row at fault.
   const cols =
     "part, imei, meid, esn, model, kid, attestation_key, attestation_thumbprint, " +
     "contract_end, user_group, enterprise, status, created_at, updated_at";
@@ -264,6 +264,9 @@ export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
       // what is left of the WAL back and removes it as SQLite does on a last close.
       await checkpointer?.stop();
       await db.destroy();
+      // Kysely destroys a driver only if it ever ran a query through it; prepared queries and
+      // transactions may have done all the work without it.
+      await driver.destroy();
     },
   };
 }
