@@ -5,7 +5,6 @@
  */
 import type { Kysely, QueryResult } from "kysely";
 import type { Database, InventoryTable } from "./schema.js";
-import type { HeldConnection } from "./sqlite/connection.js";
 import type { ImportResult, StoreKind } from "./types.js";
 
 /** An inventory row ready to store; `status` null means "active if new, else unchanged". */
@@ -67,3 +66,18 @@ export const INVENTORY_COLUMNS = [
   "created_at",
   "updated_at",
 ] as const satisfies readonly (keyof BulkInventoryRow)[];
+
+/** SQLite's one connection, held for a transaction without kysely (`Backend.hold`). */
+export interface HeldConnection {
+  /** Kysely over the held connection, for the queries built inside the transaction. */
+  readonly db: Kysely<Database>;
+  /**
+   * Opens a write transaction: `BEGIN IMMEDIATE`, which takes the write lock at once, so that
+   * the transaction never fails to upgrade a read lock halfway through.
+   */
+  begin(): void;
+  commit(): void;
+  rollback(): void;
+  /** Gives the connection to the next in line; once. */
+  release(): void;
+}

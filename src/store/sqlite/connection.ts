@@ -26,6 +26,7 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from "kysely";
+import type { HeldConnection } from "../backend.js";
 import type { Database } from "../schema.js";
 
 /** Prepared statements kept per SQL text; the store issues a few dozen distinct ones. */
@@ -109,21 +110,6 @@ export class SqliteConnection implements DatabaseConnection {
 const BEGIN = CompiledQuery.raw("begin");
 const COMMIT = CompiledQuery.raw("commit");
 const ROLLBACK = CompiledQuery.raw("rollback");
-
-/** The connection held for a transaction, taken without kysely (`SqliteDriver.hold`). */
-export interface HeldConnection {
-  /** Kysely over the held connection, for the queries built inside the transaction. */
-  readonly db: Kysely<Database>;
-  /**
-   * Opens a write transaction: `BEGIN IMMEDIATE`, which takes the write lock at once, so that
-   * the transaction never fails to upgrade a read lock halfway through.
-   */
-  begin(): void;
-  commit(): void;
-  rollback(): void;
-  /** Gives the connection to the next in line; once. */
-  release(): void;
-}
 
 export class SqliteDriver implements Driver {
   readonly #database: Sqlite.Database;
