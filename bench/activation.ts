@@ -4,8 +4,10 @@
  * running as its own process (bench/activation/up-child.mjs: up's compose function from dist/,
  * so `npm run build` first), at 64 concurrent phones; a bare node:http hello-world measured
  * with the same client and concurrency for scale; `up`'s resident memory through a
- * 10,000-device fleet and after its nonces expire; then the same activations again once
- * 1,000,000 more devices are in the inventory (one CSV through the admin API, about 15 s).
+ * 10,000-device fleet and after its nonces expire; then the same activations on a second
+ * stack, alike but for 1,000,000 more devices in its inventory (one CSV through the admin API),
+ * in runs taken in turn with the first stack's, so that the machine's drift in speed falls on
+ * both (one run before the import and one after differed by up to a fifth from drift alone).
  * It also prints the floor under CPU per activation on this machine (the crypto both sides
  * cannot skip, bench/activation/floor.ts, plus the bare HTTP requests an activation makes at the
  * hello-world's CPU per request) and the activations/s that floor alone would leave room for,
@@ -50,6 +52,9 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const INVENTORY_1M = process.env.BENCH_INVENTORY_1M !== "0";
 const FACTORY_LINES = Number(process.env.BENCH_FACTORY_LINES ?? availableParallelism());
 const NONCE_TTL_MS = 5_000;
+/** The 1M comparison: runs of each stack taken in turn, and their length. */
+const ROUNDS_1M = 4;
+const SECONDS_1M = Math.max(2, Math.round(SECONDS / 2));
 const CARRIER = "acme";
 const MODEL = "dmg-phone-1";
 
@@ -197,7 +202,11 @@ let benchProfiles = 0;
  * A timed run of activations, with the CPU both sides spent (and, with BENCH_CPU_PROF, both
  * sides' profiles: up's from up-child, this process's as bench-<n>.cpuprofile).
  */
-async function timedRun(up: ServerProcess, activate: (i: number) => Promise<void>): Promise<Timed> {
+async function timedRun(
+  up: ServerProcess,
+  activate: (i: number) => Promise<void>,
+  seconds = SECONDS,
+): Promise<Timed> {
   const profDir = process.env.BENCH_CPU_PROF;
   let session: Session | undefined;
   if (profDir !== undefined) {
@@ -209,7 +218,7 @@ async function timedRun(up: ServerProcess, activate: (i: number) => Promise<void
   }
   const upCpu = up.cpuMs();
   const benchCpu = process.cpuUsage();
-  const r = await load(CONCURRENCY, activate, { seconds: SECONDS });
+  const r = await load(CONCURRENCY, activate, { seconds });
   const upMs = up.cpuMs() - upCpu;
   const b = process.cpuUsage(benchCpu);
   if (session && profDir !== undefined) {
@@ -221,31 +230,93 @@ async function timedRun(up: ServerProcess, activate: (i: number) => Promise<void
   return { ...r, upCpuMs: upMs / r.count, benchCpuMs: (b.user + b.system) / 1000 / r.count };
 }
 
-export async function benchActivation(): Promise<Figure[]> {
-  const dir = await mkdtemp(join(tmpdir(), "dmguard-bench-up-"));
-  const servers: ServerProcess[] = [];
-  const http = new BenchHttp(CONCURRENCY);
-  const figures: Figure[] = [];
-  const factory = new Factory(FACTORY_LINES);
+/** A running `up` with its phones made, registered and deposited. */
+interface BenchStack {
+  up: ServerProcess;
+  dir: string;
+  carrierUrl: string;
+  token: string;
+  devices: LeanDevice[];
+  activate: (i: number) => Promise<void>;
+}
+
+/** Starts `up` in `dir` and makes `n` phones for it (a factory of its own: lines close after). */
+async function startStack(dir: string, n: number, http: BenchHttp): Promise<BenchStack> {
+  const up = await startUp(dir, {
+    nonceTtlMs: NONCE_TTL_MS,
+    ...(process.env.BENCH_CPU_PROF ? { cpuProfDir: process.env.BENCH_CPU_PROF } : {}),
+  });
   try {
-    const up = await startUp(dir, {
-      nonceTtlMs: NONCE_TTL_MS,
-      ...(process.env.BENCH_CPU_PROF ? { cpuProfDir: process.env.BENCH_CPU_PROF } : {}),
-    });
-    servers.push(up);
     const stack = await StackClient.open(dir);
     const carrierUrl = stack.carrier(CARRIER).url;
     const token = (await readCredentials(dir)).adminTokens[`carrier:${CARRIER}`]!;
+    const factory = new Factory(FACTORY_LINES);
+    let devices: LeanDevice[];
+    try {
+      devices = await provision(factory, stack, token, n);
+    } finally {
+      await factory.close();
+    }
+    const activate = (i: number) => activateLean(devices[i % devices.length]!, http, carrierUrl);
+    return { up, dir, carrierUrl, token, devices, activate };
+  } catch (err) {
+    await up.stop();
+    throw err;
+  }
+}
 
+/** Runs of each stack, taken turn about, summed per stack. */
+interface Alternation {
+  perSecond: [number, number];
+  upCpuMs: [number, number];
+}
+
+/**
+ * Timed runs on two stacks in turn, `rounds` of each (an even number), `seconds` long: the
+ * machine's speed drifts by a fifth within minutes here (hello-world between runs), and taken
+ * in turn both stacks see the same drift, where one run before and one after would not.
+ */
+async function alternate(
+  stacks: [BenchStack, BenchStack],
+  rounds: number,
+  seconds: number,
+): Promise<Alternation> {
+  const count = [0, 0];
+  const secs = [0, 0];
+  const cpu = [0, 0];
+  for (let r = 0; r < rounds; r++) {
+    // Each stack goes first in half the rounds: whichever runs first in a round ran slower
+    // (a control with no import read the second stack 7.7% faster when it always went second).
+    for (const k of (r % 2 === 0 ? [0, 1] : [1, 0]) as (0 | 1)[]) {
+      const t = await timedRun(stacks[k].up, stacks[k].activate, seconds);
+      count[k]! += t.count;
+      secs[k]! += t.seconds;
+      cpu[k]! += t.upCpuMs * t.count;
+    }
+  }
+  return {
+    perSecond: [count[0]! / secs[0]!, count[1]! / secs[1]!],
+    upCpuMs: [cpu[0]! / count[0]!, cpu[1]! / count[1]!],
+  };
+}
+
+export async function benchActivation(): Promise<Figure[]> {
+  const dirs = [await mkdtemp(join(tmpdir(), "dmguard-bench-up-"))];
+  const servers: ServerProcess[] = [];
+  const http = new BenchHttp(CONCURRENCY);
+  const figures: Figure[] = [];
+  try {
     const tp = performance.now();
     const cpu = process.cpuUsage();
-    const devices = await provision(factory, stack, token, DEVICES);
+    const base = await startStack(dirs[0]!, DEVICES, http);
+    const { up, devices, activate } = base;
+    servers.push(up);
     const provisionS = (performance.now() - tp) / 1000;
     const c = process.cpuUsage(cpu);
     console.log(
       `  (${DEVICES} phones made, registered and deposited at the platform in ${provisionS.toFixed(1)} s; bench CPU ${((c.user + c.system) / 1000 / DEVICES).toFixed(1)} ms a phone)`,
     );
-    const activate = (i: number) => activateLean(devices[i % devices.length]!, http, carrierUrl);
+    const stack = await StackClient.open(base.dir);
 
     // Memory: a fleet of every phone once (its first activation), sampled every 200 ms; then
     // nothing until its nonces have expired (DM sessions end with their session).
@@ -342,32 +413,49 @@ export async function benchActivation(): Promise<Figure[]> {
     );
 
     if (INVENTORY_1M) {
-      const importS = await import1M(http, carrierUrl, token);
-      await load(CONCURRENCY, activate, { seconds: 2 });
-      const big = await timedRun(up, activate);
+      // A second stack, alike but for 1,000,000 more inventory rows: as many phones, and as
+      // many activations behind it as the first has had (its fleet and its timed run), since
+      // the verdicts, audit entries and DM sessions they leave make every later one dearer.
+      const bigDir = await mkdtemp(join(tmpdir(), "dmguard-bench-up-1m-"));
+      dirs.push(bigDir);
+      const big = await startStack(bigDir, DEVICES, http);
+      servers.push(big.up);
+      await load(CONCURRENCY, big.activate, { total: big.devices.length });
+      await load(CONCURRENCY, big.activate, { total: act.count });
+      const importS = await import1M(http, big.carrierUrl, big.token);
+      await load(CONCURRENCY, big.activate, { seconds: 2 });
+      await load(CONCURRENCY, activate, { seconds: 1 });
+      const turns = await alternate([base, big], ROUNDS_1M, SECONDS_1M);
       figures.push(
         { name: "1,000,000-row CSV import (admin API)", value: importS, unit: "s" },
-        { name: "full activations, 1M more in inventory", value: big.perSecond, unit: "/s" },
+        {
+          name: `full activations, no 1M, ${ROUNDS_1M}×${SECONDS_1M} s in turn`,
+          value: turns.perSecond[0],
+          unit: "/s",
+        },
+        {
+          name: `full activations, 1M more, ${ROUNDS_1M}×${SECONDS_1M} s in turn`,
+          value: turns.perSecond[1],
+          unit: "/s",
+        },
         {
           name: "slowdown with 1M inventory (activations/s)",
-          value: (1 - big.perSecond / act.perSecond) * 100,
+          value: (1 - turns.perSecond[1] / turns.perSecond[0]) * 100,
           unit: "%",
           max: 10,
         },
-        {
-          name: "up CPU per activation, 1M inventory",
-          value: big.upCpuMs,
-          unit: "ms",
-        },
+        { name: "up CPU per activation, without the 1M", value: turns.upCpuMs[0], unit: "ms" },
+        { name: "up CPU per activation, with 1M more", value: turns.upCpuMs[1], unit: "ms" },
       );
     } else {
       console.log("  (1M-inventory part skipped: BENCH_INVENTORY_1M=0)");
     }
     return figures;
   } finally {
-    await factory.close();
     await http.close();
     for (const s of servers.reverse()) await s.stop();
-    if (process.env.BENCH_KEEP !== "1") await rm(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP !== "1") {
+      for (const d of dirs) await rm(d, { recursive: true, force: true });
+    }
   }
 }

@@ -6,9 +6,10 @@
  * `ready <base URL>` like `up`, then serves until SIGTERM.
  *
  * With BENCH_CPU_PROF=DIR, SIGUSR2 starts a CPU profile of the main thread and the next SIGUSR2
- * writes it to DIR/up-<n>.cpuprofile: the bench profiles only what it times. SIGUSR1 prints
- * the process's heap figures on stderr; with BENCH_HEAP_SNAPSHOT=DIR it also writes a heap
- * snapshot of the main thread there (diagnosis: the snapshot pauses `up` for seconds).
+ * writes it to DIR/up-<pid>-<n>.cpuprofile (the 1M part runs a second up): the bench profiles
+ * only what it times. SIGUSR1 prints the process's heap figures on stderr; with
+ * BENCH_HEAP_SNAPSHOT=DIR it also writes a heap snapshot of the main thread there (diagnosis:
+ * the snapshot pauses `up` for seconds).
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -48,7 +49,7 @@ if (profDir) {
     }
     running = false;
     const { profile } = await session.post("Profiler.stop");
-    writeFileSync(join(profDir, `up-${++n}.cpuprofile`), JSON.stringify(profile));
+    writeFileSync(join(profDir, `up-${process.pid}-${++n}.cpuprofile`), JSON.stringify(profile));
   });
 }
 
