@@ -16,7 +16,7 @@ import { createPostgresBackend } from "./postgres/postgres-backend.js";
 import {
   createSqliteBackend,
   SQLITE_DEFAULTS,
-  type SqliteBackendOptions,
+  type SqliteSettings,
 } from "./sqlite/sqlite-backend.js";
 import { createStore } from "./store.js";
 import type { Clock, Store } from "./types.js";
@@ -68,8 +68,6 @@ const sqliteFiles = new Map<
   string,
   { backend: Backend; refs: number; settings: Required<SqliteSettings> }
 >();
-
-type SqliteSettings = Pick<SqliteBackendOptions, "synchronous" | "busyTimeoutMs" | "checkpoint">;
 
 function sharedSqlite(path: string, opts: SqliteSettings): Backend {
   let entry = sqliteFiles.get(path);

@@ -29,6 +29,12 @@ import {
 import type { HeldConnection } from "../backend.js";
 import type { Database } from "../schema.js";
 
+/**
+ * A write transaction from its start: the write lock is taken at once, so the transaction never
+ * fails to upgrade a read lock halfway through.
+ */
+export const BEGIN_IMMEDIATE = "begin immediate";
+
 /** Prepared statements kept per SQL text; the store issues a few dozen distinct ones. */
 const STATEMENT_CACHE = 512;
 
@@ -163,7 +169,7 @@ export class SqliteDriver implements Driver {
     return {
       db: this.#held.db,
       begin: () => {
-        this.connection.run("begin immediate", []);
+        this.connection.run(BEGIN_IMMEDIATE, []);
       },
       commit: () => {
         this.connection.run("commit", []);

@@ -29,7 +29,7 @@ import type { Backend, BulkInventoryRow } from "../backend.js";
 import { StoreError } from "../errors.js";
 import type { Database } from "../schema.js";
 import { startCheckpointer } from "./checkpointer.js";
-import { SqliteDriver, sqliteDialect } from "./connection.js";
+import { BEGIN_IMMEDIATE, SqliteDriver, sqliteDialect } from "./connection.js";
 
 export interface SqliteBackendOptions {
   /** A file path, or `:memory:`. The parent directory is created when missing. */
@@ -47,14 +47,18 @@ export interface SqliteBackendOptions {
   checkpoint?: "inline" | "background";
 }
 
+/** The options `openStore` passes on, which a process's shared connection is set up with. */
+export type SqliteSettings = Pick<
+  SqliteBackendOptions,
+  "synchronous" | "busyTimeoutMs" | "checkpoint"
+>;
+
 /** The settings of a backend whose options leave them out. */
 export const SQLITE_DEFAULTS = {
   synchronous: "NORMAL",
   busyTimeoutMs: 5000,
   checkpoint: "inline",
-} as const satisfies Required<
-  Pick<SqliteBackendOptions, "synchronous" | "busyTimeoutMs" | "checkpoint">
->;
+} as const satisfies Required<SqliteSettings>;
 
 /** How often the background checkpointer copies the WAL back (see checkpointer.ts). */
 const CHECKPOINT_INTERVAL_MS = 250;
@@ -67,7 +71,7 @@ const CHECKPOINT_INTERVAL_MS = 250;
  */
 const DEFAULT_CACHE_KIB = 8_192;
 
-const BEGIN_IMMEDIATE = CompiledQuery.raw("begin immediate");
+const BEGIN = CompiledQuery.raw(BEGIN_IMMEDIATE);
 
 /** Rows per multi-row INSERT: 14 × 50 bound values, far below SQLite's limit. */
 const MULTI = 50;
@@ -249,7 +253,7 @@ export function createSqliteBackend(opts: SqliteBackendOptions): Backend {
     runNow: (sql, parameters, inTransaction) => driver.runNow(sql, parameters, inTransaction),
     hold: () => driver.hold(),
     async begin(conn: Kysely<Database>) {
-      await conn.executeQuery(BEGIN_IMMEDIATE);
+      await conn.executeQuery(BEGIN);
     },
     async migrationSchema() {
       return undefined;

@@ -21,6 +21,7 @@
  * with SQLITE_BUSY (https://sqlite.org/lang_transaction.html, "BEGIN IMMEDIATE").
  */
 import { type Kysely, sql } from "kysely";
+import { BEGIN_IMMEDIATE } from "./connection.js";
 
 const SUFFIX = "__without_rowid";
 
@@ -51,7 +52,7 @@ export async function rebuildWithoutRowid(db: AnyDb, tables: readonly string[]):
   // kysely's transaction() sends a plain BEGIN, so the transaction is opened by hand, on one
   // pinned connection.
   await db.connection().execute(async (tx) => {
-    await sql`begin immediate`.execute(tx);
+    await sql.raw(BEGIN_IMMEDIATE).execute(tx);
     try {
       await rebuild(tx, tables);
       await sql`commit`.execute(tx);
