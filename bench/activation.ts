@@ -233,7 +233,7 @@ async function timedRun(
 /** A running `up` with its phones made, registered and deposited. */
 interface BenchStack {
   up: ServerProcess;
-  dir: string;
+  client: StackClient;
   carrierUrl: string;
   token: string;
   devices: LeanDevice[];
@@ -241,7 +241,7 @@ interface BenchStack {
 }
 
 /** Starts `up` in `dir` and makes `n` phones for it (a factory of its own: lines close after). */
-async function startStack(dir: string, n: number, http: BenchHttp): Promise<BenchStack> {
+async function startBenchStack(dir: string, n: number, http: BenchHttp): Promise<BenchStack> {
   const up = await startUp(dir, {
     nonceTtlMs: NONCE_TTL_MS,
     ...(process.env.BENCH_CPU_PROF ? { cpuProfDir: process.env.BENCH_CPU_PROF } : {}),
@@ -258,7 +258,7 @@ async function startStack(dir: string, n: number, http: BenchHttp): Promise<Benc
       await factory.close();
     }
     const activate = (i: number) => activateLean(devices[i % devices.length]!, http, carrierUrl);
-    return { up, dir, carrierUrl, token, devices, activate };
+    return { up, client: stack, carrierUrl, token, devices, activate };
   } catch (err) {
     await up.stop();
     throw err;
@@ -308,7 +308,7 @@ export async function benchActivation(): Promise<Figure[]> {
   try {
     const tp = performance.now();
     const cpu = process.cpuUsage();
-    const base = await startStack(dirs[0]!, DEVICES, http);
+    const base = await startBenchStack(dirs[0]!, DEVICES, http);
     const { up, devices, activate } = base;
     servers.push(up);
     const provisionS = (performance.now() - tp) / 1000;
@@ -316,7 +316,6 @@ export async function benchActivation(): Promise<Figure[]> {
     console.log(
       `  (${DEVICES} phones made, registered and deposited at the platform in ${provisionS.toFixed(1)} s; bench CPU ${((c.user + c.system) / 1000 / DEVICES).toFixed(1)} ms a phone)`,
     );
-    const stack = await StackClient.open(base.dir);
 
     // Memory: a fleet of every phone once (its first activation), sampled every 200 ms; then
     // nothing until its nonces have expired (DM sessions end with their session).
@@ -356,7 +355,7 @@ export async function benchActivation(): Promise<Figure[]> {
     await hello.stop();
     servers.pop();
 
-    const floor = await cryptoFloor(devices, (await stack.oemCa()).certificatePem);
+    const floor = await cryptoFloor(devices, (await base.client.oemCa()).certificatePem);
     const httpFloorMs = requestsPerActivation * bareRequestMs;
     const cores = availableParallelism();
     console.log(
@@ -418,7 +417,7 @@ export async function benchActivation(): Promise<Figure[]> {
       // the verdicts, audit entries and DM sessions they leave make every later one dearer.
       const bigDir = await mkdtemp(join(tmpdir(), "dmguard-bench-up-1m-"));
       dirs.push(bigDir);
-      const big = await startStack(bigDir, DEVICES, http);
+      const big = await startBenchStack(bigDir, DEVICES, http);
       servers.push(big.up);
       await load(CONCURRENCY, big.activate, { total: big.devices.length });
       await load(CONCURRENCY, big.activate, { total: act.count });
