@@ -114,13 +114,13 @@ export interface DeviceInput {
 
 export type DevicePatch = Partial<Omit<DeviceInput, "imei">>;
 
-export interface DeviceRecord {
+/** A device's activation state without its profile: what most readers need. */
+export interface DeviceStatus {
   part: string;
   imei: string;
   state: DeviceState;
   attestationThumbprint: string | null;
   dmCredentialsRef: string | null;
-  profile: JsonValue | null;
   verdictId: string | null;
   /** 1 on creation, +1 on every update: pass it back as `expectedVersion`. */
   version: number;
@@ -128,8 +128,17 @@ export interface DeviceRecord {
   updatedAt: number;
 }
 
+export interface DeviceRecord extends DeviceStatus {
+  profile: JsonValue | null;
+}
+
 export interface DevicesRepo {
   get(imei: string): Promise<DeviceRecord | null>;
+  /**
+   * The state alone, without reading or parsing the profile (a few hundred bytes of JSON that
+   * the verdict and the DM session, four reads an activation, never look at).
+   */
+  status(imei: string): Promise<DeviceStatus | null>;
   /** Throws `ALREADY_EXISTS` when the IMEI has a state already (two racing first activations). */
   create(input: DeviceInput, now?: number): Promise<DeviceRecord>;
   /**

@@ -233,6 +233,21 @@ for (const backend of BACKENDS) {
         assert.equal(await part().devices.count("approved"), 1);
       });
 
+      it("reads a device's state alone, without its profile", async () => {
+        const profile = { group: "executive", plmn: ["310260", "310410"], prl: { v: 7 } };
+        await part().devices.create({ imei: imei(30), state: "approved", profile });
+        const { profile: stored, ...rest } = (await part().devices.get(imei(30)))!;
+        assert.deepEqual(stored, profile);
+        const status = await part().devices.status(imei(30));
+        assert.deepEqual(status, rest);
+        assert.equal(Object.hasOwn(status!, "profile"), false);
+        const moved = await part().devices.update(imei(30), { state: "provisioned" });
+        assert.equal((await part().devices.status(imei(30)))?.state, "provisioned");
+        assert.equal((await part().devices.status(imei(30)))?.version, moved.version);
+        assert.equal(await part().devices.status(imei(31)), null);
+        await rejectsCode(part().devices.status("x".repeat(40)), "ARGUMENT_INVALID");
+      });
+
       it("lets exactly one of two racing first activations create the state", async () => {
         const results = await Promise.allSettled([
           part().devices.create({ imei: imei(2), state: "pending", attestationThumbprint: "a" }),

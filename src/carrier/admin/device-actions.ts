@@ -89,7 +89,7 @@ export function blockDevice(ctx: CarrierContext, imei: string): Promise<JsonObje
 /** Clears the lost/stolen mark; a provisioned device gets its full access back. */
 export function unblockDevice(ctx: CarrierContext, imei: string): Promise<JsonObject> {
   return mark(ctx, imei, "active", "unblocked", async (tx, now) => {
-    const dev = await tx.devices.get(imei);
+    const dev = await tx.devices.status(imei);
     if (dev?.state === "provisioned") await tx.access.set(imei, "full", now);
     return { state: dev?.state ?? null };
   });
@@ -103,7 +103,7 @@ export function terminateDevice(ctx: CarrierContext, imei: string): Promise<Json
   return mark(ctx, imei, "terminated", "terminated", async (tx, now) => {
     const removed = await tx.access.remove(imei);
     await tx.kv.delete(DM_ACCOUNTS_NS, imei);
-    const dev = await tx.devices.get(imei);
+    const dev = await tx.devices.status(imei);
     if (dev)
       await tx.devices.update(imei, { state: "terminated", dmCredentialsRef: null }, { now });
     return { removedFromAccessList: removed };

@@ -35,7 +35,7 @@ export function carrierDmApp(ctx: CarrierContext): DmServerApp {
       const migrating = await startMigrationSession(ctx, session, imei);
       if (migrating) return migrating;
       const [dev, inv] = await Promise.all([
-        ctx.part.devices.get(imei),
+        ctx.part.devices.status(imei),
         ctx.part.inventory.get(imei),
       ]);
       if (
@@ -85,7 +85,7 @@ export function carrierDmApp(ctx: CarrierContext): DmServerApp {
     const refused = codes.some((x) => x.code === PERMISSION_DENIED);
     const now = c.now();
     await c.part.transaction(async (tx) => {
-      const dev = await tx.devices.get(plan.imei);
+      const dev = await tx.devices.status(plan.imei);
       if (!dev) return;
       if (applied) {
         await tx.devices.update(

@@ -142,7 +142,7 @@ async function recordKeyStatus(
       },
       now,
     );
-    const dev = await tx.devices.get(plan.imei);
+    const dev = await tx.devices.status(plan.imei);
     const patch = {
       attestationThumbprint: row.attestationThumbprint,
       dmCredentialsRef: `kv:${DM_ACCOUNTS_NS}/${row.imei}`,

@@ -76,7 +76,7 @@ export async function judgeMigration(
   // B's own marks: it may know the device already (blocked, or a clone's other key).
   const [inv, dev, prior] = await Promise.all([
     ctx.part.inventory.get(c.imei),
-    ctx.part.devices.get(c.imei),
+    ctx.part.devices.status(c.imei),
     getMigration(ctx.part, c.imei),
   ]);
   if (inv?.status === "blocked") j.reasons.add("DEVICE_BLOCKED");

@@ -1,5 +1,5 @@
 import type { EvidenceJudgement } from "../../evidence/index.js";
-import type { DeviceRecord, InventoryRecord } from "../../store/index.js";
+import type { DeviceStatus, InventoryRecord } from "../../store/index.js";
 
 /**
  * What the carrier's verification steps learn about one evidence (DESIGN.md step 5): the shared
@@ -7,5 +7,5 @@ import type { DeviceRecord, InventoryRecord } from "../../store/index.js";
  */
 export interface Judgement extends EvidenceJudgement {
   inventory: InventoryRecord | null;
-  device: DeviceRecord | null;
+  device: DeviceStatus | null;
 }

@@ -186,7 +186,7 @@ async function settle(
       dmCredentialsRef: account ? `kv:dm-accounts/${d.imei}` : null,
       profile: null,
     };
-    if (await tx.devices.get(d.imei)) await tx.devices.update(d.imei, patch, { now: d.now });
+    if (await tx.devices.status(d.imei)) await tx.devices.update(d.imei, patch, { now: d.now });
     else await tx.devices.create({ imei: d.imei, ...patch }, d.now);
     // Full once the group content is provisioned (dm/); until then, and when denied, limited.
     await tx.access.set(d.imei, "limited", d.now);

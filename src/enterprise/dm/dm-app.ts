@@ -25,7 +25,7 @@ export function enterpriseDmApp(ctx: EnterpriseContext): DmServerApp {
       const imei = imeiFromClientName(session.clientName);
       if (!imei) return [];
       const [dev, enr] = await Promise.all([
-        ctx.part.devices.get(imei),
+        ctx.part.devices.status(imei),
         ctx.part.enrolment.get(imei),
       ]);
       const group = enr?.userGroup ?? null;

@@ -7,6 +7,7 @@ import type {
   DevicePatch,
   DeviceRecord,
   DeviceState,
+  DeviceStatus,
   DevicesRepo,
   Page,
 } from "../types.js";
@@ -25,6 +26,23 @@ const MAX_PROFILE = 256 * 1024;
 
 const GET = prepared(2, (db, part: string, imei: string) =>
   db.selectFrom("devices").selectAll().where("part", "=", part).where("imei", "=", imei),
+);
+
+/** Every column but the profile. */
+const STATUS_COLUMNS = [
+  "part",
+  "imei",
+  "state",
+  "attestation_thumbprint",
+  "dm_credentials_ref",
+  "verdict_id",
+  "version",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof DevicesTable)[];
+
+const STATUS = prepared(2, (db, part: string, imei: string) =>
+  db.selectFrom("devices").select(STATUS_COLUMNS).where("part", "=", part).where("imei", "=", imei),
 );
 
 const COLUMNS = [
@@ -72,6 +90,20 @@ function updateFor(cols: readonly PatchColumn[], versioned: boolean) {
   return q;
 }
 
+function toStatus(r: Omit<DevicesTable, "profile">): DeviceStatus {
+  return {
+    part: r.part,
+    imei: r.imei,
+    state: r.state as DeviceState,
+    attestationThumbprint: r.attestation_thumbprint,
+    dmCredentialsRef: r.dm_credentials_ref,
+    verdictId: r.verdict_id,
+    version: r.version,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
 function toRecord(r: DevicesTable): DeviceRecord {
   return {
     part: r.part,
@@ -117,6 +149,11 @@ export class Devices extends Repo implements DevicesRepo {
   async get(imei: string): Promise<DeviceRecord | null> {
     const r = await GET.first(this.ctx, this.part, id(imei, "imei", 32));
     return r ? toRecord(r) : null;
+  }
+
+  async status(imei: string): Promise<DeviceStatus | null> {
+    const r = await STATUS.first(this.ctx, this.part, id(imei, "imei", 32));
+    return r ? toStatus(r) : null;
   }
 
   async create(input: DeviceInput, now?: number): Promise<DeviceRecord> {

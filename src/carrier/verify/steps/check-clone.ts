@@ -7,7 +7,7 @@ import type { Judgement } from "../judgement.js";
  * under any other key is CLONE_SUSPECTED.
  */
 export async function checkClone(j: Judgement, tx: PartStore): Promise<void> {
-  j.device = await tx.devices.get(j.claims.imei);
+  j.device = await tx.devices.status(j.claims.imei);
   if (!j.attested || j.attestationThumbprint === null) return;
   const bound = j.inventory?.attestationThumbprint ?? j.device?.attestationThumbprint ?? null;
   if (bound !== null && bound !== j.attestationThumbprint) j.reasons.add("CLONE_SUSPECTED");
