@@ -16,25 +16,75 @@ import { Verdicts } from "./repos/verdicts.js";
 import type { AuditVerification, Clock, PartStore, Store, StoreSession } from "./types.js";
 import { part as checkPart } from "./validate.js";
 
-function partStore(ctx: Ctx, owner: string): PartStore {
-  return {
-    part: owner,
-    inventory: new Inventory(ctx, owner),
-    devices: new Devices(ctx, owner),
-    nonces: new Nonces(ctx, owner),
-    access: new Access(ctx, owner),
-    verdicts: new Verdicts(ctx, owner),
-    audit: new Audit(ctx, owner),
-    kv: new Kv(ctx, owner),
-    enrolment: new Enrolment(ctx, owner),
-    tokens: new Tokens(ctx, owner),
-    transaction: (fn) => transaction(ctx, (c) => fn(partStore(c, owner))),
-  };
+/**
+ * A part's repositories on one handle, each made when first used: a transaction makes a handle
+ * of its own and uses a few of the nine, and making all of them was half a percent of a busy
+ * carrier's main thread.
+ */
+class PartHandle implements PartStore {
+  readonly #ctx: Ctx;
+  #inventory?: Inventory;
+  #devices?: Devices;
+  #nonces?: Nonces;
+  #access?: Access;
+  #verdicts?: Verdicts;
+  #audit?: Audit;
+  #kv?: Kv;
+  #enrolment?: Enrolment;
+  #tokens?: Tokens;
+
+  constructor(
+    ctx: Ctx,
+    readonly part: string,
+  ) {
+    this.#ctx = ctx;
+  }
+
+  get inventory(): Inventory {
+    this.#inventory ??= new Inventory(this.#ctx, this.part);
+    return this.#inventory;
+  }
+  get devices(): Devices {
+    this.#devices ??= new Devices(this.#ctx, this.part);
+    return this.#devices;
+  }
+  get nonces(): Nonces {
+    this.#nonces ??= new Nonces(this.#ctx, this.part);
+    return this.#nonces;
+  }
+  get access(): Access {
+    this.#access ??= new Access(this.#ctx, this.part);
+    return this.#access;
+  }
+  get verdicts(): Verdicts {
+    this.#verdicts ??= new Verdicts(this.#ctx, this.part);
+    return this.#verdicts;
+  }
+  get audit(): Audit {
+    this.#audit ??= new Audit(this.#ctx, this.part);
+    return this.#audit;
+  }
+  get kv(): Kv {
+    this.#kv ??= new Kv(this.#ctx, this.part);
+    return this.#kv;
+  }
+  get enrolment(): Enrolment {
+    this.#enrolment ??= new Enrolment(this.#ctx, this.part);
+    return this.#enrolment;
+  }
+  get tokens(): Tokens {
+    this.#tokens ??= new Tokens(this.#ctx, this.part);
+    return this.#tokens;
+  }
+
+  transaction<T>(fn: (tx: PartStore) => Promise<T>): Promise<T> {
+    return transaction(this.#ctx, (c) => fn(new PartHandle(c, this.part)));
+  }
 }
 
 function session(ctx: Ctx): StoreSession {
   return {
-    part: (p) => partStore(ctx, checkPart(p)),
+    part: (p) => new PartHandle(ctx, checkPart(p)),
     transaction: (fn) => transaction(ctx, (c) => fn(session(c))),
   };
 }
