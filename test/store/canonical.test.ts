@@ -65,6 +65,27 @@ describe("canonical JSON", () => {
     }
   });
 
+  it("sorts short and long key lists alike, whatever order they come in", () => {
+    const seed = { s: 11 };
+    for (const n of [2, 31, 32, 33, 200]) {
+      for (let round = 0; round < 20; round++) {
+        // Distinct keys with shared prefixes, surrogates and escapes, in a shuffled order.
+        const keys = Array.from(
+          { length: n },
+          (_, i) => `k${(i * 7919) % (n * 3)}${"é😀\u0001"[i % 4]}`,
+        );
+        for (let i = keys.length - 1; i > 0; i--) {
+          seed.s = (seed.s * 1103515245 + 12345) % 2 ** 31;
+          const j = seed.s % (i + 1);
+          [keys[i], keys[j]] = [keys[j]!, keys[i]!];
+        }
+        const o: Record<string, number> = {};
+        for (const [i, k] of keys.entries()) o[k] = i;
+        assert.equal(canonicalJson(o), JSON.stringify(sortedCopy(o)), `${n} keys`);
+      }
+    }
+  });
+
   it("leaves out undefined members, and takes objects without a prototype", () => {
     const bare = Object.assign(Object.create(null) as object, { z: 1, a: undefined });
     assert.equal(canonicalJson({ a: undefined, b: bare }), '{"b":{"z":1}}');
