@@ -527,3 +527,125 @@ describe("device-side API", () => {
     assert.throws(() => new DmTree({ rootAcl: "" }), TypeError);
   });
 });
+
+describe("addSubtree (device side, one change)", () => {
+  const spec = {
+    leaves: [
+      { path: "Name", value: "acme" },
+      { path: "Addr/1/Uri", value: "https://dm.example.com", options: { acl: "Get=*" } },
+      { path: "Auth/Secret", value: "s3cret", options: { acl: "Replace=srv" } },
+      { path: "Auth/Data", value: new Uint8Array([1, 2, 3]), options: { format: "bin" as const } },
+      { path: "Count", value: "7", options: { format: "int" as const, type: "text/x-count" } },
+    ],
+    interiors: ["Ext", "Addr/2"],
+  };
+
+  /** Every node below `uri`, as inspect shows it, depth first. */
+  function dump(t: DmTree, uri: string): unknown[] {
+    const n = t.inspect(uri)!;
+    return [n, ...[...n.children].sort().flatMap((c) => dump(t, `${uri}/${c}`))];
+  }
+
+  test("makes the nodes setLeaf and ensureInterior make, none of them changed since", () => {
+    const clock = manualClock();
+    const one = new DmTree({ clock });
+    const many = new DmTree({ clock });
+    for (const t of [one, many]) t.ensureInterior("./Acc");
+    one.addSubtree("./Acc/A", spec, { acl: "Get=srv", type: "urn:x-acc" });
+    many.ensureInterior("./Acc/A", { acl: "Get=srv", type: "urn:x-acc" });
+    for (const l of spec.leaves) many.setLeaf(`./Acc/A/${l.path}`, l.value, l.options);
+    for (const i of spec.interiors) many.ensureInterior(`./Acc/A/${i}`);
+    assert.equal(one.nodeCount, many.nodeCount);
+    const strip = (n: unknown) => ({ ...(n as object), verNo: undefined });
+    assert.deepEqual(dump(one, "./Acc/A").map(strip), dump(many, "./Acc/A").map(strip));
+    // Every node is new: none was changed after it was made. Its parent changed once.
+    assert.deepEqual(
+      dump(one, "./Acc/A").map((n) => (n as { verNo: number }).verNo),
+      dump(one, "./Acc/A").map(() => 0),
+    );
+    assert.equal(one.inspect("./Acc")?.verNo, many.inspect("./Acc")?.verNo);
+    assert.equal(one.read("./Acc/A/Auth/Secret"), "s3cret");
+    assert.deepEqual(one.read("./Acc/A/Auth/Data"), new Uint8Array([1, 2, 3]));
+  });
+
+  test("makes missing ancestors, counted like any node", () => {
+    const t = new DmTree();
+    const before = t.nodeCount;
+    t.addSubtree("./X/Y/Z", { leaves: [{ path: "L", value: "v" }] });
+    assert.equal(t.nodeCount, before + 4);
+    assert.equal(t.read("./X/Y/Z/L"), "v");
+  });
+
+  test("refuses, changing nothing: an existing node, bad leaves, clashing paths, a full tree", () => {
+    const t = new DmTree({ limits: { maxNodes: 40 } });
+    t.ensureInterior("./Acc/Taken");
+    const before = { count: t.nodeCount, nodes: dump(t, ".") };
+    const refused: Array<[string, () => void]> = [
+      ["ALREADY_EXISTS", () => t.addSubtree("./Acc/Taken", spec)],
+      ["NOT_ALLOWED", () => t.addSubtree(".", spec)],
+      [
+        "BAD_VALUE",
+        () =>
+          t.addSubtree("./Acc/B", {
+            leaves: [{ path: "N", value: "x", options: { format: "int" } }],
+          }),
+      ],
+      [
+        "BAD_VALUE",
+        () =>
+          t.addSubtree("./Acc/B", {
+            leaves: [{ path: "N", value: "x", options: { acl: "Bogus" } }],
+          }),
+      ],
+      [
+        "UNSUPPORTED_FORMAT",
+        () =>
+          t.addSubtree("./Acc/B", {
+            leaves: [{ path: "N", value: "x", options: { format: "node" } }],
+          }),
+      ],
+      ["BAD_URI", () => t.addSubtree("./Acc/B", { leaves: [{ path: "a//b", value: "x" }] })],
+      [
+        "ALREADY_EXISTS",
+        () =>
+          t.addSubtree("./Acc/B", {
+            leaves: [
+              { path: "N", value: "1" },
+              { path: "N", value: "2" },
+            ],
+          }),
+      ],
+      [
+        "ALREADY_EXISTS",
+        () =>
+          t.addSubtree("./Acc/B", {
+            leaves: [
+              { path: "N", value: "1" },
+              { path: "N/M", value: "2" },
+            ],
+          }),
+      ],
+      [
+        "ALREADY_EXISTS",
+        () =>
+          t.addSubtree("./Acc/B", {
+            leaves: [
+              { path: "N/M", value: "1" },
+              { path: "N", value: "2" },
+            ],
+          }),
+      ],
+      [
+        "DEVICE_FULL",
+        () =>
+          t.addSubtree("./Acc/B", {
+            leaves: Array.from({ length: 40 }, (_, i) => ({ path: `L${i}`, value: "x" })),
+          }),
+      ],
+    ];
+    for (const [code, attempt] of refused) {
+      assert.throws(attempt, { code }, code);
+      assert.deepEqual({ count: t.nodeCount, nodes: dump(t, ".") }, before);
+    }
+  });
+});

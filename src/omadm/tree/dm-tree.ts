@@ -27,6 +27,7 @@ import {
   withInitialProps,
 } from "./node.js";
 import { DEFAULT_TREE_LIMITS, parseRootAcl, type TreeLimits, TreeState } from "./state.js";
+import { buildSubtree, type Placed } from "./subtree.js";
 import { TreeError, type TreeErrorCode } from "./tree-error.js";
 import { type Clock, formatTStamp, systemClock } from "./tstamp.js";
 import type { GetOutcome, ManagementTree, NodeFormat, NodeInput, TreeSnapshot } from "./types.js";
@@ -74,6 +75,24 @@ export interface NodeInfo {
   readonly permanent: boolean;
   readonly children: readonly string[];
 }
+
+/** What `addSubtree` puts below its node; paths are relative to it. */
+export interface SubtreeSpec {
+  readonly leaves: ReadonlyArray<{
+    readonly path: string;
+    readonly value: LeafValue;
+    readonly options?: LocalLeafOptions;
+  }>;
+  /** Interior nodes to make even with nothing below them. */
+  readonly interiors?: readonly string[];
+}
+
+interface LeafContent {
+  readonly format: NodeFormat;
+  readonly value: LeafValue;
+}
+
+const INTERIOR: LeafContent = { format: "node", value: "" };
 
 type NodePatch = { -readonly [K in keyof TreeNode]?: TreeNode[K] };
 
@@ -242,7 +261,7 @@ export class DmTree implements ManagementTree {
       if (patch) this.#state.commit(segments, changed(node, patch, this.#state.now()));
       return;
     }
-    this.#create(uri, segments, { format: "node", value: "" }, options);
+    this.#create(uri, segments, INTERIOR, options);
   }
 
   /** Creates or replaces a leaf (creating missing interior ancestors). */
@@ -255,29 +274,54 @@ export class DmTree implements ManagementTree {
     if (node && isInterior(node)) {
       this.#fail("NOT_ALLOWED", StatusCode.COMMAND_NOT_ALLOWED, uri, "an interior node is there");
     }
-    const format =
-      options.format ?? node?.format ?? (typeof value === "string" ? "chr" : ("bin" as NodeFormat));
-    if (parseFormat(format) !== format || format === "node") {
-      this.#fail("UNSUPPORTED_FORMAT", StatusCode.UNSUPPORTED_MEDIA_TYPE, uri, `format ${format}`);
-    }
-    const checked = checkLeafValue(format, value);
-    if (!checked.ok) this.#fail("BAD_VALUE", checked.status, uri, checked.reason);
-    if (valueSize(checked.value) > this.#state.limits.maxValueBytes) {
-      this.#fail("TOO_LARGE", StatusCode.REQUEST_ENTITY_TOO_LARGE, uri, "value too large");
-    }
+    const content = this.#leafContent(uri, value, options.format ?? node?.format);
     if (existing && node) {
       const patch = this.#patch(uri, node, options) ?? {};
-      patch.format = format;
-      patch.value = checked.value;
+      patch.format = content.format;
+      patch.value = content.value;
       this.#state.commit(segments, changed(node, patch, this.#state.now()));
       return;
     }
-    this.#create(
-      uri,
-      segments,
-      { format, value: checked.value },
-      { type: "text/plain", ...options },
-    );
+    this.#create(uri, segments, content, { type: "text/plain", ...options });
+  }
+
+  /**
+   * Creates the interior node `uri`, which must not exist (missing ancestors are made), holding
+   * `spec`'s leaves and interior nodes at their paths below it (interior nodes between made as
+   * needed), in one change of the tree. The same nodes as `ensureInterior` and `setLeaf` one by
+   * one, with one difference: each node is new, so no TStamp or VerNo moves on while it is
+   * filled. Nothing changes when any of it is refused.
+   */
+  addSubtree(uri: string, spec: SubtreeSpec, options: LocalNodeOptions = {}): void {
+    const segments = this.#segments(uri);
+    if (segments.length === 0)
+      this.#fail("NOT_ALLOWED", StatusCode.COMMAND_NOT_ALLOWED, uri, "the root exists");
+    if (this.#state.chain(segments))
+      this.#fail("ALREADY_EXISTS", StatusCode.ALREADY_EXISTS, uri, "the node exists");
+    const now = this.#state.now();
+    const placed: Placed[] = [];
+    for (const leaf of spec.leaves) {
+      const full = `${uri}/${leaf.path}`;
+      const at = this.#segments(full).slice(segments.length);
+      const o = leaf.options ?? {};
+      const content = this.#leafContent(full, leaf.value, o.format);
+      placed.push({
+        at,
+        node: this.#newNode(full, at.at(-1)!, content, now, { type: "text/plain", ...o }),
+      });
+    }
+    for (const path of spec.interiors ?? []) {
+      const full = `${uri}/${path}`;
+      const at = this.#segments(full).slice(segments.length);
+      placed.push({ at, node: createNode({ name: at.at(-1)!, format: "node", now }) });
+    }
+    const root = this.#newNode(uri, segments.at(-1)!, INTERIOR, now, options);
+    const built = buildSubtree(root, placed, now);
+    if (!built.ok) {
+      const where = canonicalUri([...segments, ...built.at]);
+      this.#fail("ALREADY_EXISTS", StatusCode.ALREADY_EXISTS, where, built.reason);
+    }
+    this.#join(uri, segments, built.node, built.count, now);
   }
 
   /** Sets a node's ACL as the device (no rights needed); "" makes it inherit. */
@@ -356,11 +400,53 @@ export class DmTree implements ManagementTree {
     return any ? patch : undefined;
   }
 
+  /** A leaf's format and value as `setLeaf` takes them, checked. */
+  #leafContent(uri: string, value: LeafValue, format: NodeFormat | undefined): LeafContent {
+    const f = format ?? (typeof value === "string" ? "chr" : ("bin" as NodeFormat));
+    if (parseFormat(f) !== f || f === "node") {
+      this.#fail("UNSUPPORTED_FORMAT", StatusCode.UNSUPPORTED_MEDIA_TYPE, uri, `format ${f}`);
+    }
+    const checked = checkLeafValue(f, value);
+    if (!checked.ok) this.#fail("BAD_VALUE", checked.status, uri, checked.reason);
+    if (valueSize(checked.value) > this.#state.limits.maxValueBytes) {
+      this.#fail("TOO_LARGE", StatusCode.REQUEST_ENTITY_TOO_LARGE, uri, "value too large");
+    }
+    return { format: f, value: checked.value };
+  }
+
+  /** A node not yet in the tree, with the properties of `options`. */
+  #newNode(
+    uri: string,
+    name: string,
+    content: LeafContent,
+    now: number,
+    options: LocalNodeOptions,
+  ): TreeNode {
+    const base = createNode({ name, ...content, now });
+    const props = this.#patch(uri, base, options);
+    return props ? withInitialProps(base, props) : base;
+  }
+
   #create(
     uri: string,
     segments: readonly string[],
-    content: { format: NodeFormat; value: LeafValue },
+    content: LeafContent,
     options: LocalNodeOptions,
+  ): void {
+    const now = this.#state.now();
+    this.#join(uri, segments, this.#newNode(uri, segments.at(-1)!, content, now, options), 1, now);
+  }
+
+  /**
+   * Puts `node`, new and holding `count` nodes with itself, at `segments` (where nothing is),
+   * making the interior nodes missing above it.
+   */
+  #join(
+    uri: string,
+    segments: readonly string[],
+    node: TreeNode,
+    count: number,
+    now: number,
   ): void {
     const state = this.#state;
     const chain: TreeNode[] = [state.root];
@@ -372,22 +458,18 @@ export class DmTree implements ManagementTree {
     const anchor = chain[chain.length - 1]!;
     if (!isInterior(anchor))
       this.#fail("NOT_ALLOWED", StatusCode.COMMAND_NOT_ALLOWED, uri, "a leaf is on the path");
-    const newNames = segments.slice(chain.length - 1);
-    if (state.nodeCount + newNames.length > state.limits.maxNodes) {
+    const missing = segments.slice(chain.length - 1, -1);
+    if (state.nodeCount + missing.length + count > state.limits.maxNodes) {
       this.#fail("DEVICE_FULL", StatusCode.DEVICE_FULL, uri, "tree is full");
     }
-    const now = state.now();
-    const last = newNames.length - 1;
-    const base = createNode({ name: newNames[last]!, ...content, now });
-    const props = this.#patch(uri, base, options);
-    let node = props ? withInitialProps(base, props) : base;
-    for (let k = last - 1; k >= 0; k--) {
-      node = createNode({ name: newNames[k]!, format: "node", now }, node);
+    let top = node;
+    for (let k = missing.length - 1; k >= 0; k--) {
+      top = createNode({ name: missing[k]!, format: "node", now }, top);
     }
     state.commit(
       segments.slice(0, chain.length - 1),
-      withChild(anchor, node.name, node, now),
-      newNames.length,
+      withChild(anchor, top.name, top, now),
+      missing.length + count,
     );
   }
 

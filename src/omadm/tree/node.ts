@@ -114,7 +114,7 @@ function rebuilt(
  * spread: this runs for each ancestor on every tree change, and a literal of fixed shape is
  * cheaper to build than a spread of a frozen record.
  */
-function withChildren(node: TreeNode, children: ReadonlyMap<string, TreeNode>): TreeNode {
+export function withChildren(node: TreeNode, children: ReadonlyMap<string, TreeNode>): TreeNode {
   return Object.freeze({
     name: node.name,
     format: node.format,

@@ -26,7 +26,8 @@
 
 import { StatusCode } from "../../status.js";
 import { formatAcl, isServerId } from "../acl.js";
-import { type DmTree, treeRoot } from "../dm-tree.js";
+import { type DmTree, type LocalLeafOptions, treeRoot } from "../dm-tree.js";
+import type { LeafValue } from "../format.js";
 import { isInterior, type TreeNode } from "../node.js";
 import { TreeError } from "../tree-error.js";
 import { MO_ID } from "./mo-ids.js";
@@ -267,13 +268,15 @@ function writeAccountNodes(
     );
 
   const own = `Add=${sid}&Delete=${sid}&Get=${sid}&Replace=${sid}`;
+  // Built off the tree and joined once (DmTree.addSubtree): leaf by leaf, each leaf copied the
+  // path from the root.
+  const leaves: Array<{ path: string; value: LeafValue; options: LocalLeafOptions }> = [];
   const chr = (path: string, value: string, acl?: string) =>
-    tree.setLeaf(
-      `${uri}/${path}`,
+    leaves.push({
+      path,
       value,
-      acl === undefined ? { format: "chr" } : { format: "chr", acl },
-    );
-  tree.ensureInterior(uri, { acl: own, type: MO_ID.DMACC });
+      options: acl === undefined ? { format: "chr" } : { format: "chr", acl },
+    });
   chr("AppID", "w7");
   chr("ServerID", sid);
   chr("Name", account.name);
@@ -288,11 +291,15 @@ function writeAccountNodes(
     chr(`${base}/AAuthType`, account.authType);
     chr(`${base}/AAuthName`, creds.name);
     chr(`${base}/AAuthSecret`, creds.secret, `Replace=${sid}`);
-    tree.setLeaf(`${uri}/${base}/AAuthData`, creds.nonce, { format: "bin", acl: `Replace=${sid}` });
+    leaves.push({
+      path: `${base}/AAuthData`,
+      value: creds.nonce,
+      options: { format: "bin", acl: `Replace=${sid}` },
+    });
   };
   writeAuth("1", "server");
   writeAuth("2", "client");
-  tree.ensureInterior(`${uri}/Ext`);
+  tree.addSubtree(uri, { leaves, interiors: ["Ext"] }, { acl: own, type: MO_ID.DMACC });
   return uri;
 }
 
