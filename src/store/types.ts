@@ -139,17 +139,21 @@ export interface DevicesRepo {
    * the verdict and the DM session, four reads an activation, never look at).
    */
   status(imei: string): Promise<DeviceStatus | null>;
-  /** Throws `ALREADY_EXISTS` when the IMEI has a state already (two racing first activations). */
-  create(input: DeviceInput, now?: number): Promise<DeviceRecord>;
+  /**
+   * Throws `ALREADY_EXISTS` when the IMEI has a state already (two racing first activations).
+   * Returns the state made (the profile is the caller's own: `get` reads it back).
+   */
+  create(input: DeviceInput, now?: number): Promise<DeviceStatus>;
   /**
    * Compare-and-set: with `expectedVersion`, throws `VERSION_CONFLICT` when the row moved on.
    * Throws `NOT_FOUND` when there is no row. Fields absent from `patch` keep their value.
+   * Returns the state after it, without the profile.
    */
   update(
     imei: string,
     patch: DevicePatch,
     opts?: { expectedVersion?: number; now?: number },
-  ): Promise<DeviceRecord>;
+  ): Promise<DeviceStatus>;
   remove(imei: string): Promise<boolean>;
   count(state?: DeviceState): Promise<number>;
   list(page?: Page & { state?: DeviceState }): Promise<DeviceRecord[]>;

@@ -63,13 +63,13 @@ const CREATE = prepared(COLUMNS.length, (db, ...v: unknown[]) =>
     .insertInto("devices")
     .values(rowOf<DevicesTable>(COLUMNS, v))
     .onConflict((oc) => oc.columns(["part", "imei"]).doNothing())
-    .returningAll(),
+    .returning(STATUS_COLUMNS),
 );
 
 type PatchColumn = keyof ReturnType<typeof patchColumns> & string;
 
 /** One prepared update per set of patched columns (a handful occur), with or without a version. */
-const UPDATES = new Map<string, PreparedQuery<unknown[], DevicesTable>>();
+const UPDATES = new Map<string, PreparedQuery<unknown[], Omit<DevicesTable, "profile">>>();
 
 function updateFor(cols: readonly PatchColumn[], versioned: boolean) {
   const key = `${cols.join(",")}${versioned ? "@v" : ""}`;
@@ -83,7 +83,9 @@ function updateFor(cols: readonly PatchColumn[], versioned: boolean) {
         .set((eb) => ({ ...set, version: eb("version", "+", 1), updated_at: v[n] as number }))
         .where("part", "=", v[n + 1] as string)
         .where("imei", "=", v[n + 2] as string);
-      return (versioned ? u.where("version", "=", v[n + 3] as number) : u).returningAll();
+      return (versioned ? u.where("version", "=", v[n + 3] as number) : u).returning(
+        STATUS_COLUMNS,
+      );
     });
     UPDATES.set(key, q);
   }
@@ -156,7 +158,7 @@ export class Devices extends Repo implements DevicesRepo {
     return r ? toStatus(r) : null;
   }
 
-  async create(input: DeviceInput, now?: number): Promise<DeviceRecord> {
+  async create(input: DeviceInput, now?: number): Promise<DeviceStatus> {
     const t = this.time(now);
     const row: DevicesTable = {
       part: this.part,
@@ -176,14 +178,14 @@ export class Devices extends Repo implements DevicesRepo {
         field: "imei",
       });
     }
-    return toRecord(r);
+    return toStatus(r);
   }
 
   async update(
     imei: string,
     patch: DevicePatch,
     opts: { expectedVersion?: number; now?: number } = {},
-  ): Promise<DeviceRecord> {
+  ): Promise<DeviceStatus> {
     const key = id(imei, "imei", 32);
     const cols = patchColumns(patch);
     const expected =
@@ -194,7 +196,7 @@ export class Devices extends Repo implements DevicesRepo {
     const args = [...argsOf(cols, names), this.time(opts.now), this.part, key];
     if (expected !== undefined) args.push(expected);
     const r = await updateFor(names, expected !== undefined).first(this.ctx, ...args);
-    if (r) return toRecord(r);
+    if (r) return toStatus(r);
     const current = await this.get(key);
     if (!current) throw new StoreError("NOT_FOUND", "the device has no activation state");
     throw new StoreError(
