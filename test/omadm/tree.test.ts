@@ -579,9 +579,11 @@ describe("addSubtree (device side, one change)", () => {
   test("refuses, changing nothing: an existing node, bad leaves, clashing paths, a full tree", () => {
     const t = new DmTree({ limits: { maxNodes: 40 } });
     t.ensureInterior("./Acc/Taken");
+    t.setLeaf("./Leaf", "v");
     const before = { count: t.nodeCount, nodes: dump(t, ".") };
     const refused: Array<[string, () => void]> = [
       ["ALREADY_EXISTS", () => t.addSubtree("./Acc/Taken", spec)],
+      ["NOT_ALLOWED", () => t.addSubtree("./Leaf/X", spec)],
       ["NOT_ALLOWED", () => t.addSubtree(".", spec)],
       [
         "BAD_VALUE",
@@ -616,7 +618,7 @@ describe("addSubtree (device side, one change)", () => {
           }),
       ],
       [
-        "ALREADY_EXISTS",
+        "NOT_ALLOWED",
         () =>
           t.addSubtree("./Acc/B", {
             leaves: [
@@ -626,7 +628,7 @@ describe("addSubtree (device side, one change)", () => {
           }),
       ],
       [
-        "ALREADY_EXISTS",
+        "NOT_ALLOWED",
         () =>
           t.addSubtree("./Acc/B", {
             leaves: [
@@ -647,5 +649,15 @@ describe("addSubtree (device side, one change)", () => {
       assert.throws(attempt, { code }, code);
       assert.deepEqual({ count: t.nodeCount, nodes: dump(t, ".") }, before);
     }
+  });
+
+  test("setLeaf and ensureInterior report a leaf on the path or a full tree before a bad ACL", () => {
+    const t = new DmTree({ limits: { maxNodes: 3 } });
+    t.setLeaf("./L", "v");
+    assert.throws(() => t.setLeaf("./L/X", "v", { acl: "Bogus" }), { code: "NOT_ALLOWED" });
+    assert.throws(() => t.ensureInterior("./L/X", { acl: "Bogus" }), { code: "NOT_ALLOWED" });
+    t.setLeaf("./M", "v");
+    assert.throws(() => t.setLeaf("./N", "v", { acl: "Bogus" }), { code: "DEVICE_FULL" });
+    assert.throws(() => t.ensureInterior("./N", { acl: "Bogus" }), { code: "DEVICE_FULL" });
   });
 });

@@ -87,6 +87,13 @@ export interface SubtreeSpec {
   readonly interiors?: readonly string[];
 }
 
+/** Where a new node joins: the existing interior node above it and the ancestors to make. */
+interface Place {
+  readonly anchorAt: readonly string[];
+  readonly anchor: TreeNode;
+  readonly missing: readonly string[];
+}
+
 interface LeafContent {
   readonly format: NodeFormat;
   readonly value: LeafValue;
@@ -289,8 +296,10 @@ export class DmTree implements ManagementTree {
    * Creates the interior node `uri`, which must not exist (missing ancestors are made), holding
    * `spec`'s leaves and interior nodes at their paths below it (interior nodes between made as
    * needed), in one change of the tree. The same nodes as `ensureInterior` and `setLeaf` one by
-   * one, with one difference: each node is new, so no TStamp or VerNo moves on while it is
-   * filled. Nothing changes when any of it is refused.
+   * one, except that each node is new, so no TStamp or VerNo moves on while it is filled, and
+   * that a path given twice is refused (ALREADY_EXISTS) rather than written over. A node below
+   * a leaf is refused as `setLeaf` refuses it (NOT_ALLOWED). Nothing changes when any of it is
+   * refused.
    */
   addSubtree(uri: string, spec: SubtreeSpec, options: LocalNodeOptions = {}): void {
     const segments = this.#segments(uri);
@@ -316,12 +325,16 @@ export class DmTree implements ManagementTree {
       placed.push({ at, node: createNode({ name: at.at(-1)!, format: "node", now }) });
     }
     const root = this.#newNode(uri, segments.at(-1)!, INTERIOR, now, options);
+    const place = this.#place(uri, segments);
     const built = buildSubtree(root, placed, now);
     if (!built.ok) {
       const where = canonicalUri([...segments, ...built.at]);
-      this.#fail("ALREADY_EXISTS", StatusCode.ALREADY_EXISTS, where, built.reason);
+      if (built.clash === "twice")
+        this.#fail("ALREADY_EXISTS", StatusCode.ALREADY_EXISTS, where, "given twice");
+      this.#fail("NOT_ALLOWED", StatusCode.COMMAND_NOT_ALLOWED, where, "a leaf is on the path");
     }
-    this.#join(uri, segments, built.node, built.count, now);
+    this.#checkRoom(uri, place, built.count);
+    this.#join(place, built.node, built.count, now);
   }
 
   /** Sets a node's ACL as the device (no rights needed); "" makes it inherit. */
@@ -433,23 +446,15 @@ export class DmTree implements ManagementTree {
     content: LeafContent,
     options: LocalNodeOptions,
   ): void {
+    const place = this.#place(uri, segments);
+    this.#checkRoom(uri, place, 1);
     const now = this.#state.now();
-    this.#join(uri, segments, this.#newNode(uri, segments.at(-1)!, content, now, options), 1, now);
+    this.#join(place, this.#newNode(uri, segments.at(-1)!, content, now, options), 1, now);
   }
 
-  /**
-   * Puts `node`, new and holding `count` nodes with itself, at `segments` (where nothing is),
-   * making the interior nodes missing above it.
-   */
-  #join(
-    uri: string,
-    segments: readonly string[],
-    node: TreeNode,
-    count: number,
-    now: number,
-  ): void {
-    const state = this.#state;
-    const chain: TreeNode[] = [state.root];
+  /** Where a new node at `segments` (where nothing is) joins the tree: refused under a leaf. */
+  #place(uri: string, segments: readonly string[]): Place {
+    const chain: TreeNode[] = [this.#state.root];
     for (const s of segments) {
       const next = chain[chain.length - 1]!.children.get(s);
       if (!next) break;
@@ -458,18 +463,31 @@ export class DmTree implements ManagementTree {
     const anchor = chain[chain.length - 1]!;
     if (!isInterior(anchor))
       this.#fail("NOT_ALLOWED", StatusCode.COMMAND_NOT_ALLOWED, uri, "a leaf is on the path");
-    const missing = segments.slice(chain.length - 1, -1);
-    if (state.nodeCount + missing.length + count > state.limits.maxNodes) {
+    return {
+      anchorAt: segments.slice(0, chain.length - 1),
+      anchor,
+      missing: segments.slice(chain.length - 1, -1),
+    };
+  }
+
+  /** Refuses `count` new nodes (and the missing ancestors) the tree has no room for. */
+  #checkRoom(uri: string, place: Place, count: number): void {
+    const state = this.#state;
+    if (state.nodeCount + place.missing.length + count > state.limits.maxNodes) {
       this.#fail("DEVICE_FULL", StatusCode.DEVICE_FULL, uri, "tree is full");
     }
+  }
+
+  /** Puts `node`, new and holding `count` nodes with itself, at its place, ancestors made. */
+  #join(place: Place, node: TreeNode, count: number, now: number): void {
     let top = node;
-    for (let k = missing.length - 1; k >= 0; k--) {
-      top = createNode({ name: missing[k]!, format: "node", now }, top);
+    for (let k = place.missing.length - 1; k >= 0; k--) {
+      top = createNode({ name: place.missing[k]!, format: "node", now }, top);
     }
-    state.commit(
-      segments.slice(0, chain.length - 1),
-      withChild(anchor, top.name, top, now),
-      missing.length + count,
+    this.#state.commit(
+      place.anchorAt,
+      withChild(place.anchor, top.name, top, now),
+      place.missing.length + count,
     );
   }
 

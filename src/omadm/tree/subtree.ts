@@ -14,8 +14,11 @@ export interface Placed {
 
 export type BuiltSubtree =
   | { readonly ok: true; readonly node: TreeNode; readonly count: number }
-  /** Two nodes at one path, or a node below a leaf: `at` is the second one's path. */
-  | { readonly ok: false; readonly at: readonly string[]; readonly reason: string };
+  /**
+   * `twice`: two nodes given at `at`; `under-leaf`: a leaf given at `at` with nodes below it,
+   * or a node given below the leaf at `at`.
+   */
+  | { readonly ok: false; readonly clash: "twice" | "under-leaf"; readonly at: readonly string[] };
 
 interface Staged {
   node: TreeNode | undefined;
@@ -32,7 +35,7 @@ export function buildSubtree(root: TreeNode, placed: readonly Placed[], now: num
     let s = top;
     for (let i = 0; i < p.at.length; i++) {
       if (s.node !== undefined && !isInterior(s.node)) {
-        return { ok: false, at: p.at.slice(0, i), reason: "a leaf is on the path" };
+        return { ok: false, clash: "under-leaf", at: p.at.slice(0, i) };
       }
       const name = p.at[i]!;
       let next = s.children.get(name);
@@ -42,9 +45,9 @@ export function buildSubtree(root: TreeNode, placed: readonly Placed[], now: num
       }
       s = next;
     }
-    if (s.node !== undefined) return { ok: false, at: p.at, reason: "placed twice" };
+    if (s.node !== undefined) return { ok: false, clash: "twice", at: p.at };
     if (!isInterior(p.node) && s.children.size > 0) {
-      return { ok: false, at: p.at, reason: "a leaf would hold children" };
+      return { ok: false, clash: "under-leaf", at: p.at };
     }
     s.node = p.node;
   }
