@@ -6,6 +6,7 @@ import { type Ctx, dbOf, transaction } from "./context.js";
 import { migrateToLatest, migrationStatus } from "./migrations.js";
 import { Access } from "./repos/access.js";
 import { Audit } from "./repos/audit.js";
+import type { Repo } from "./repos/base.js";
 import { Devices } from "./repos/devices.js";
 import { Enrolment } from "./repos/enrolment.js";
 import { Inventory } from "./repos/inventory.js";
@@ -16,6 +17,8 @@ import { Verdicts } from "./repos/verdicts.js";
 import type { AuditVerification, Clock, PartStore, Store, StoreSession } from "./types.js";
 import { part as checkPart } from "./validate.js";
 
+type RepoClass = abstract new (ctx: Ctx, part: string) => Repo;
+
 /**
  * A part's repositories on one handle, each made when first used: a transaction makes a handle
  * of its own and uses a few of the nine, and making all of them was half a percent of a busy
@@ -23,15 +26,7 @@ import { part as checkPart } from "./validate.js";
  */
 class PartHandle implements PartStore {
   readonly #ctx: Ctx;
-  #inventory?: Inventory;
-  #devices?: Devices;
-  #nonces?: Nonces;
-  #access?: Access;
-  #verdicts?: Verdicts;
-  #audit?: Audit;
-  #kv?: Kv;
-  #enrolment?: Enrolment;
-  #tokens?: Tokens;
+  readonly #made = new Map<RepoClass, Repo>();
 
   constructor(
     ctx: Ctx,
@@ -40,41 +35,41 @@ class PartHandle implements PartStore {
     this.#ctx = ctx;
   }
 
+  #repo<T extends Repo>(kind: new (ctx: Ctx, part: string) => T): T {
+    let r = this.#made.get(kind) as T | undefined;
+    if (r === undefined) {
+      r = new kind(this.#ctx, this.part);
+      this.#made.set(kind, r);
+    }
+    return r;
+  }
+
   get inventory(): Inventory {
-    this.#inventory ??= new Inventory(this.#ctx, this.part);
-    return this.#inventory;
+    return this.#repo(Inventory);
   }
   get devices(): Devices {
-    this.#devices ??= new Devices(this.#ctx, this.part);
-    return this.#devices;
+    return this.#repo(Devices);
   }
   get nonces(): Nonces {
-    this.#nonces ??= new Nonces(this.#ctx, this.part);
-    return this.#nonces;
+    return this.#repo(Nonces);
   }
   get access(): Access {
-    this.#access ??= new Access(this.#ctx, this.part);
-    return this.#access;
+    return this.#repo(Access);
   }
   get verdicts(): Verdicts {
-    this.#verdicts ??= new Verdicts(this.#ctx, this.part);
-    return this.#verdicts;
+    return this.#repo(Verdicts);
   }
   get audit(): Audit {
-    this.#audit ??= new Audit(this.#ctx, this.part);
-    return this.#audit;
+    return this.#repo(Audit);
   }
   get kv(): Kv {
-    this.#kv ??= new Kv(this.#ctx, this.part);
-    return this.#kv;
+    return this.#repo(Kv);
   }
   get enrolment(): Enrolment {
-    this.#enrolment ??= new Enrolment(this.#ctx, this.part);
-    return this.#enrolment;
+    return this.#repo(Enrolment);
   }
   get tokens(): Tokens {
-    this.#tokens ??= new Tokens(this.#ctx, this.part);
-    return this.#tokens;
+    return this.#repo(Tokens);
   }
 
   transaction<T>(fn: (tx: PartStore) => Promise<T>): Promise<T> {

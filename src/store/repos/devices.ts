@@ -107,18 +107,7 @@ function toStatus(r: Omit<DevicesTable, "profile">): DeviceStatus {
 }
 
 function toRecord(r: DevicesTable): DeviceRecord {
-  return {
-    part: r.part,
-    imei: r.imei,
-    state: r.state as DeviceState,
-    attestationThumbprint: r.attestation_thumbprint,
-    dmCredentialsRef: r.dm_credentials_ref,
-    profile: r.profile === null ? null : parseJson(r.profile),
-    verdictId: r.verdict_id,
-    version: r.version,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
+  return { ...toStatus(r), profile: r.profile === null ? null : parseJson(r.profile) };
 }
 
 function profileText(value: unknown): string | null {
@@ -197,7 +186,7 @@ export class Devices extends Repo implements DevicesRepo {
     if (expected !== undefined) args.push(expected);
     const r = await updateFor(names, expected !== undefined).first(this.ctx, ...args);
     if (r) return toStatus(r);
-    const current = await this.get(key);
+    const current = await this.status(key);
     if (!current) throw new StoreError("NOT_FOUND", "the device has no activation state");
     throw new StoreError(
       "VERSION_CONFLICT",
