@@ -15,6 +15,7 @@ export {
   type LocalLeafOptions,
   type LocalNodeOptions,
   type NodeInfo,
+  type SubtreeSpec,
   type TreeOptions,
 } from "./dm-tree.js";
 export type { ExecHandler, ExecRequest } from "./exec-registry.js";
