@@ -3,9 +3,11 @@
  * pages reach the database file with no checkpoint on the store's own connection, which only
  * appends; inline (the default) leaves them in the WAL until `wal_autocheckpoint`; a close
  * stops the thread and leaves the file whole, every row there on the next open; a thread that
- * cannot do its work says so as a process warning.
+ * cannot start, or whose rounds fail, says so as a process warning (once for a spell of failed
+ * rounds), and the store commits on meanwhile.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -103,4 +105,64 @@ test("a checkpointer that cannot start says so as a process warning, and stops",
     /checkpoint thread for .*missing.* ended: .*; SQLite checkpoints inline meanwhile/,
   );
   await checkpointer.stop();
+});
+
+/** Sets or clears a file's immutable attribute (ext4, as root), or says why it cannot. */
+function immutable(path: string, on: boolean): string | null {
+  try {
+    execFileSync("chattr", [on ? "+i" : "-i", path], { stdio: "pipe" });
+    return null;
+  } catch (err) {
+    return `chattr is not available here: ${(err as Error).message.split("\n")[0]}`;
+  }
+}
+
+test("a checkpointer whose rounds fail says so once, and the store keeps committing", {
+  timeout: 20_000,
+}, async (t) => {
+  const store = await openStore(`sqlite:${file}`);
+  await writeRows(store);
+  // An immutable database file: the thread's connection opens it read-only, and every round's
+  // copy into it fails with an I/O error, while the store's connection only appends to the WAL.
+  const unavailable = immutable(file, true);
+  if (unavailable) {
+    await store.close();
+    t.skip(unavailable);
+    return;
+  }
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => {
+    if (w.name === "DmguardStoreWarning") warnings.push(w);
+  };
+  process.on("warning", onWarning);
+  const checkpointer = startCheckpointer({ path: file, intervalMs: 20, synchronous: "NORMAL" });
+  try {
+    const until = Date.now() + 10_000;
+    while (warnings.length === 0 && Date.now() < until) await sleep(20);
+    // Twenty more rounds, all failing: still the one warning.
+    await sleep(400);
+    assert.equal(warnings.length, 1, warnings.map((w) => w.message).join("; "));
+    assert.match(
+      warnings[0]!.message,
+      /^checkpoint of .*db\.sqlite failed: .*I\/O error.*; SQLite checkpoints inline meanwhile$/,
+    );
+    await store.part("carrier:acme").kv.put("rows", "after", { ok: true });
+    assert.deepEqual((await store.part("carrier:acme").kv.get("rows", "after"))?.value, {
+      ok: true,
+    });
+  } finally {
+    process.off("warning", onWarning);
+    await checkpointer.stop();
+    immutable(file, false);
+    await store.close();
+  }
+  const again = await openStore(`sqlite:${file}`);
+  try {
+    assert.equal(
+      (await again.part("carrier:acme").kv.list("rows", { limit: ROWS + 2 })).length,
+      ROWS + 1,
+    );
+  } finally {
+    await again.close();
+  }
 });
