@@ -45,18 +45,8 @@ const STATUS = prepared(2, (db, part: string, imei: string) =>
   db.selectFrom("devices").select(STATUS_COLUMNS).where("part", "=", part).where("imei", "=", imei),
 );
 
-const COLUMNS = [
-  "part",
-  "imei",
-  "state",
-  "attestation_thumbprint",
-  "dm_credentials_ref",
-  "profile",
-  "verdict_id",
-  "version",
-  "created_at",
-  "updated_at",
-] as const satisfies readonly (keyof DevicesTable)[];
+/** Every column, in the order CREATE binds them. */
+const COLUMNS = [...STATUS_COLUMNS, "profile"] as const satisfies readonly (keyof DevicesTable)[];
 
 const CREATE = prepared(COLUMNS.length, (db, ...v: unknown[]) =>
   db
