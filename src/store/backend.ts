@@ -16,15 +16,15 @@ export interface Backend {
   /** Whether `SELECT … FOR UPDATE` exists (PostgreSQL); SQLite locks the whole file instead. */
   readonly rowLocks: boolean;
   /**
-   * SQLite only: runs a compiled query at once, on this thread, when it may (inside a
-   * transaction, or when nobody holds or waits for the connection); undefined when it must
-   * queue through kysely. sqlite/connection.ts says why.
+   * SQLite only: runs a compiled query without kysely (sqlite/connection.ts says why): inside a
+   * transaction at once, outside one in the open commit group (sqlite/commit-group.ts), its
+   * result coming once the group has committed. Undefined when it must queue through kysely.
    */
   readonly runNow?: <R>(
     sql: string,
     parameters: readonly unknown[],
     inTransaction: boolean,
-  ) => QueryResult<R> | undefined;
+  ) => Promise<QueryResult<R>> | undefined;
   /**
    * SQLite only: takes the one connection for a transaction without kysely, in turn with
    * kysely's callers; the transaction is opened and closed on it by the caller.
@@ -72,12 +72,19 @@ export interface HeldConnection {
   /** Kysely over the held connection, for the queries built inside the transaction. */
   readonly db: Kysely<Database>;
   /**
-   * Opens a write transaction: `BEGIN IMMEDIATE`, which takes the write lock at once, so that
-   * the transaction never fails to upgrade a read lock halfway through.
+   * Opens the transaction as a member of a commit group (sqlite/commit-group.ts): the group's
+   * `BEGIN IMMEDIATE`, which takes the write lock at once, or a savepoint in the open group.
    */
   begin(): void;
+  /** Keeps the transaction's work in its group. */
   commit(): void;
-  rollback(): void;
+  /**
+   * Undoes the transaction's work after `cause`, and only its own, unless SQLite rolled back its
+   * whole group by itself after `cause` (the group's members are then failed with it).
+   */
+  rollback(cause: unknown): void;
+  /** Resolves once the group the transaction was kept in has committed; rejects if it did not. */
+  settled(): Promise<void>;
   /** Gives the connection to the next in line; once. */
   release(): void;
 }

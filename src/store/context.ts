@@ -87,7 +87,10 @@ export async function transaction<T>(ctx: Ctx, fn: (child: Ctx) => Promise<T>): 
   }
 }
 
-/** SQLite's transaction: on the connection taken as `hold` gives it, opened and closed by hand. */
+/**
+ * SQLite's transaction: on the connection taken as `hold` gives it, opened and closed by hand, a
+ * member of a commit group (sqlite/commit-group.ts).
+ */
 async function heldTransaction<T>(
   ctx: Ctx,
   hold: NonNullable<Backend["hold"]>,
@@ -95,24 +98,23 @@ async function heldTransaction<T>(
   fn: (child: Ctx) => Promise<T>,
 ): Promise<T> {
   const held = await hold();
+  let out: T;
   try {
     held.begin();
     const child: Ctx = { ...ctx, exec: held.db, tx, depth: 1 };
     try {
-      const out = await within(ctx, tx, () => fn(child));
+      out = await within(ctx, tx, () => fn(child));
       held.commit();
-      return out;
     } catch (err) {
-      try {
-        held.rollback();
-      } catch {
-        // SQLite may have rolled back by itself (a full disk, an I/O error): nothing to undo.
-      }
+      held.rollback(err);
       throw err;
     }
   } finally {
     held.release();
   }
+  // Its caller hears of it once it is durable: when its commit group has committed.
+  await held.settled();
+  return out;
 }
 
 /** Runs `fn` in a transaction unless `ctx` is in one already (then directly, on it). */

@@ -60,12 +60,8 @@ export class PreparedQuery<A extends readonly unknown[], R> {
     }
     const now = ctx.backend.runNow;
     if (now !== undefined) {
-      try {
-        const r = now<R>(t.sql, parameters, ctx.tx !== null);
-        if (r !== undefined) return Promise.resolve(r);
-      } catch (err) {
-        return Promise.reject(err);
-      }
+      const r = now<R>(t.sql, parameters, ctx.tx !== null);
+      if (r !== undefined) return r;
     }
     return db.executeQuery<R>({ sql: t.sql, query: t.query, queryId: t.queryId, parameters });
   }

@@ -94,17 +94,22 @@ describe("prepared queries", () => {
     await assert.rejects(inlined.first(root, "carrier:acme"), /lost argument 0/);
   });
 
-  it("runs at once when the connection is free; while a transaction holds it, only for the transaction", async () => {
+  it("runs at once when the connection is free; while a transaction holds it, the transaction's at once and others after it", async () => {
     const one = "select 1 as one";
-    assert.deepEqual(backend.runNow?.(one, [], false)?.rows, [{ one: 1 }]);
-    let seen: { outside: unknown; inside: unknown } | undefined;
+    assert.deepEqual((await backend.runNow?.(one, [], false))?.rows, [{ one: 1 }]);
+    const order: string[] = [];
+    let outside: Promise<unknown> | undefined;
     await store.transaction(async () => {
-      seen = {
-        outside: backend.runNow?.(one, [], false),
-        inside: backend.runNow?.(one, [], true)?.rows,
-      };
+      outside = backend.runNow?.(one, [], false)?.then(() => order.push("outside"));
+      const inside = await backend.runNow?.(one, [], true);
+      order.push("inside");
+      assert.deepEqual(inside?.rows, [{ one: 1 }]);
+      // The query from outside waits for the connection, and for the commit after it.
+      await new Promise((resolve) => setImmediate(resolve));
+      order.push("transaction ends");
     });
-    assert.deepEqual(seen, { outside: undefined, inside: [{ one: 1 }] });
+    await outside;
+    assert.deepEqual(order, ["inside", "transaction ends", "outside"]);
   });
 
   it("keeps queries from outside a transaction out of it, and runs them in order after it", async () => {
@@ -184,7 +189,9 @@ describe("prepared queries", () => {
       );
       other.exec("commit");
       // Had the failed transaction kept the connection, neither of these would run.
-      assert.deepEqual(b.runNow?.("select count(*) as n from t", [], false)?.rows, [{ n: 0 }]);
+      assert.deepEqual((await b.runNow?.("select count(*) as n from t", [], false))?.rows, [
+        { n: 0 },
+      ]);
       assert.equal(await s.transaction(async () => "ran"), "ran");
       await s.close();
     } finally {

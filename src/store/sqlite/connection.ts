@@ -7,11 +7,11 @@
  * tenth of its CPU between those frames and the scavenges they caused. Kysely's own SQLite
  * driver keeps its mutex private, so nothing outside can tell whether a query may run at once.
  * This driver does what it does (one connection, callers queue for it in order) with the lock
- * in the open, and `runNow` runs a compiled query on the spot when that is safe:
- * - inside a transaction, whose callback holds the connection for as long as it runs, unless
- *   a query built in it and issued earlier has not run yet (order as issued is kept);
- * - at the root, when nobody holds the connection or waits for it. Being synchronous, the
- *   query is over before anyone else can take it.
+ * in the open, and `runNow` runs a compiled query without kysely:
+ * - inside a transaction, whose callback holds the connection for as long as it runs, at once,
+ *   unless a query built in it and issued earlier has not run yet (order as issued is kept);
+ * - outside one, in the open commit group (commit-group.ts) as soon as the connection is free:
+ *   at once when nobody holds it or waits for it, else in turn after them.
  * Otherwise the caller goes through kysely and queues as before.
  */
 import type Sqlite from "better-sqlite3";
@@ -27,13 +27,12 @@ import {
   SqliteQueryCompiler,
 } from "kysely";
 import type { HeldConnection } from "../backend.js";
+import { StoreError } from "../errors.js";
 import type { Database } from "../schema.js";
+import { CommitGroups, type Member } from "./commit-group.js";
 
-/**
- * A write transaction from its start: the write lock is taken at once, so the transaction never
- * fails to upgrade a read lock halfway through.
- */
-export const BEGIN_IMMEDIATE = "begin immediate";
+/** How long a close waits for a running transaction to end (`destroy`). */
+export const CLOSE_WAIT_MS = 2_000;
 
 /** Prepared statements kept per SQL text; the store issues a few dozen distinct ones. */
 const STATEMENT_CACHE = 512;
@@ -120,6 +119,8 @@ const ROLLBACK = CompiledQuery.raw("rollback");
 export class SqliteDriver implements Driver {
   readonly #database: Sqlite.Database;
   readonly #lock: ConnectionLock | null;
+  /** The root driver's commit groups (commit-group.ts); null for a held connection's. */
+  readonly #groups: CommitGroups | null;
   readonly connection: SqliteConnection;
   /**
    * Queries between acquireConnection and releaseConnection. Kysely reaches acquireConnection
@@ -132,28 +133,58 @@ export class SqliteDriver implements Driver {
   /** `lock` null: a driver for whoever holds the connection already (see `hold`). */
   constructor(database: Sqlite.Database, connection?: SqliteConnection, lock?: null) {
     this.#database = database;
-    this.#lock = lock === null ? null : new ConnectionLock();
+    const own = lock === null ? null : new ConnectionLock();
+    this.#lock = own;
     this.connection = connection ?? new SqliteConnection(database);
+    this.#groups =
+      own === null
+        ? null
+        : new CommitGroups(database, {
+            free: () => own.free,
+            take: () => own.acquire(),
+            give: () => own.release(),
+          });
   }
 
   /**
-   * Runs a compiled query at once if it may (see the file's comment): `inTransaction` says the
-   * caller runs inside the transaction holding the connection. Undefined when it must queue.
+   * Runs a compiled query without kysely where it may: `inTransaction` says the caller runs
+   * inside the transaction holding the connection, and the query then runs at once (undefined
+   * when it must queue behind a query built in the transaction and not run yet). Outside one,
+   * the query joins the open commit group as soon as it has the connection, and its result
+   * comes once the group has committed (commit-group.ts).
    */
-  runNow<R>(sql: string, parameters: readonly unknown[], inTransaction: boolean) {
-    if (inTransaction) {
+  runNow<R>(
+    sql: string,
+    parameters: readonly unknown[],
+    inTransaction: boolean,
+  ): Promise<QueryResult<R>> | undefined {
+    if (inTransaction || this.#groups === null || this.#lock === null) {
       // A query built in the transaction, issued before this one, has not run yet: queue
       // behind it through kysely, so the transaction's queries run in the order issued.
       if (this.#held !== undefined && this.#held.driver.#inFlight > 0) return undefined;
-    } else if (this.#lock !== null && !this.#lock.free) {
-      return undefined;
+      try {
+        return Promise.resolve(this.connection.run<R>(sql, parameters));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     }
-    return this.connection.run<R>(sql, parameters);
+    const groups = this.#groups;
+    const run = () => groups.run(() => this.connection.run<R>(sql, parameters));
+    if (this.#lock.free) return run();
+    const lock = this.#lock;
+    return lock.acquire().then(() => {
+      try {
+        return run();
+      } finally {
+        lock.release();
+      }
+    });
   }
 
   /**
    * Takes the connection for a transaction, in turn with kysely's callers, without kysely's
    * connection provider: two of those per activation cost more than the statements they ran.
+   * The transaction is a member of a commit group.
    */
   async hold(): Promise<HeldConnection> {
     await this.#lock?.acquire();
@@ -165,18 +196,17 @@ export class SqliteDriver implements Driver {
       await db.executeQuery(CompiledQuery.raw("select 1"));
       this.#held = { db, driver };
     }
+    const groups = this.#groups!;
+    let member: Member | undefined;
     let released = false;
     return {
       db: this.#held.db,
       begin: () => {
-        this.connection.run(BEGIN_IMMEDIATE, []);
+        member = groups.member();
       },
-      commit: () => {
-        this.connection.run("commit", []);
-      },
-      rollback: () => {
-        this.connection.run("rollback", []);
-      },
+      commit: () => member?.keep(),
+      rollback: (cause) => member?.undo(cause),
+      settled: () => member?.settled ?? Promise.resolve(),
       release: () => {
         if (released) return;
         released = true;
@@ -190,6 +220,9 @@ export class SqliteDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     this.#inFlight++;
     await this.#lock?.acquire();
+    // Kysely's own queries and transactions run outside any group, as SQLite runs them: the
+    // open group commits first.
+    this.#groups?.commitNow();
     return this.connection;
   }
 
@@ -210,9 +243,35 @@ export class SqliteDriver implements Driver {
     this.#lock?.release();
   }
 
-  /** Closes the database (not the held connection's driver's: it does not own it). */
+  /**
+   * Closes the database (not the held connection's driver's: it does not own it). A
+   * transaction still running may end first, for CLOSE_WAIT_MS at most; then the open group
+   * commits. One that has not ended by then is rolled back with its group, whose members are
+   * told so.
+   */
   async destroy(): Promise<void> {
-    if (this.#lock !== null && this.#database.open) this.#database.close();
+    const lock = this.#lock;
+    if (lock === null || !this.#database.open) return;
+    let timer: NodeJS.Timeout | undefined;
+    let gaveUp = false;
+    const taken = await Promise.race([
+      lock.acquire().then(() => {
+        // Handed the connection after giving up: pass it on, to find the database closed.
+        if (gaveUp) lock.release();
+        return true;
+      }),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    gaveUp = !taken;
+    if (!this.#database.open) return;
+    if (taken) this.#groups?.commitNow();
+    else this.#groups?.abandon(new StoreError("CLOSED", "the store closed before the commit"));
+    this.#database.close();
+    // Whoever still waits for the connection finds it closed (better-sqlite3 says so).
+    if (taken) lock.release();
   }
 }
 

@@ -8,8 +8,9 @@
  *   all, so no half-activation survives a kill — but the last commits before a power cut may
  *   roll back because the WAL is synced at checkpoints rather than at every commit. The
  *   activation flow is retry-safe (a lost verdict makes the device retry, and the nonce
- *   it used is then gone), and FULL costs an fsync per commit, which caps a carrier at the
- *   disk's fsync rate. Deployments that want power-cut durability pass `synchronous: "FULL"`.
+ *   it used is then gone), and FULL costs an fsync per commit (a commit group's:
+ *   commit-group.ts), which caps a carrier at the disk's fsync rate. Deployments that want
+ *   power-cut durability pass `synchronous: "FULL"`.
  * - `busy_timeout`: a second process writing the same file waits rather than failing.
  * - `foreign_keys=ON`: enforced should a migration add one (off by default in SQLite).
  * - `journal_size_limit`: the WAL file shrinks back after a big import's checkpoint.
@@ -29,7 +30,8 @@ import type { Backend, BulkInventoryRow } from "../backend.js";
 import { StoreError } from "../errors.js";
 import type { Database } from "../schema.js";
 import { startCheckpointer } from "./checkpointer.js";
-import { BEGIN_IMMEDIATE, SqliteDriver, sqliteDialect } from "./connection.js";
+import { BEGIN_IMMEDIATE } from "./commit-group.js";
+import { SqliteDriver, sqliteDialect } from "./connection.js";
 
 export interface SqliteBackendOptions {
   /** A file path, or `:memory:`. The parent directory is created when missing. */

@@ -21,7 +21,7 @@
  * with SQLITE_BUSY (https://sqlite.org/lang_transaction.html, "BEGIN IMMEDIATE").
  */
 import { type Kysely, sql } from "kysely";
-import { BEGIN_IMMEDIATE } from "./connection.js";
+import { BEGIN_IMMEDIATE } from "./commit-group.js";
 
 const SUFFIX = "__without_rowid";
 
