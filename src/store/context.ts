@@ -98,7 +98,8 @@ async function heldTransaction<T>(
   fn: (child: Ctx) => Promise<T>,
 ): Promise<T> {
   const held = await hold();
-  let out: T;
+  let out: T | undefined;
+  let failure: { err: unknown } | undefined;
   try {
     held.begin();
     const child: Ctx = { ...ctx, exec: held.db, tx, depth: 1 };
@@ -107,14 +108,19 @@ async function heldTransaction<T>(
       held.commit();
     } catch (err) {
       held.rollback(err);
-      throw err;
+      failure = { err };
     }
   } finally {
     held.release();
   }
-  // Its caller hears of it once it is durable: when its commit group has committed.
+  // Its caller hears of it once its commit group has committed, or failed: a failure too may
+  // come of another member's write (a unique key it took), which is then committed or gone.
+  if (failure !== undefined) {
+    await held.settled().catch(() => undefined);
+    throw failure.err;
+  }
   await held.settled();
-  return out;
+  return out as T;
 }
 
 /** Runs `fn` in a transaction unless `ctx` is in one already (then directly, on it). */

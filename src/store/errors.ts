@@ -25,6 +25,11 @@ export type StoreErrorCode =
   /** The store was used after `close()`. */
   | "CLOSED"
   /**
+   * SQLite ended the transaction by itself after an error (a full disk, an I/O error): nothing
+   * of it is kept, and a statement the transaction still sends is refused.
+   */
+  | "ROLLED_BACK"
+  /**
    * The root store (or an outer transaction) was used while inside a transaction of the same
    * store: on SQLite that would wait for itself forever, on PostgreSQL it would run outside
    * the transaction. Use the `tx` handed to the callback.

@@ -204,21 +204,95 @@ describe("SQLite group commit", () => {
     assert.deepEqual(committed(), [3, 6]);
   });
 
-  it("lets a running transaction end before a close commits", async () => {
-    let release!: () => void;
-    const tx = store.transaction(async () => {
-      await inTx("insert into t (n) values (1)");
+  it("lets a running transaction end before a close commits the rest of its group", async () => {
+    const acme = store.part("carrier:acme");
+    const keys = () =>
+      (
+        watcher.prepare("select key from kv where ns = 'close' order by key").all() as {
+          key: string;
+        }[]
+      ).map((r) => r.key);
+    await acme.transaction(async () => {});
+    const early = acme.kv.put("close", "early", { v: 1 });
+    let wake!: () => void;
+    const running = acme.transaction(async (tx) => {
+      await tx.kv.put("close", "in-transaction", { v: 2 });
       await new Promise<void>((resolve) => {
-        release = resolve;
+        wake = resolve;
       });
-      await inTx("insert into t (n) values (2)");
+      // The store is closing: this fails, and the transaction rolls back.
+      await tx.kv.put("close", "after-close", { v: 3 });
     });
+    const outcome = running.then(
+      () => "committed",
+      (err: { code?: string }) => err.code,
+    );
     await new Promise((resolve) => setImmediate(resolve));
     const closed = store.close();
-    release();
-    await tx;
+    wake();
     await closed;
-    assert.deepEqual(committed(), [1, 2]);
+    assert.equal(await outcome, "CLOSED");
+    await early;
+    assert.deepEqual(keys(), ["early"]);
+  });
+
+  it("undoes a failed first member whole, and goes on in a new group", async () => {
+    await store.transaction(async () => {});
+    const outcomes = await Promise.allSettled([
+      store.transaction(async () => {
+        await inTx("insert into t (n) values (1)");
+        throw new Error("changed its mind");
+      }),
+      // Queued behind the transaction, which opened the group: it runs after its rollback.
+      run("insert into t (n) values (2)"),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ["rejected", "fulfilled"],
+    );
+    assert.deepEqual(committed(), [2]);
+  });
+
+  it("tells of a failure only once the group has settled: it may come of an uncommitted write", async () => {
+    await store.transaction(async () => {});
+    const order: string[] = [];
+    const settle = (label: string, p: Promise<unknown>) =>
+      p.then(
+        () => order.push(`${label} ok`),
+        (err: { code?: string }) => order.push(`${label} ${err.code}`),
+      );
+    await Promise.all([
+      settle("other", run("insert into t (n) values (5)")),
+      // Takes n = 1, with a dangling parent: the group's commit will fail.
+      settle(
+        "member",
+        store.transaction(() => inTx("insert into t (n, parent) values (1, 99)")),
+      ),
+      // Refused for the member's n = 1, which is never committed.
+      settle("conflict", run("insert into t (n) values (1)")),
+    ]);
+    assert.deepEqual(order, [
+      "other SQLITE_CONSTRAINT_FOREIGNKEY",
+      "member SQLITE_CONSTRAINT_FOREIGNKEY",
+      "conflict SQLITE_CONSTRAINT_PRIMARYKEY",
+    ]);
+    assert.deepEqual(committed(), []);
+  });
+
+  it("refuses a transaction's statements once SQLite has rolled it back, though it caught the error", async () => {
+    await sql`create table doom (n integer)`.execute(backend.db);
+    await sql`create trigger doom_rolls_back before insert on doom begin select raise(rollback, 'rolled back'); end`.execute(
+      backend.db,
+    );
+    const outcome = store.transaction(async () => {
+      await inTx("insert into t (n) values (1)");
+      await inTx("insert into doom (n) values (0)").catch(() => undefined);
+      await inTx("insert into t (n) values (2)");
+    });
+    await assert.rejects(outcome, (err: { code?: string }) => err.code === "ROLLED_BACK");
+    assert.deepEqual(committed(), []);
+    await run("insert into t (n) values (3)");
+    assert.deepEqual(committed(), [3]);
   });
 
   it("closes after CLOSE_WAIT_MS without a transaction that outlasts it, and tells its group", async () => {

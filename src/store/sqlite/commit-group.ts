@@ -22,9 +22,13 @@
  * whole transaction by itself after an error (a full disk, an I/O error): `lost` is told.
  */
 import type Sqlite from "better-sqlite3";
+import { StoreError } from "../errors.js";
 
 /** The write lock from the start, so that the group never fails to upgrade a read lock. */
 export const BEGIN_IMMEDIATE = "begin immediate";
+
+/** How long a group waits for a transaction to give the connection back before a warning. */
+export const STUCK_WARNING_MS = 10_000;
 
 /** The name of a member transaction's savepoint; nested ones are the store's `dmg_sp_N`. */
 const MEMBER = "dmg_member";
@@ -96,7 +100,9 @@ export class CommitGroups {
     if (this.#open !== null) {
       if (this.#database.inTransaction) return this.#open;
       // SQLite rolled the group back by itself after an error its member survived.
-      this.#open.reject(new Error("the commit group was rolled back by SQLite after an error"));
+      this.#open.reject(
+        new StoreError("ROLLED_BACK", "the transaction was rolled back by SQLite after an error"),
+      );
       this.#open = null;
     }
     this.#begin.run();
@@ -112,13 +118,22 @@ export class CommitGroups {
    */
   run<R>(statement: () => R): Promise<R> {
     let group: Group;
-    let out: R;
     try {
       group = this.#join();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let out: R;
+    try {
       out = statement();
     } catch (err) {
       this.#checkAfterFailure(err);
-      return Promise.reject(err);
+      // A failure too may come of another member's write (a unique key it took): it is told
+      // once that write is committed, or gone.
+      return group.settled.then(
+        () => Promise.reject(err),
+        () => Promise.reject(err),
+      );
     }
     return group.settled.then(() => out);
   }
@@ -133,8 +148,9 @@ export class CommitGroups {
       settled: group.settled,
       keep: () => {
         if (ended) return;
-        ended = true;
+        // Ended only once released: a RELEASE that throws leaves the member to `undo`.
         if (!first) this.#release.run();
+        ended = true;
       },
       undo: (cause) => {
         if (ended) return;
@@ -180,8 +196,27 @@ export class CommitGroups {
   /** Fails the open group's members with `err`: the connection closes without its commit. */
   abandon(err: unknown): void {
     const group = this.#open;
+    if (group === null) return;
     this.#open = null;
-    group?.reject(err);
+    try {
+      if (this.#database.open && this.#database.inTransaction) this.#rollback.run();
+    } catch {
+      // Rolled back by SQLite already.
+    }
+    group.reject(err);
+  }
+
+  /**
+   * Throws ROLLED_BACK when SQLite has ended the open group's transaction by itself: a member
+   * that caught the error and went on must not have its later statements committed one by one.
+   */
+  checkOpen(): void {
+    if (this.#open !== null && !this.#database.inTransaction) {
+      throw new StoreError(
+        "ROLLED_BACK",
+        "the transaction was rolled back by SQLite after an error; nothing of it was kept",
+      );
+    }
   }
 
   /** The group SQLite rolled back by itself after `err`, if it did, fails its members. */
@@ -198,7 +233,19 @@ export class CommitGroups {
       this.commitNow();
       return;
     }
+    // A transaction that awaits a store call made outside it, still waiting for this group,
+    // waits for itself: the group commits only once that transaction gives the connection
+    // back. Nothing can tell from here; a warning names the likely cause.
+    const stuck = setTimeout(() => {
+      process.emitWarning(
+        `a SQLite commit group has waited ${STUCK_WARNING_MS / 1000} s for a transaction to ` +
+          "end; does a transaction await a store call made outside it?",
+        { code: "DMGUARD_COMMIT_WAITING" },
+      );
+    }, STUCK_WARNING_MS);
+    stuck.unref();
     void this.#take().then(() => {
+      clearTimeout(stuck);
       try {
         if (this.#open === group) this.commitNow();
       } finally {

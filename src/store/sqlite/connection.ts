@@ -130,9 +130,21 @@ export class SqliteDriver implements Driver {
   #inFlight = 0;
   #held: { db: Kysely<Database>; driver: SqliteDriver } | undefined;
 
-  /** `lock` null: a driver for whoever holds the connection already (see `hold`). */
-  constructor(database: Sqlite.Database, connection?: SqliteConnection, lock?: null) {
+  /** For a held connection's driver: refuses a query once SQLite ended the transaction. */
+  readonly #checkOpen: (() => void) | undefined;
+
+  /**
+   * `lock` null: a driver for whoever holds the connection already (see `hold`), which checks
+   * with `checkOpen` that the transaction is still there before each query.
+   */
+  constructor(
+    database: Sqlite.Database,
+    connection?: SqliteConnection,
+    lock?: null,
+    checkOpen?: () => void,
+  ) {
     this.#database = database;
+    this.#checkOpen = checkOpen;
     const own = lock === null ? null : new ConnectionLock();
     this.#lock = own;
     this.connection = connection ?? new SqliteConnection(database);
@@ -163,6 +175,7 @@ export class SqliteDriver implements Driver {
       // behind it through kysely, so the transaction's queries run in the order issued.
       if (this.#held !== undefined && this.#held.driver.#inFlight > 0) return undefined;
       try {
+        this.#groups?.checkOpen();
         return Promise.resolve(this.connection.run<R>(sql, parameters));
       } catch (err) {
         return Promise.reject(err);
@@ -189,7 +202,10 @@ export class SqliteDriver implements Driver {
   async hold(): Promise<HeldConnection> {
     await this.#lock?.acquire();
     if (this.#held === undefined) {
-      const driver = new SqliteDriver(this.#database, this.connection, null);
+      const groups = this.#groups;
+      const driver = new SqliteDriver(this.#database, this.connection, null, () =>
+        groups?.checkOpen(),
+      );
       const db = new Kysely<Database>({ dialect: sqliteDialect(driver) });
       // Kysely starts a driver on its first query, after a turn of the microtask queue; from
       // then on it reaches acquireConnection synchronously, which #inFlight relies on.
@@ -218,6 +234,7 @@ export class SqliteDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
+    this.#checkOpen?.();
     this.#inFlight++;
     await this.#lock?.acquire();
     // Kysely's own queries and transactions run outside any group, as SQLite runs them: the
