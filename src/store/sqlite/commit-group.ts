@@ -16,10 +16,10 @@
  *   something needs the connection outside any group (kysely's own queries and transactions,
  *   a close).
  *
- * Nobody hears of a write, or reads what another member wrote, before the commit that makes it
- * durable: a crash loses the whole group, and nobody was told of any of it. A failed commit
- * fails every member (what they did is rolled back together). So does SQLite rolling back the
- * whole transaction by itself after an error (a full disk, an I/O error): `lost` is told.
+ * Nobody is told of a write, or of what another member's write caused, before the commit that
+ * makes it durable: a crash loses the whole group, and nobody was told of any of it. A failed
+ * commit fails every member (what they did is rolled back together). So does SQLite rolling
+ * back the whole transaction by itself after an error (a full disk, an I/O error).
  */
 import type Sqlite from "better-sqlite3";
 import { StoreError } from "../errors.js";
@@ -100,10 +100,10 @@ export class CommitGroups {
     if (this.#open !== null) {
       if (this.#database.inTransaction) return this.#open;
       // SQLite rolled the group back by itself after an error its member survived.
-      this.#open.reject(
+      this.#fail(
+        this.#open,
         new StoreError("ROLLED_BACK", "the transaction was rolled back by SQLite after an error"),
       );
-      this.#open = null;
     }
     this.#begin.run();
     const group = newGroup();
@@ -182,12 +182,7 @@ export class CommitGroups {
     try {
       this.#commit.run();
     } catch (err) {
-      try {
-        if (this.#database.inTransaction) this.#rollback.run();
-      } catch {
-        // Rolled back by SQLite already.
-      }
-      group.reject(err);
+      this.#fail(group, err);
       return;
     }
     group.resolve();
@@ -195,15 +190,7 @@ export class CommitGroups {
 
   /** Fails the open group's members with `err`: the connection closes without its commit. */
   abandon(err: unknown): void {
-    const group = this.#open;
-    if (group === null) return;
-    this.#open = null;
-    try {
-      if (this.#database.open && this.#database.inTransaction) this.#rollback.run();
-    } catch {
-      // Rolled back by SQLite already.
-    }
-    group.reject(err);
+    if (this.#open !== null) this.#fail(this.#open, err);
   }
 
   /**
@@ -221,9 +208,17 @@ export class CommitGroups {
 
   /** The group SQLite rolled back by itself after `err`, if it did, fails its members. */
   #checkAfterFailure(err: unknown): void {
-    const group = this.#open;
-    if (group === null || this.#database.inTransaction) return;
-    this.#open = null;
+    if (this.#open !== null && !this.#database.inTransaction) this.#fail(this.#open, err);
+  }
+
+  /** Ends `group` without its commit: what is left of it rolled back, its members told `err`. */
+  #fail(group: Group, err: unknown): void {
+    if (this.#open === group) this.#open = null;
+    try {
+      if (this.#database.open && this.#database.inTransaction) this.#rollback.run();
+    } catch {
+      // Rolled back by SQLite already.
+    }
     group.reject(err);
   }
 
