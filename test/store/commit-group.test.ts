@@ -91,6 +91,26 @@ describe("SQLite group commit", () => {
     assert.equal(walCommits(), before + 4);
   });
 
+  it("lists a kv namespace inside the open group rather than committing it first", async () => {
+    // A delivery loop lists its queue several times a second under load (kv.ts, PAGE).
+    const p = store.part("carrier:acme");
+    const before = walCommits();
+    const writes = [p.kv.put("queue", "a", 1), p.kv.put("queue", "b", 2)];
+    const versions = p.kv.versions("queue", { limit: 10 });
+    const page = p.kv.list("queue", { after: "a" });
+    writes.push(p.kv.put("queue", "c", 3));
+    await Promise.all(writes);
+    assert.deepEqual(
+      (await versions).map((v) => v.key),
+      ["a", "b"],
+    );
+    assert.deepEqual(
+      (await page).map((e) => [e.key, e.value]),
+      [["b", 2]],
+    );
+    assert.equal(walCommits(), before + 1);
+  });
+
   it("undoes a failed transaction alone, and commits the rest of its group", async () => {
     const outcomes = await Promise.allSettled([
       store.transaction(() => inTx("insert into t (n) values (1)")),

@@ -658,6 +658,30 @@ for (const backend of BACKENDS) {
         assert.equal(await store.part("carrier:acme").kv.get("policy", "carrier:acme"), null);
       });
 
+      it("kv lists a namespace a page at a time, with or without a prefix", async () => {
+        const p = store.part("carrier:acme");
+        for (const k of ["d", "a", "c", "b", "e"]) await p.kv.put("queue", k, { k });
+        await p.kv.put("queue-2", "a0", 1);
+        await store.part("carrier:globex").kv.put("queue", "a1", 1);
+        const keys = (rows: { key: string }[]) => rows.map((r) => r.key);
+        assert.deepEqual(keys(await p.kv.list("queue")), ["a", "b", "c", "d", "e"]);
+        assert.deepEqual(keys(await p.kv.list("queue", { limit: 2 })), ["a", "b"]);
+        assert.deepEqual(keys(await p.kv.list("queue", { limit: 2, after: "b" })), ["c", "d"]);
+        assert.deepEqual(keys(await p.kv.list("queue", { after: "e" })), []);
+        assert.deepEqual((await p.kv.list("queue", { limit: 1, after: "c" }))[0]?.value, {
+          k: "d",
+        });
+        const versions = await p.kv.versions("queue", { limit: 3, after: "a" });
+        assert.deepEqual(keys(versions), ["b", "c", "d"]);
+        const b = await p.kv.get("queue", "b");
+        assert.deepEqual(versions[0], { key: "b", version: b?.version, updatedAt: b?.updatedAt });
+        assert.deepEqual(keys(await p.kv.versions("queue", { prefix: "c" })), ["c"]);
+        assert.deepEqual(keys(await p.kv.list("queue", { prefix: "b", after: "a" })), ["b"]);
+        await rejectsCode(p.kv.list("queue", { limit: 0 }), "ARGUMENT_INVALID");
+        await rejectsCode(p.kv.versions("queue", { after: "" }), "ARGUMENT_INVALID");
+        await rejectsCode(p.kv.versions("no space", {}), "ARGUMENT_INVALID");
+      });
+
       it("enrolment imports all or nothing and upserts", async () => {
         const p = store.part("enterprise:initech");
         assert.deepEqual(

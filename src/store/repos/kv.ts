@@ -88,6 +88,34 @@ const DELETE = prepared(3, (db, part: string, ns: string, key: string) =>
   db.deleteFrom("kv").where("part", "=", part).where("ns", "=", ns).where("key", "=", key),
 );
 
+/**
+ * A page of a namespace without a prefix, as a queue's delivery loop lists it several times a
+ * second under load: prepared, so that on SQLite it joins the open commit group instead of
+ * committing it first as a query through kysely does. The first page is the one after "" (keys
+ * are never empty).
+ */
+const PAGE = prepared(4, (db, part: string, ns: string, after: string, limit: number) =>
+  db
+    .selectFrom("kv")
+    .selectAll()
+    .where("part", "=", part)
+    .where("ns", "=", ns)
+    .where("key", ">", after)
+    .orderBy("key")
+    .limit(limit),
+);
+
+const PAGE_VERSIONS = prepared(4, (db, part: string, ns: string, after: string, limit: number) =>
+  db
+    .selectFrom("kv")
+    .select(["key", "version", "updated_at"])
+    .where("part", "=", part)
+    .where("ns", "=", ns)
+    .where("key", ">", after)
+    .orderBy("key")
+    .limit(limit),
+);
+
 function toEntry(r: KvTable): KvEntry {
   return {
     ns: r.ns,
@@ -181,13 +209,26 @@ export class Kv extends Repo implements KvRepo {
   }
 
   async list(ns: string, page: Page & { prefix?: string } = {}): Promise<KvEntry[]> {
-    const rows = await this.#page(ns, page).selectAll().execute();
+    const rows =
+      page.prefix === undefined
+        ? (await PAGE.execute(this.ctx, this.part, ...this.#unprefixed(ns, page))).rows
+        : await this.#page(ns, page).selectAll().execute();
     return rows.map(toEntry);
   }
 
   async versions(ns: string, page: Page & { prefix?: string } = {}): Promise<KvVersion[]> {
-    const rows = await this.#page(ns, page).select(["key", "version", "updated_at"]).execute();
+    const rows =
+      page.prefix === undefined
+        ? (await PAGE_VERSIONS.execute(this.ctx, this.part, ...this.#unprefixed(ns, page))).rows
+        : await this.#page(ns, page).select(["key", "version", "updated_at"]).execute();
     return rows.map((r) => ({ key: r.key, version: r.version, updatedAt: r.updated_at }));
+  }
+
+  /** The arguments of PAGE and PAGE_VERSIONS after the part, checked as #page checks them. */
+  #unprefixed(ns: string, page: Page): [string, string, number] {
+    const nsId = id(ns, "ns", 64);
+    const after = page.after === undefined ? "" : id(page.after, "after", 256);
+    return [nsId, after, limitOf(page.limit)];
   }
 
   #page(ns: string, page: Page & { prefix?: string }) {
