@@ -232,7 +232,7 @@ export interface VerdictInput {
   evidenceHash: string;
   /** The signed verdict as sent, so a retry returns the very same bytes. */
   signed?: string | null;
-  /** Defaults to a random UUID. */
+  /** Defaults to a version 7 UUID (time-ordered, store/time-ordered.ts). */
   id?: string;
 }
 

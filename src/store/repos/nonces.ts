@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
 import { StoreError } from "../errors.js";
 import { prepared } from "../prepared.js";
 import type { NoncesTable } from "../schema.js";
+import { timeOrderedToken } from "../time-ordered.js";
 import type { ConsumeResult, IssuedNonce, NoncesRepo } from "../types.js";
 import { count, optId } from "../validate.js";
 import { num, Repo } from "./base.js";
@@ -63,7 +63,7 @@ export class Nonces extends Repo implements NoncesRepo {
     }
     const row: NoncesTable = {
       part: this.part,
-      nonce: randomBytes(32).toString("base64url"),
+      nonce: timeOrderedToken(),
       subject: optId(opts.subject, "subject", 128),
       issued_at: this.time(opts.now),
       expires_at: 0,

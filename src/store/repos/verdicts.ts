@@ -1,8 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { canonicalJson } from "../canonical.js";
 import { StoreError } from "../errors.js";
 import { argsOf, prepared, rowOf } from "../prepared.js";
 import type { VerdictsTable } from "../schema.js";
+import { uuidV7 } from "../time-ordered.js";
 import type { Verdict, VerdictInput, VerdictRecord, VerdictsRepo } from "../types.js";
 import { id, limitOf, list, oneOf, optText } from "../validate.js";
 import { num, Repo } from "./base.js";
@@ -52,7 +52,7 @@ export class Verdicts extends Repo implements VerdictsRepo {
       throw new StoreError("ARGUMENT_INVALID", "verdict must be an object");
     }
     const row: VerdictsTable = {
-      id: input.id === undefined ? randomUUID() : id(input.id, "id", 128),
+      id: input.id === undefined ? uuidV7() : id(input.id, "id", 128),
       part: this.part,
       nonce: id(input.nonce, "nonce", 128),
       imei: id(input.imei, "imei", 32),
