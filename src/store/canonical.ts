@@ -12,6 +12,10 @@ import type { JsonValue } from "./types.js";
 const MAX_DEPTH = 32;
 
 export function canonicalJson(value: unknown, field = "value"): string {
+  // Most values (parsed from canonical text, changed, written back; audit details built in
+  // order) are canonical as they stand: then JSON.stringify writes the same bytes, in one native
+  // pass instead of a string per member.
+  if (writesCanonically(value, 0)) return JSON.stringify(value);
   const path: (string | number)[] = [];
   try {
     return encode(value, path);
@@ -74,6 +78,48 @@ function encode(value: unknown, path: (string | number)[]): string {
     path.pop();
   }
   return `${out}}`;
+}
+
+/**
+ * Whether JSON.stringify writes `value` exactly as `encode` would: plain data within MAX_DEPTH,
+ * finite numbers, no undefined in arrays, no member JSON.stringify would convert (a toJSON
+ * method) or drop silently where `encode` refuses (a function, a symbol), and every object's
+ * keys already in order. False sends the value to `encode`, which sorts, or says what is unfit.
+ */
+function writesCanonically(value: unknown, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  if (value === null) return true;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (v === undefined || !writesCanonically(v, depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (!inOrder(keys)) return false;
+  for (const k of keys) {
+    const v = obj[k];
+    // Left out by both.
+    if (v === undefined) continue;
+    if (!writesCanonically(v, depth + 1)) return false;
+  }
+  return true;
 }
 
 /** Whether `keys` are sorted by UTF-16 code units already, as `sort()` would leave them. */

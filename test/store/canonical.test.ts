@@ -86,6 +86,31 @@ describe("canonical JSON", () => {
     }
   });
 
+  it("writes values already in order as it writes them out of order", () => {
+    // Ordered values take JSON.stringify's path (canonical.ts, writesCanonically).
+    const seed = { s: 13 };
+    for (let i = 0; i < 500; i++) {
+      const v = randomValue(seed, 0);
+      const ordered = sortedCopy(v);
+      assert.equal(canonicalJson(ordered), canonicalJson(v));
+      assert.equal(canonicalJson(ordered), JSON.stringify(ordered));
+    }
+    assert.equal(canonicalJson({ "10": 1, "9": 2, a: 3 }), '{"10":1,"9":2,"a":3}');
+    assert.equal(canonicalJson({ a: { b: undefined, c: [1, "x"] } }), '{"a":{"c":[1,"x"]}}');
+  });
+
+  it("refuses what JSON.stringify would convert or drop, in order or not", () => {
+    assert.equal(
+      refusal({ a: 1, b: { toJSON: () => "x" } }),
+      "value.b.toJSON holds a function, which is not JSON",
+    );
+    assert.equal(refusal({ a: new Date(0) }), "value.a is not a plain object");
+    assert.equal(refusal({ a: Symbol("s") }), "value.a holds a symbol, which is not JSON");
+    assert.equal(refusal({ a: [Number.POSITIVE_INFINITY] }), "value.a[0] is not a finite number");
+    // An array is its elements, whatever JSON.stringify would make of a toJSON on it.
+    assert.equal(canonicalJson(Object.assign([1], { toJSON: () => [] })), "[1]");
+  });
+
   it("leaves out undefined members, and takes objects without a prototype", () => {
     const bare = Object.assign(Object.create(null) as object, { z: 1, a: undefined });
     assert.equal(canonicalJson({ a: undefined, b: bare }), '{"b":{"z":1}}');
