@@ -6,6 +6,7 @@
  * arrays, no NaN/Infinity, no class instances (a Buffer would otherwise leak as an object).
  */
 import { createHash } from "node:crypto";
+import { types } from "node:util";
 import { StoreError } from "./errors.js";
 import type { JsonValue } from "./types.js";
 
@@ -85,6 +86,8 @@ function encode(value: unknown, path: (string | number)[]): string {
  * finite numbers, no undefined in arrays, no member JSON.stringify would convert (a toJSON
  * method) or drop silently where `encode` refuses (a function, a symbol), and every object's
  * keys already in order. False sends the value to `encode`, which sorts, or says what is unfit.
+ * Members are read twice, here and by JSON.stringify: this takes the store's values to be data
+ * (parsed JSON, literals), not getters that answer otherwise the second time.
  */
 function writesCanonically(value: unknown, depth: number): boolean {
   if (depth > MAX_DEPTH) return false;
@@ -100,6 +103,10 @@ function writesCanonically(value: unknown, depth: number): boolean {
     default:
       return false;
   }
+  // What JSON.stringify writes otherwise than its members, whatever the prototype says: a boxed
+  // primitive (as the primitive), raw JSON (as its text, where JSON.rawJSON exists); and a proxy,
+  // which could answer the second read (JSON.stringify's) otherwise than this one.
+  if (types.isProxy(value) || types.isBoxedPrimitive(value) || isRawJson(value)) return false;
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -120,6 +127,11 @@ function writesCanonically(value: unknown, depth: number): boolean {
     if (!writesCanonically(v, depth + 1)) return false;
   }
   return true;
+}
+
+const jsonIsRaw = (JSON as { isRawJSON?: (v: unknown) => boolean }).isRawJSON;
+function isRawJson(value: object): boolean {
+  return jsonIsRaw?.(value) === true;
 }
 
 /** Whether `keys` are sorted by UTF-16 code units already, as `sort()` would leave them. */

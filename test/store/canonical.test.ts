@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { canonicalJson, isStoreError } from "../../src/store/index.js";
 
 /**
@@ -40,6 +41,18 @@ function randomValue(seed: { s: number }, depth: number): unknown {
     o[keys[Math.floor(r() * keys.length)]!] = randomValue(seed, depth + 1);
   }
   return o;
+}
+
+/** The canonical form written out plainly, as the spec reads: the yardstick for both paths. */
+function reference(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(reference).join(",")}]`;
+  if (v === null || typeof v !== "object") return JSON.stringify(v);
+  const o = v as Record<string, unknown>;
+  const members = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${reference(o[k])}`);
+  return `{${members.join(",")}}`;
 }
 
 function refusal(value: unknown, field?: string): string {
@@ -95,6 +108,20 @@ describe("canonical JSON", () => {
       assert.equal(canonicalJson(ordered), canonicalJson(v));
       assert.equal(canonicalJson(ordered), JSON.stringify(ordered));
     }
+    // Any JSON, as generated (keys in any order, integer-like ones, -0) and with its keys
+    // inserted in order.
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 5 }), (v) => {
+        assert.equal(canonicalJson(v), reference(v));
+        assert.equal(canonicalJson(sortedCopy(v)), reference(v));
+      }),
+      { numRuns: 500 },
+    );
+    // The depth limit is the same on both paths: 32 levels below the value, not 33.
+    let deep: unknown = { a: 1 };
+    for (let i = 0; i < 31; i++) deep = [deep];
+    assert.equal(canonicalJson(deep), `${"[".repeat(31)}{"a":1}${"]".repeat(31)}`);
+    assert.match(refusal([deep]), /nests deeper than 32$/);
     assert.equal(canonicalJson({ "10": 1, "9": 2, a: 3 }), '{"10":1,"9":2,"a":3}');
     assert.equal(canonicalJson({ a: { b: undefined, c: [1, "x"] } }), '{"a":{"c":[1,"x"]}}');
   });
@@ -107,6 +134,15 @@ describe("canonical JSON", () => {
     assert.equal(refusal({ a: new Date(0) }), "value.a is not a plain object");
     assert.equal(refusal({ a: Symbol("s") }), "value.a holds a symbol, which is not JSON");
     assert.equal(refusal({ a: [Number.POSITIVE_INFINITY] }), "value.a[0] is not a finite number");
+    // What the prototype does not tell: a boxed primitive is written as the object it is, and a
+    // proxy is read once, by the encoder (JSON.stringify would read it a second time).
+    assert.equal(canonicalJson(Object.setPrototypeOf(new String("ab"), null)), '{"0":"a","1":"b"}');
+    let reads = 0;
+    const fickle = new Proxy(
+      { a: 1 },
+      { get: (t, k) => (k === "a" && reads++ > 0 ? Buffer.from("x") : Reflect.get(t, k)) },
+    );
+    assert.equal(canonicalJson({ p: fickle }), '{"p":{"a":1}}');
     // An array is its elements, whatever JSON.stringify would make of a toJSON on it.
     assert.equal(canonicalJson(Object.assign([1], { toJSON: () => [] })), "[1]");
   });
