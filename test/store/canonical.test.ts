@@ -15,9 +15,9 @@ import { canonicalJson, isStoreError } from "../../src/store/index.js";
 function sortedCopy(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortedCopy);
   if (v === null || typeof v !== "object") return v;
-  const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).sort()) out[k] = sortedCopy((v as Record<string, unknown>)[k]);
-  return out;
+  // fromEntries defines each member, so a key "__proto__" stays a member, as JSON.parse makes it.
+  const o = v as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortedCopy(o[k])]));
 }
 
 /** Seeded pseudo-random nested data, with the keys and strings JSON escapes. */
