@@ -17,7 +17,11 @@ function sortedCopy(v: unknown): unknown {
   if (v === null || typeof v !== "object") return v;
   // fromEntries defines each member, so a key "__proto__" stays a member, as JSON.parse makes it.
   const o = v as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, sortedCopy(o[k])]));
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, sortedCopy(o[k])]),
+  );
 }
 
 /** Seeded pseudo-random nested data, with the keys and strings JSON escapes. */
