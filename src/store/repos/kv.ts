@@ -1,5 +1,6 @@
 import { randomFillSync } from "node:crypto";
 import { canonicalJson, parseJson } from "../canonical.js";
+import type { Ctx } from "../context.js";
 import { isStoreError, StoreError } from "../errors.js";
 import { prepared } from "../prepared.js";
 import type { KvTable } from "../schema.js";
@@ -94,26 +95,23 @@ const DELETE = prepared(3, (db, part: string, ns: string, key: string) =>
  * committing it first as a query through kysely does. The first page is the one after "" (keys
  * are never empty).
  */
-const PAGE = prepared(4, (db, part: string, ns: string, after: string, limit: number) =>
-  db
+/** A namespace's keys after `after`, in order: the shape both prepared pages share. */
+function unprefixedPage(db: Ctx["exec"], part: string, ns: string, after: string, limit: number) {
+  return db
     .selectFrom("kv")
-    .selectAll()
     .where("part", "=", part)
     .where("ns", "=", ns)
     .where("key", ">", after)
     .orderBy("key")
-    .limit(limit),
+    .limit(limit);
+}
+
+const PAGE = prepared(4, (db, part: string, ns: string, after: string, limit: number) =>
+  unprefixedPage(db, part, ns, after, limit).selectAll(),
 );
 
 const PAGE_VERSIONS = prepared(4, (db, part: string, ns: string, after: string, limit: number) =>
-  db
-    .selectFrom("kv")
-    .select(["key", "version", "updated_at"])
-    .where("part", "=", part)
-    .where("ns", "=", ns)
-    .where("key", ">", after)
-    .orderBy("key")
-    .limit(limit),
+  unprefixedPage(db, part, ns, after, limit).select(["key", "version", "updated_at"]),
 );
 
 function toEntry(r: KvTable): KvEntry {
