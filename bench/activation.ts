@@ -29,7 +29,7 @@
  * BENCH_KEEP=1 (keep the stack folder), BENCH_FACTORY_LINES (worker threads making phones,
  * default one per core). `npm run bench -- activation` runs this suite alone.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Session } from "node:inspector/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -210,6 +210,8 @@ async function timedRun(
   const profDir = process.env.BENCH_CPU_PROF;
   let session: Session | undefined;
   if (profDir !== undefined) {
+    // Both processes write their profiles here; a folder named but not yet made is made.
+    await mkdir(profDir, { recursive: true });
     up.signal("SIGUSR2");
     session = new Session();
     session.connect();
