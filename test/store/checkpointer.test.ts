@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import Sqlite from "better-sqlite3";
 import { openStore, type Store } from "../../src/store/index.js";
 import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
 
@@ -105,6 +106,36 @@ test("a checkpointer that cannot start says so as a process warning, and stops",
     /checkpoint thread for .*missing.* ended: .*; SQLite checkpoints inline meanwhile/,
   );
   await checkpointer.stop();
+});
+
+test("a checkpointer locked out of its database ends at once, says why, and closes", {
+  timeout: 15_000,
+}, async () => {
+  // Another connection holding the database exclusively: the thread cannot even read its schema.
+  const holder = new Sqlite(file);
+  holder.pragma("journal_mode = WAL");
+  holder.exec("create table t (x)");
+  holder.pragma("locking_mode = EXCLUSIVE");
+  holder.exec("begin exclusive; insert into t values (1)");
+  try {
+    const warned = new Promise<Error>((resolve) => process.once("warning", resolve));
+    const started = Date.now();
+    const checkpointer = startCheckpointer({ path: file, intervalMs: 50, synchronous: "NORMAL" });
+    const warning = await warned;
+    // Told by SQLite's code: the error's message does not cross from the thread.
+    assert.match(
+      warning.message,
+      /checkpoint thread for .*db\.sqlite ended: SQLite error SQLITE_BUSY/,
+    );
+    // At once, not after a busy timeout spent asleep inside SQLite, where no close could end it.
+    assert.ok(Date.now() - started < 2_000, `the thread ended after ${Date.now() - started} ms`);
+    const closing = Date.now();
+    await checkpointer.stop();
+    assert.ok(Date.now() - closing < 1_000, `the close took ${Date.now() - closing} ms`);
+  } finally {
+    holder.exec("commit");
+    holder.close();
+  }
 });
 
 /** Sets or clears a file's immutable attribute (ext4, as root), or says why it cannot. */

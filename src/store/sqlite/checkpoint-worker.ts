@@ -8,7 +8,9 @@ import Sqlite from "better-sqlite3";
 import type { CheckpointWorkerData } from "./checkpointer.js";
 
 const { path, intervalMs, synchronous } = workerData as CheckpointWorkerData;
-const db = new Sqlite(path, { fileMustExist: true });
+// No busy timeout: a connection that cannot read (a lock held elsewhere) fails at once rather
+// than sleeping inside SQLite, where a close would have to wait for it (checkpointer.ts).
+const db = new Sqlite(path, { fileMustExist: true, timeout: 0 });
 // The checkpointing connection's setting rules the checkpoint's syncs: as the server's would.
 db.pragma(`synchronous = ${synchronous}`);
 
