@@ -22,7 +22,12 @@ export {
 } from "./errors.js";
 export { registerPlatform } from "./http/register-platform.js";
 export { type EnterpriseTenant, PLATFORM_PART, type PlatformOptions } from "./options.js";
-export { type IssueTokenOptions, issuePlatformToken, rotatePlatformToken } from "./tokens/issue.js";
+export {
+  type IssueTokenOptions,
+  issuePlatformToken,
+  revokePlatformToken,
+  rotatePlatformToken,
+} from "./tokens/issue.js";
 export { ALL_SCOPES, OPERATOR_HOLDER, SCOPES, type Scope } from "./tokens/scopes.js";
 export { PLATFORM_VERDICT_LABEL } from "./verify/sign.js";
 export type { VerificationAnswer } from "./verify/verify-evidence.js";

@@ -8,19 +8,33 @@ export const ADMIN_SCOPE = "admin";
 /**
  * Mints an admin token of `owner` (`carrier:<id>`, `enterprise:<id>`; for `dmguard up` and
  * tests): the clear value is returned once; the store keeps only its SHA-256 (tokens repo).
+ * The owner's audit log records the issue (the token's id, never its value) in the same
+ * transaction: a credential that exists was audited. A part's first start mints one, so every
+ * part of a stack has an audit log from then on (`audit verify` relies on it).
  */
 export async function issueOwnerAdminToken(
   store: Store,
   owner: string,
   opts: { ttlMs?: number | null; label?: string } = {},
 ): Promise<string> {
-  const { token } = await store.part(owner).tokens.issue({
-    holders: [owner],
-    scopes: [ADMIN_SCOPE],
-    ttlMs: opts.ttlMs ?? null,
-    label: opts.label ?? "admin",
+  return store.part(owner).transaction(async (tx) => {
+    const { token, record } = await tx.tokens.issue({
+      holders: [owner],
+      scopes: [ADMIN_SCOPE],
+      ttlMs: opts.ttlMs ?? null,
+      label: opts.label ?? "admin",
+    });
+    await tx.audit.append(
+      {
+        actor: "operator",
+        action: "token-issued",
+        subject: record.id,
+        details: { holders: record.holders, scopes: record.scopes, label: record.label },
+      },
+      record.createdAt,
+    );
+    return token;
   });
-  return token;
 }
 
 /** What the guard needs of a server's context. */

@@ -15,7 +15,8 @@ describe("dmguard audit verify", () => {
     devices = await tempDir("audit-dev");
     const up = await startUp(["--data", data.path]);
     try {
-      // Each manufacture appends slot-key-issued and inventory-import to its carrier's log.
+      // Each part's log starts with its admin token's issue (token-issued, at the first start);
+      // each manufacture appends slot-key-issued and inventory-import to its carrier's log.
       const [a] = await Promise.all([
         manufacture(data.path, join(devices.path, "a"), ["--carrier", "acme"]),
         manufacture(data.path, join(devices.path, "g"), ["--carrier", "globex"]),
@@ -52,14 +53,55 @@ describe("dmguard audit verify", () => {
     const r = await verify();
     assert.equal(r.code, 0, r.stderr);
     const out = r.stdout.toString();
-    assert.match(out, /^carrier:acme\s+intact\s+3 entries/m);
-    assert.match(out, /^carrier:globex\s+intact\s+2 entries/m);
+    assert.match(out, /^carrier:acme\s+intact\s+4 entries/m);
+    assert.match(out, /^carrier:globex\s+intact\s+3 entries/m);
+    assert.match(out, /^enterprise:initech\s+intact\s+1 entries/m);
+    assert.match(out, /^platform\s+intact\s+\d+ entries/m);
     const j = await verify("--part", "carrier:acme", "--json");
     assert.equal(j.code, 0, j.stderr);
     const doc = JSON.parse(j.stdout.toString());
     assert.equal(doc.parts.length, 1);
     assert.equal(doc.parts[0].part, "carrier:acme");
     assert.equal(doc.parts[0].ok, true);
+  });
+
+  test("each part's log starts with its admin token's issue, naming the token but not its value", () => {
+    const db = new Database(join(data.path, "dmguard.sqlite"), { readonly: true });
+    try {
+      const first = db
+        .prepare("SELECT part, action, subject, details FROM audit_log WHERE seq = 1 ORDER BY part")
+        .all() as Array<{ part: string; action: string; subject: string; details: string }>;
+      assert.deepEqual(
+        first.map((e) => [e.part, e.action]),
+        ["carrier:acme", "carrier:globex", "enterprise:initech", "platform"].map((p) => [
+          p,
+          "token-issued",
+        ]),
+      );
+      const tokens = db.prepare("SELECT part, id FROM tokens").all() as Array<{
+        part: string;
+        id: string;
+      }>;
+      for (const e of first) {
+        assert.ok(
+          tokens.some((t) => t.part === e.part && t.id === e.subject),
+          e.part,
+        );
+        assert.doesNotMatch(e.details, /dmg_/, "no token value in the audit log");
+      }
+    } finally {
+      db.close();
+    }
+  });
+
+  test("--part of a part the stack does not have: exit 1 naming the stack's parts", async () => {
+    const r = await verify("--part", "carrier:nope");
+    assert.equal(r.code, 1);
+    assert.equal(
+      oneLine(r.stderr),
+      `dmguard: no part carrier:nope in the stack in ${data.path} (its parts: carrier:acme, carrier:globex, platform, enterprise:initech)`,
+    );
+    assert.equal(r.stdout.length, 0);
   });
 
   test("an edited row: exit 1, one line naming the entry; other parts unaffected", async () => {
@@ -84,5 +126,34 @@ describe("dmguard audit verify", () => {
     const r = await verify("--part", "carrier:globex");
     assert.equal(r.code, 1);
     assert.match(oneLine(r.stderr), /carrier:globex: entry 1 was removed/);
+  });
+
+  test("a part's whole log removed, head and all: exit 1, its first entry removed", async () => {
+    const db = new Database(join(data.path, "dmguard.sqlite"));
+    try {
+      db.prepare("DELETE FROM audit_log WHERE part = ?").run("enterprise:initech");
+      db.prepare("DELETE FROM audit_head WHERE part = ?").run("enterprise:initech");
+    } finally {
+      db.close();
+    }
+    const r = await verify("--part", "enterprise:initech");
+    assert.equal(r.code, 1);
+    assert.equal(
+      oneLine(r.stderr),
+      "dmguard: audit log of enterprise:initech: entry 1 was removed (entries before it are intact)",
+    );
+    // Listed with the others too, though no row names it any more.
+    const j = await verify("--json");
+    assert.equal(j.code, 1);
+    const initech = JSON.parse(j.stdout.toString()).parts.find(
+      (p: { part: string }) => p.part === "enterprise:initech",
+    );
+    assert.deepEqual(initech, {
+      part: "enterprise:initech",
+      ok: false,
+      entries: 0,
+      firstBadSeq: 1,
+      problem: "removed",
+    });
   });
 });

@@ -241,6 +241,7 @@ describe("common platform", () => {
       "verification",
       "verification-refused",
       "migration-question",
+      "token-issued",
       "token-rotated",
       "token-revoked",
     ]) {

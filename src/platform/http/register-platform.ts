@@ -12,7 +12,7 @@ import { PlatformError, tokenInvalid } from "../errors.js";
 import { answerMigration } from "../migration/question.js";
 import type { PlatformOptions } from "../options.js";
 import { authenticate, holdsCarrier } from "../tokens/authenticate.js";
-import { issuePlatformToken, rotatePlatformToken } from "../tokens/issue.js";
+import { issuePlatformToken, revokePlatformToken, rotatePlatformToken } from "../tokens/issue.js";
 import type { Scope } from "../tokens/scopes.js";
 import { platformVerdictKey } from "../verify/sign.js";
 import { nonceSubject, verifyEvidence } from "../verify/verify-evidence.js";
@@ -197,15 +197,6 @@ export async function registerPlatform(
           },
           ctx.now(),
         );
-        await ctx.part.audit.append(
-          {
-            actor: "operator",
-            action: "token-issued",
-            subject: record.id,
-            details: { holders: record.holders, scopes: record.scopes },
-          },
-          ctx.now(),
-        );
         return { id: record.id, token, expiresAt: iso(record.expiresAt) };
       });
 
@@ -213,26 +204,13 @@ export async function registerPlatform(
         await auth("operator")(req);
         const r = await rotatePlatformToken(opts.store, params(req).id, ctx.now());
         if (!r) throw new PlatformError("NOT_FOUND", "no live token of that id");
-        await ctx.part.audit.append(
-          {
-            actor: "operator",
-            action: "token-rotated",
-            subject: params(req).id,
-            details: { newId: r.record.id },
-          },
-          ctx.now(),
-        );
         return { id: r.record.id, token: r.token, expiresAt: iso(r.record.expiresAt) };
       });
 
       scope.post("/tokens/:id/revoke", { schema: { params: s.tokenIdParam } }, async (req) => {
         await auth("operator")(req);
-        const revoked = await ctx.part.tokens.revoke(params(req).id, ctx.now());
+        const revoked = await revokePlatformToken(opts.store, params(req).id, ctx.now());
         if (!revoked) throw new PlatformError("NOT_FOUND", "no live token of that id");
-        await ctx.part.audit.append(
-          { actor: "operator", action: "token-revoked", subject: params(req).id },
-          ctx.now(),
-        );
         return { id: params(req).id, revoked: true };
       });
     },
