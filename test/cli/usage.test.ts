@@ -33,6 +33,39 @@ describe("usage and missing stacks", { concurrency: true }, () => {
     });
   });
 
+  test("a device's bad --via, --to or --server: exit 2 naming the flag, the device unread", async () => {
+    // No such device folder: the flags are refused before the device is opened.
+    const cases: Array<[string[], RegExp]> = [
+      [
+        ["device", "activate", "/nowhere/d", "--via", "bogus"],
+        /--via must be carrier:ID or enterprise:ID/,
+      ],
+      [
+        ["device", "activate", "/nowhere/d", "--server", "notaurl"],
+        /the server URL "notaurl" is not a URL/,
+      ],
+      [["device", "activate", "/nowhere/d", "--server", "ftp://h.example"], /not http or https/],
+      [
+        ["device", "migrate", "/nowhere/d", "--to", "bogus"],
+        /^dmguard: --to must be carrier:ID \(ID: [^)]*\), not "bogus"$/,
+      ],
+      [
+        ["device", "migrate", "/nowhere/d", "--to", "enterprise:initech"],
+        /^dmguard: --to must be carrier:ID \(/,
+      ],
+      [
+        ["device", "migrate", "/nowhere/d", "--to", "carrier:globex", "--server", "notaurl"],
+        /the server URL "notaurl" is not a URL/,
+      ],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args)));
+    results.forEach((r, i) => {
+      const [args, message] = cases[i]!;
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(oneLine(r.stderr), message, args.join(" "));
+    });
+  });
+
   test("--stack pointing nowhere: exit 1, one line", async () => {
     const nowhere = await tempDir("nowhere");
     try {

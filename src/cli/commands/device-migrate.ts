@@ -4,10 +4,16 @@
  * 0 approved (B's key deposited, B's profile in), 3 denied (nothing changed), 1 runtime error.
  */
 import type { Command } from "commander";
-import { isActivationError, isDmClientError, parseVia } from "../../device/cli-words.js";
+import {
+  isActivationError,
+  isDmClientError,
+  parseVia,
+  serverBase,
+} from "../../device/cli-words.js";
 import type { MigrationResult } from "../../device/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import { writeOutput } from "../io.js";
+import { usage } from "./device-usage.js";
 
 export function registerDeviceMigrate(device: Command): void {
   device
@@ -20,16 +26,8 @@ export function registerDeviceMigrate(device: Command): void {
     .option("--server <url>", "the stack's base URL (default: the one learned at manufacture)")
     .option("--json", "print one JSON document")
     .action(async (dir: string, opts: { to: string; server?: string; json?: boolean }) => {
-      let to: ReturnType<typeof parseVia>;
-      try {
-        to = parseVia(opts.to);
-      } catch (err) {
-        if (isActivationError(err)) throw new CliError(err.message, ExitCode.USAGE);
-        throw err;
-      }
-      if (to.kind !== "carrier") {
-        throw new CliError("--to must be carrier:ID", ExitCode.USAGE);
-      }
+      usage(() => parseVia(opts.to, "--to", ["carrier"]));
+      if (opts.server !== undefined) usage(() => serverBase(opts.server as string));
       const { migrateDevice, openDevice } = await import("../../device/index.js");
       const d = await openDevice(dir);
       let result: MigrationResult;

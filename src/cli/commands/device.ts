@@ -11,12 +11,14 @@ import {
   isDmTrigger,
   isTamperKind,
   parseVia,
+  serverBase,
   TAMPER_KINDS,
 } from "../../device/cli-words.js";
 import type { ActivationResult, Device, DeviceStatus } from "../../device/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import { writeOutput } from "../io.js";
 import { registerDeviceMigrate } from "./device-migrate.js";
+import { usage } from "./device-usage.js";
 
 export function registerDevice(program: Command): void {
   const device = program.command("device").description("the emulated mobile device");
@@ -90,6 +92,7 @@ export function registerDevice(program: Command): void {
         }
         const trigger = opts.trigger;
         if (opts.via !== undefined) usage(() => parseVia(opts.via as string));
+        if (opts.server !== undefined) usage(() => serverBase(opts.server as string));
         const { activateDevice } = await import("../../device/index.js");
         const result = await withDevice(dir, (d) =>
           activateDevice(d, {
@@ -107,16 +110,6 @@ export function registerDevice(program: Command): void {
         }
       },
     );
-}
-
-/** Runs a parse that throws a typed error, turning it into a usage error (exit 2). */
-function usage(parse: () => unknown): void {
-  try {
-    parse();
-  } catch (err) {
-    if (isActivationError(err)) throw new CliError(err.message, ExitCode.USAGE);
-    throw err;
-  }
 }
 
 /** Activation and DM client errors as one line with their code; exit 1 (CONTRACT.md). */

@@ -2,6 +2,7 @@ import { fetchWithTimeout } from "../../omadm/http/timed-fetch.js";
 import { networkCause } from "../normal/dm-net.js";
 import { isRecord, NONCE } from "../validate.js";
 import { ActivationError } from "./errors.js";
+import { serverBase } from "./server-url.js";
 
 /**
  * The carrier's activation routes as a phone calls them over HTTP (src/carrier/README.md;
@@ -38,25 +39,6 @@ export interface VerdictResponse {
 
 /** Larger answers are not what these routes send; reading stops there. */
 const MAX_BODY_BYTES = 256 * 1024;
-
-export function serverBase(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new ActivationError(
-      "SERVER_URL_INVALID",
-      `the server URL "${url.slice(0, 200)}" is not a URL`,
-    );
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new ActivationError(
-      "SERVER_URL_INVALID",
-      `the server URL ${u.origin} is not http or https`,
-    );
-  }
-  return url.replace(/\/+$/, "");
-}
 
 export class CarrierActivationApi {
   readonly #base: string;

@@ -71,11 +71,7 @@ export async function migrateDevice(
   device: Device,
   opts: MigrateOptions,
 ): Promise<MigrationResult> {
-  const via = parseVia(opts.to);
-  if (via.kind !== "carrier") {
-    throw new ActivationError("VIA_INVALID", "--to must be carrier:ID");
-  }
-  const to = via.id;
+  const to = parseVia(opts.to, "--to", ["carrier"]).id;
   const tsz = await device.tsz.status();
   if (!tsz.pinnedCarriers.includes(to)) {
     throw new ActivationError(
