@@ -323,6 +323,29 @@ for (const backend of ["sqlite", "postgres"] as const) {
       await device.close();
     });
 
+    test("after migrating, activate without --via goes to globex, also once globex denied it", async () => {
+      const { device } = await activeDevice(s, "acme");
+      assert.equal((await migrateDevice(device, { to: "carrier:globex" })).verdict, "approved");
+      const r = await activateDevice(device, {});
+      assert.deepEqual([r.verdict, r.carrier, r.via], ["approved", "globex", "carrier:globex"]);
+      await tamperDevice(device.dir, "su");
+      const denied = await activateDevice(device, {});
+      assert.deepEqual([denied.verdict, denied.carrier], ["denied", "globex"]);
+      // No longer active anywhere, but its last verdict is globex's, whose key it holds.
+      assert.equal((await device.status()).activeCarrier, null);
+      assert.equal((await activateDevice(device, {})).carrier, "globex");
+      await device.close();
+    });
+
+    test("a denied migration leaves activate without --via at acme", async () => {
+      const { device } = await activeDevice(s, "acme", { contractEnd: "2999-12-31" });
+      const m = await migrateDevice(device, { to: "carrier:globex" });
+      assert.deepEqual([m.verdict, m.reasons], ["denied", ["SUBSIDY_LOCKED"]]);
+      const r = await activateDevice(device, {});
+      assert.deepEqual([r.verdict, r.carrier], ["approved", "acme"]);
+      await device.close();
+    });
+
     test("back to a carrier that already holds a key on the device: 409, activate instead", async () => {
       const { device } = await activeDevice(s, "acme");
       const { imei } = await device.status();

@@ -25,7 +25,7 @@ import { formatVia, parseVia, type Via } from "./via.js";
  * its DM session provisioned (./Vendor/dmguard/Enterprise).
  */
 export interface ActivateOptions {
-  /** `carrier:ID` (default: the carrier the device was made for) or `enterprise:ID`. */
+  /** `carrier:ID` (default: the device's current carrier, see defaultCarrier) or `enterprise:ID`. */
   via?: string;
   /** What started it (dm-triggers.ts); default `hfa`. */
   trigger?: DmTrigger;
@@ -52,19 +52,25 @@ export interface ActivationResult extends LastVerdict {
 }
 
 /**
- * The carrier whose slot key proves the device by default: the one it was made for (device.json,
- * read once by the caller), else slot 0's.
+ * The carrier whose slot key proves the device by default: the one it is active with (its last
+ * approval's: after a migration, the new carrier); else the one its last verdict came from, if
+ * the device holds that carrier's key (it moved there and was denied since; a denied migration
+ * deposits no key, so it does not count); else the one it was made for (device.json, read once
+ * by the caller); else slot 0's.
  */
-async function homeCarrier(device: Device, config: DeviceConfig | null): Promise<Via> {
-  if (config) return parseVia(`carrier:${config.carrier}`);
-  const slot0 = (await device.status()).slots[0];
-  if (!slot0) {
+async function defaultCarrier(device: Device, config: DeviceConfig | null): Promise<Via> {
+  const s = await device.status();
+  const last = s.lastVerdict?.carrier;
+  const held = (c: string | undefined) => c !== undefined && s.slots.some((x) => x.carrier === c);
+  const id =
+    s.activeCarrier ?? (held(last) ? last : undefined) ?? config?.carrier ?? s.slots[0]?.carrier;
+  if (id === undefined) {
     throw new ActivationError(
       "VIA_INVALID",
       "the device has no carrier key: give --via carrier:ID",
     );
   }
-  return parseVia(`carrier:${slot0.carrier}`);
+  return parseVia(`carrier:${id}`);
 }
 
 /** The server URL given (`--server`), else the one learned at manufacture (`config`). */
@@ -91,9 +97,10 @@ export async function activateDevice(
     );
   }
   const config = await device.config();
-  const via: Via = opts.via !== undefined ? parseVia(opts.via) : await homeCarrier(device, config);
+  const via: Via =
+    opts.via !== undefined ? parseVia(opts.via) : await defaultCarrier(device, config);
   // Through an enterprise the device still proves possession of its own carrier's slot key.
-  const carrier = via.kind === "carrier" ? via.id : (await homeCarrier(device, config)).id;
+  const carrier = via.kind === "carrier" ? via.id : (await defaultCarrier(device, config)).id;
   const api = new CarrierActivationApi({
     baseUrl: serverUrlOf(opts.serverUrl, config),
     carrier,
