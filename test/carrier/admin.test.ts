@@ -95,6 +95,24 @@ for (const backend of BACKENDS) {
       assert.equal(await part().inventory.get(c!), null, "the good row was not imported either");
     });
 
+    test("a user group the profile has no services for → 400 naming it, nothing imported", async () => {
+      const [a, b] = imeis(2);
+      const res = await lab.call("/inventory", {
+        json: [
+          { imei: a, model: "dmg-phone-1", kid: "k", userGroup: "technology" },
+          { imei: b, model: "dmg-phone-1", kid: "k", userGroup: "exec" },
+        ],
+        admin: true,
+      });
+      assert.equal(res.status, 400);
+      const err = (await res.json()) as ErrorBody;
+      assert.equal(err.error.code, "INVENTORY_INVALID");
+      assert.deepEqual(err.error.details?.rows, [
+        { row: 2, field: "userGroup", problem: "is not one of executive, technology, worker" },
+      ]);
+      assert.equal(await part().inventory.get(a!), null);
+    });
+
     test("CSV: unknown column, ragged row, unclosed quote → 400 with the line", async () => {
       const [a] = imeis(1);
       for (const [csv, line] of [

@@ -7,6 +7,7 @@ import {
   normaliseMeid,
 } from "../../identity/index.js";
 import type { InventoryInput } from "../../store/index.js";
+import { USER_GROUPS } from "../dm/profile-config.js";
 
 /**
  * One inventory row as an import gives it (JSON object or CSV record), checked with the
@@ -95,8 +96,9 @@ export function validateRow(raw: unknown): InventoryInput | RowProblem[] {
   if (f.contractEnd && !isDate(f.contractEnd)) {
     problems.push({ field: "contractEnd", problem: "is not a date YYYY-MM-DD" });
   }
-  if (f.userGroup && !NAME.test(f.userGroup)) {
-    problems.push({ field: "userGroup", problem: "is not a group name" });
+  // A group the profile has no services for would be provisioned as some other group's.
+  if (f.userGroup && !(USER_GROUPS as readonly string[]).includes(f.userGroup)) {
+    problems.push({ field: "userGroup", problem: `is not one of ${USER_GROUPS.join(", ")}` });
   }
   if (f.enterprise && !NAME.test(f.enterprise)) {
     problems.push({ field: "enterprise", problem: "is not an enterprise id" });
