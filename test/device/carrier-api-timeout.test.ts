@@ -2,6 +2,9 @@
 // real loopback server: the request's timeout covers the answer's body, and its timer is gone
 // once the call has returned (AbortSignal.timeout kept one for the whole timeout after each call).
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { CarrierActivationApi } from "../../src/device/activation/carrier-api.js";
 import { isActivationError } from "../../src/device/index.js";
@@ -65,5 +68,37 @@ describe("the device's activation calls: timeout and timer", () => {
         e.message ===
           `cannot reach carrier acme at ${server.url}/stall/carriers/acme/activation/nonce: timed out`,
     );
+  });
+
+  test("a server that drops each connection unanswered: the call still ends, in a process of its own", async () => {
+    // Node 20's fetch can hang for good, holding nothing that keeps a process alive, when the
+    // server closes the connection before answering: only the call's own timer ends it. A
+    // process with nothing else to wait for (the command line) exited 13, printing nothing.
+    const dropper = createServer((socket) => socket.destroy());
+    dropper.listen(0, "127.0.0.1");
+    await once(dropper, "listening");
+    const { port } = dropper.address() as { port: number };
+    try {
+      const api = new URL("../../src/device/activation/carrier-api.ts", import.meta.url).href;
+      const script = [
+        `const { CarrierActivationApi } = await import(${JSON.stringify(api)});`,
+        `const c = new CarrierActivationApi({ baseUrl: "http://127.0.0.1:${port}", carrier: "acme", timeoutMs: 500 });`,
+        "await c.nonce().then(() => console.log('answered'), (e) => console.log(e.code, e.message));",
+      ].join("\n");
+      const child = spawn(
+        process.execPath,
+        ["--import", "tsx", "--input-type=module", "-e", script],
+        { stdio: ["ignore", "pipe", "inherit"] },
+      );
+      let out = "";
+      child.stdout.on("data", (b: Buffer) => {
+        out += b.toString("utf8");
+      });
+      const [code] = await once(child, "close");
+      assert.equal(code, 0, `the process ended with ${code}, printing ${JSON.stringify(out)}`);
+      assert.match(out, /^SERVER_UNREACHABLE cannot reach carrier acme at .*: /);
+    } finally {
+      dropper.close();
+    }
   });
 });

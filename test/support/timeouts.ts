@@ -10,9 +10,9 @@ import type { AddressInfo } from "node:net";
 /**
  * Runs `call` and counts the timers of `ms` it started and those still scheduled once it has
  * returned. `process.getActiveResourcesInfo()` cannot tell: it lists only timers that keep the
- * process alive, and a fetch timeout's timer (AbortSignal.timeout's too) is unref'd. An
- * async hook sees every timer; `_idleTimeout` (Node's own field, set before the hook runs) is
- * the delay, which picks the call's timer out of the sockets' and the server's.
+ * process alive (AbortSignal.timeout's does not), and not by delay. An async hook sees every
+ * timer; `_idleTimeout` (Node's own field, set before the hook runs) is the delay, which picks
+ * the call's timer out of the sockets' and the server's.
  */
 export async function timersOf<T>(
   ms: number,
