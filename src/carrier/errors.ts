@@ -29,6 +29,8 @@ export const CARRIER_ERRORS = {
   CONFLICT: 409,
   /** The body is larger than the route accepts. */
   BODY_TOO_LARGE: 413,
+  /** A segment of the URL is longer than any route takes. */
+  URI_TOO_LONG: 414,
   /** The Content-Type is not one the route accepts. */
   UNSUPPORTED_MEDIA_TYPE: 415,
   /** Anything unexpected; details stay in the log. */

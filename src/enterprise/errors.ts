@@ -22,6 +22,7 @@ export const ENTERPRISE_ERRORS = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   BODY_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
   /** The carrier server or the platform refused the MDAS itself (`details.code`: theirs). */

@@ -29,6 +29,7 @@ export const PLATFORM_ERRORS = {
   /** A change that conflicts with the current state (a kid already names another key). */
   CONFLICT: 409,
   BODY_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
   UNAVAILABLE: 503,

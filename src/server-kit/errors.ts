@@ -14,6 +14,7 @@ export type CommonErrorCode =
   | "NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
   | "BODY_TOO_LARGE"
+  | "URI_TOO_LONG"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "INTERNAL";
 
@@ -67,9 +68,17 @@ const FRAMEWORK_REFUSALS: Readonly<Record<number, readonly [CommonErrorCode, str
   415: ["UNSUPPORTED_MEDIA_TYPE", "this Content-Type is not accepted here"],
 };
 
+/** Fastify's refusals whose status alone would say the wrong thing. */
+const FRAMEWORK_BY_CODE: Readonly<Record<string, readonly [CommonErrorCode, string]>> = {
+  FST_ERR_BAD_URL: ["INVALID_REQUEST", "the URL is not well-formed"],
+  FST_ERR_MAX_PARAM_LENGTH: ["URI_TOO_LONG", "a segment of the URL is too long"],
+};
+
 /**
  * An error of `Own` as it is; fastify's schema misses as INVALID_REQUEST and its own refusals
- * under a stable code; anything else a bare INTERNAL (logged in full by the serializer).
+ * under a stable code (never with their message, which may quote the request); a request whose
+ * client went away while its body was read as MALFORMED_BODY, not a fault of ours; anything
+ * else a bare INTERNAL (logged in full by the serializer).
  */
 export function toCatalogueError<C extends string>(
   Own: CatalogueErrorClass<C | CommonErrorCode>,
@@ -80,9 +89,17 @@ export function toCatalogueError<C extends string>(
   if (e.validation) {
     return new Own("INVALID_REQUEST", `the request does not match its schema: ${e.message}`);
   }
-  const known = typeof e.statusCode === "number" ? FRAMEWORK_REFUSALS[e.statusCode] : undefined;
-  if (known && typeof e.code === "string" && e.code.startsWith("FST_")) {
-    return new Own(known[0], known[1]);
+  if (typeof e.code === "string" && e.code.startsWith("FST_")) {
+    const known =
+      FRAMEWORK_BY_CODE[e.code] ??
+      (typeof e.statusCode === "number" ? FRAMEWORK_REFUSALS[e.statusCode] : undefined);
+    if (known) return new Own(known[0], known[1]);
+  }
+  // Node's "aborted" (ECONNRESET) from the request stream: the client closed the connection
+  // before its body was in. Logged as a refusal, not as an error of the server: any client can
+  // cause it at will.
+  if (e.code === "ECONNRESET") {
+    return new Own("MALFORMED_BODY", "the request ended before its body did");
   }
   return new Own("INTERNAL", "internal error");
 }

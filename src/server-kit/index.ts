@@ -12,6 +12,7 @@ export {
   requireAdminToken,
 } from "./admin-auth.js";
 export { bearerToken } from "./bearer.js";
+export { answerClientError } from "./client-errors.js";
 export {
   clientNameFor,
   DM_ACCOUNTS_NS,

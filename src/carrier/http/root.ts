@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { answerClientError } from "../../server-kit/index.js";
 import { CarrierError } from "../errors.js";
 import { carrierMetrics } from "../metrics.js";
 import { sendError } from "./error-handler.js";
@@ -26,7 +27,20 @@ export interface RootAppOptions {
   registry?: Registry;
   /** Largest JSON body on routes that do not set their own (default 64 KiB). */
   bodyLimit?: number;
+  /**
+   * How long a request may take to arrive, headers and body (default 120 s): a client sending
+   * its body a byte at a time holds its connection no longer, and gets 408. Long enough for the
+   * largest inventory import (256 MiB) at about 2 MB/s.
+   */
+  requestTimeoutMs?: number;
 }
+
+const REQUEST_TIMEOUT_MS = 120_000;
+/**
+ * Connections open at once; more are closed as they come. Each holds a file descriptor, which
+ * the store and the keystore need too: without a cap, idle connections can take them all.
+ */
+const MAX_CONNECTIONS = 8_192;
 
 /**
  * The HTTP app that `dmguard up` mounts every part on, and that `serve carrier` runs alone:
@@ -34,13 +48,29 @@ export interface RootAppOptions {
  * themselves under their prefix (registerCarrier).
  */
 export function createRootApp(opts: RootAppOptions = {}): FastifyInstance {
+  const requestTimeout = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: loggerOptions(opts.logger),
     bodyLimit: opts.bodyLimit ?? 64 * 1024,
     // Reject what the schema does not allow rather than silently dropping or coercing it.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    // Node's default (300 s) is off under fastify unless given: slow clients would be held for
+    // ever (seen: 20,000 connections each holding a 100-byte body at two bytes, the server out
+    // of file descriptors).
+    requestTimeout,
+    http: {
+      // Node looks for expired requests every `connectionsCheckingInterval` (30 s by default):
+      // a tenth of the timeout, so that the 408 comes close to it.
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, requestTimeout / 10)),
+      headersTimeout: Math.min(60_000, requestTimeout),
+    },
+    // Answers from Node's parser (timeouts, header overflows, malformed HTTP) in our shape.
+    clientErrorHandler: answerClientError,
+    // The router's own refusals (a bad or overlong URL) through the one serializer.
+    frameworkErrors: (err, req, reply) => sendError(err, req, reply),
   });
+  app.server.maxConnections = MAX_CONNECTIONS;
   let registry = opts.registry;
   if (!registry) {
     registry = new Registry();
