@@ -29,7 +29,8 @@ export class ProtocolError extends Error {
   readonly where: Location | undefined;
 
   constructor(code: ProtocolErrorCode, message: string, where?: Location) {
-    super(where ? `${message} (${formatLocation(where)})` : message);
+    const what = bounded(message);
+    super(where ? `${what} (${formatLocation(where)})` : what);
     this.code = code;
     this.where = where;
   }
@@ -39,8 +40,22 @@ export function formatLocation(where: Location): string {
   const parts: string[] = [];
   if (where.line !== undefined) parts.push(`line ${where.line}:${where.column ?? 0}`);
   if (where.offset !== undefined) parts.push(`byte ${where.offset}`);
-  if (where.path) parts.push(`at ${where.path}`);
+  if (where.path) parts.push(`at ${bounded(where.path)}`);
   return parts.join(", ");
+}
+
+/**
+ * Messages quote what they refuse (an element's name, an attribute, a path), and all of it comes
+ * from the peer: a name of half a megabyte came back whole in the HTTP answer and the log. Each
+ * word longer than MAX_WORD is cut, so the sentence around it still reads, and the whole is
+ * bounded; the location is kept whatever the rest.
+ */
+const MAX_WORD = 80;
+const MAX_TEXT = 1_000;
+
+function bounded(text: string): string {
+  const short = text.replace(/\S{81,}/g, (w) => `${w.slice(0, MAX_WORD - 1)}…`);
+  return short.length <= MAX_TEXT ? short : `${short.slice(0, MAX_TEXT - 1)}…`;
 }
 
 /** Bounds on untrusted input; every decoder enforces them before allocating. */

@@ -357,6 +357,25 @@ describe("toMessage: refusals name the element", () => {
   }
 });
 
+describe("toMessage: refusals quote the peer's names short", () => {
+  test("a command named with half a megabyte: SYNCML_INVALID in a few hundred characters", () => {
+    const name = `X${"A".repeat(500_000)}`;
+    assert.throws(
+      () => read(doc(`<${name}><CmdID>1</CmdID></${name}>`)),
+      (e: unknown) => {
+        assert.ok(e instanceof ProtocolError, String(e));
+        assert.equal(e.code, "SYNCML_INVALID");
+        assert.ok(e.message.length < 600, `a message of ${e.message.length} characters`);
+        assert.match(
+          e.message,
+          /^XA+… is not an OMA DM 1\.2 command .*\(at SyncML\/SyncBody\/XA+…\)$/,
+        );
+        return true;
+      },
+    );
+  });
+});
+
 describe("fromMessage: strict DTD order", () => {
   const full = read(
     doc(

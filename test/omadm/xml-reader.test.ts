@@ -224,6 +224,13 @@ describe("parseXml: limits", () => {
     }
   });
 
+  test("what the input names is quoted short in the message; where it is, in full", () => {
+    const name = `A${"a".repeat(500_000)}`;
+    const e = refused(`<a x="1" ${name}></a>`, "XML_MALFORMED");
+    assert.ok(e.message.length < 400, `a message of ${e.message.length} characters`);
+    assert.match(e.message, /^expected '=' after attribute Aa+… \(line 1:\d+, byte \d+\)$/);
+  });
+
   test("an iterative scanner: huge but permitted depth does not exhaust the stack", () => {
     const deep = parseXml(nested(50_000), { maxDepth: 60_000, maxElements: 60_000 });
     assert.equal(deep.name, "a");
