@@ -75,4 +75,5 @@ export {
   judgeNonce,
   type NoncePeek,
   type NonceStatus,
+  speaksForItsImei,
 } from "./verify/judgement.js";

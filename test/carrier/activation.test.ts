@@ -82,7 +82,16 @@ for (const backend of BACKENDS) {
       assert.ok(!(toggle instanceof Error));
       assert.equal(toggle.toggleKey, 1);
       assert.equal(body.dmAccount, null);
-      assert.equal(await lab.store.part("carrier:acme").devices.get(record.imei), null);
+      const part = lab.store.part("carrier:acme");
+      assert.equal(await part.devices.get(record.imei), null);
+      // Audited, but no verdict in the history of the IMEI it claims: anyone could sign that.
+      assert.deepEqual(await part.verdicts.forImei(record.imei), []);
+      const audited = (await part.audit.list({ limit: 10_000 })).filter(
+        (e) => e.action === "verdict" && e.subject === record.imei,
+      );
+      assert.equal(audited.length, 1);
+      assert.equal(audited[0]!.details?.verdictId, null);
+      assert.notEqual(audited[0]!.details?.attestation, "ok");
       await device.close();
     });
 
@@ -168,6 +177,11 @@ for (const backend of BACKENDS) {
       assert.deepEqual(body.reasons, ["KEY_PROOF_INVALID", "CLONE_SUSPECTED"]);
       const part = lab.store.part("carrier:acme");
       assert.equal((await part.devices.get(a.record.imei))?.state, "approved");
+      // The original's history holds only its own verdicts.
+      assert.deepEqual(
+        (await part.verdicts.forImei(a.record.imei)).map((v) => v.verdict),
+        ["approved"],
+      );
       // The original activates again without trouble.
       assert.equal((await activate(lab, a.device)).body.decision, "approved");
       await a.device.close();

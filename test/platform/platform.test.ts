@@ -53,6 +53,33 @@ describe("common platform", () => {
     assert.deepEqual(body.reasons, ["ROOT_SU"]);
   });
 
+  test("a clone naming a genuine device's IMEI: denied, audited, not in that device's history", async () => {
+    const a = await manufacture(s, "globex");
+    const ok = (await (
+      await platformVerify(s, a.device, "globex", s.carrierToken.globex)
+    ).json()) as { decision: string };
+    assert.equal(ok.decision, "approved");
+    const clone = await manufacture(s, "globex", {
+      imei: a.record.imei,
+      register: false,
+      deposit: false,
+    });
+    const body = (await (
+      await platformVerify(s, clone.device, "globex", s.carrierToken.globex)
+    ).json()) as { decision: string; reasons: string[] };
+    assert.equal(body.decision, "denied");
+    assert.ok(body.reasons.includes("CLONE_SUSPECTED"), body.reasons.join());
+    const part = s.store.part("platform");
+    assert.deepEqual(
+      (await part.verdicts.forImei(a.record.imei)).map((v) => v.verdict),
+      ["approved"],
+    );
+    const audited = (await part.audit.list({ limit: 10_000 })).filter(
+      (e) => e.action === "verification" && e.subject === a.record.imei,
+    );
+    assert.equal(audited.length, 2, "both verifications are in the audit log");
+  });
+
   test("one evidence sent many times at once: one approval, each other a signed replay", async () => {
     // The platform foresees and signs each verdict before its transaction; only one of these
     // transactions consumes the nonce, and the others must answer with what they found.

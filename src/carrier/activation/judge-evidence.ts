@@ -136,6 +136,7 @@ async function settle(
   // The foreseen verdict stands if the transaction judged alike; otherwise it is signed anew.
   const signed = sameReasons(reasons, presigned.reasons) ? presigned.jws : undefined;
   const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now, {
+    known: j.inventory !== null,
     signed,
   });
   const change = stateChangeFor(j);

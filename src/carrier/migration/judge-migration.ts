@@ -138,6 +138,8 @@ export async function judgeMigration(
   const signed = await signVerdictFor(ctx, c, { approved, reasons }, now, "migration");
   const settled = await ctx.part.transaction(async (tx) => {
     const { jws, verdictId } = await signAndRecordVerdict(ctx, tx, j, { approved, reasons }, now, {
+      // The carrier the device leaves (or the platform for it) answered for the IMEI.
+      known: !j.reasons.has("UNKNOWN_DEVICE"),
       signed,
     });
     let account = null;

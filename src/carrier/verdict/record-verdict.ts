@@ -1,4 +1,4 @@
-import type { EvidenceJudgement, ReasonCode } from "../../evidence/index.js";
+import { type EvidenceJudgement, type ReasonCode, speaksForItsImei } from "../../evidence/index.js";
 import type { PartStore } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { signVerdict } from "./sign-verdict.js";
@@ -24,8 +24,12 @@ export async function signVerdictFor(
 }
 
 /**
- * Signs the verdict for judged evidence and, when its nonce was fresh, records it: one verdict
- * per nonce, so a replay gets a signed answer but can neither add a verdict nor overwrite one.
+ * Signs the verdict for judged evidence and, when its nonce was fresh and the evidence speaks
+ * for the device its IMEI names (speaksForItsImei: attested, `known` to the caller, not a
+ * clone), records it: one verdict per nonce, so a replay gets a signed answer but can neither
+ * add a verdict nor overwrite one, and a counterfeit naming a genuine device's IMEI gets one
+ * that stays out of that device's history. `known`: the IMEI is in the inventory (activation),
+ * or the carrier the device leaves vouched for it (migration).
  * Runs inside the caller's transaction (activation's or migration's), so the verdict commits
  * with the state change it causes or not at all.
  *
@@ -36,15 +40,15 @@ export async function signVerdictFor(
 export async function signAndRecordVerdict(
   ctx: CarrierContext,
   tx: PartStore,
-  j: Pick<EvidenceJudgement, "claims" | "nonceFresh" | "evidenceHash">,
+  j: EvidenceJudgement,
   v: { approved: boolean; reasons: readonly ReasonCode[] },
   now: number,
-  opts: { signed?: string | undefined } = {},
+  opts: { known: boolean; signed?: string | undefined },
 ): Promise<{ jws: string; verdictId: string | null }> {
   const { approved, reasons } = v;
   const { imei, eat_nonce: nonce } = j.claims;
   const jws = opts.signed ?? (await signVerdictFor(ctx, j.claims, v, now));
-  if (!j.nonceFresh) return { jws, verdictId: null };
+  if (!j.nonceFresh || !speaksForItsImei(j, opts.known)) return { jws, verdictId: null };
   const { verdict } = await tx.verdicts.record(
     {
       nonce,

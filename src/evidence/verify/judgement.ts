@@ -28,6 +28,18 @@ export interface EvidenceJudgement {
 }
 
 /**
+ * Whether the evidence speaks for the device its IMEI names, so that its verdict belongs in
+ * that device's history: attested (a genuine TSZ signed it), the IMEI is one the server has a
+ * record of (`known`: inventory, custody), and no other attestation key holds that IMEI. Anyone
+ * can claim an IMEI in evidence they sign themselves: such a verdict is still signed, answered
+ * and audited, but recorded against that IMEI it would let anyone write into any device's
+ * history.
+ */
+export function speaksForItsImei(j: EvidenceJudgement, known: boolean): boolean {
+  return j.attested && known && !j.reasons.has("CLONE_SUSPECTED");
+}
+
+/**
  * The judgement so far, for steps that add to it on one path only: the verdict a server
  * foresees before its transaction is judged on a copy, so the transaction starts from what the
  * steps before it found.

@@ -7,6 +7,7 @@ import {
   orderReasons,
   type ReasonCode,
   sameReasons,
+  speaksForItsImei,
 } from "../../evidence/index.js";
 import type { PlatformContext } from "../context.js";
 import { getRecord } from "../custody/records.js";
@@ -124,19 +125,21 @@ export async function verifyEvidence(
     const decision = reasons.length === 0 ? "approved" : "denied";
     const { imei, eat_nonce: nonce } = j.claims;
     const verdict = sameReasons(reasons, foreseen) ? presigned : await sign(reasons);
-    const recorded = j.nonceFresh
-      ? await tx.verdicts.record(
-          {
-            nonce,
-            imei,
-            verdict: decision,
-            reasons,
-            evidenceHash: j.evidenceHash,
-            signed: verdict,
-          },
-          now,
-        )
-      : null;
+    // Only a verdict that speaks for the IMEI's device joins its history (speaksForItsImei).
+    const recorded =
+      j.nonceFresh && speaksForItsImei(j, j.record !== null)
+        ? await tx.verdicts.record(
+            {
+              nonce,
+              imei,
+              verdict: decision,
+              reasons,
+              evidenceHash: j.evidenceHash,
+              signed: verdict,
+            },
+            now,
+          )
+        : null;
     await tx.audit.append(
       {
         actor: asker,
