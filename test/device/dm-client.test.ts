@@ -204,6 +204,29 @@ describe("the device's DM client", () => {
     assert.deepEqual(await device.dmAccount(), record.dmAccount);
     await device.close();
   });
+
+  test("a truncated profile.json is DEVICE_FILE_CORRUPT, not a device without a profile", async () => {
+    const { device, record } = await makeDevice(lab, { serverUrl: base });
+    script.accounts.set(record.dmAccount.client.name, record.dmAccount);
+    script.commands = plan();
+    await approve(device, record.imei);
+    await (await device.dmClient()).session({ trigger: "profile-change" });
+    assert.notEqual((await device.status()).profile, null);
+    const path = join(device.dir, DEVICE_PATHS.profile);
+    for (const text of ['{"x":', "[1,2]", ""]) {
+      await writeFile(path, text);
+      await assert.rejects(
+        device.status(),
+        (e) =>
+          isDmClientError(e, "DEVICE_FILE_CORRUPT") &&
+          e.message.startsWith("data/omadm/profile.json is not a file this device wrote"),
+        JSON.stringify(text),
+      );
+    }
+    await device.factoryReset();
+    assert.equal((await device.status()).profile, null);
+    await device.close();
+  });
 });
 
 describe("the DM tree file and the profile-write rule", () => {

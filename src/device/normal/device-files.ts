@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../atomic-write.js";
 import { isRecord } from "../validate.js";
+import { DmClientError } from "./dm-errors.js";
 import { DEVICE_PATHS, within } from "./layout.js";
 
 /**
@@ -29,6 +30,38 @@ async function readJson(dir: string, rel: string): Promise<unknown> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A file the DM client itself writes: absent is null (nothing provisioned yet, or a factory
+ * reset), but a file that does not parse, or fails `valid`, is DEVICE_FILE_CORRUPT rather than
+ * read as absent, which would show a provisioned device as having no profile.
+ */
+async function readOwnFile<T>(
+  dir: string,
+  rel: string,
+  valid: (v: unknown) => v is T,
+): Promise<T | null> {
+  let text: string;
+  try {
+    text = await readFile(within(dir, rel), "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    v = undefined;
+  }
+  if (!valid(v)) {
+    throw new DmClientError(
+      "DEVICE_FILE_CORRUPT",
+      `${rel} is not a file this device wrote (edited or truncated); a factory reset removes it`,
+    );
+  }
+  return v;
 }
 
 export async function readReportedIdentity(dir: string): Promise<ReportedIdentity | null> {
@@ -77,10 +110,9 @@ export async function writeDeviceConfig(
   );
 }
 
-/** The profile the DM client provisioned, or `null`. */
-export async function readProfile(dir: string): Promise<Record<string, unknown> | null> {
-  const v = await readJson(dir, DEVICE_PATHS.profile);
-  return isRecord(v) ? v : null;
+/** The profile the DM client provisioned, or `null`; DEVICE_FILE_CORRUPT when unreadable. */
+export function readProfile(dir: string): Promise<Record<string, unknown> | null> {
+  return readOwnFile(dir, DEVICE_PATHS.profile, isRecord);
 }
 
 /**
@@ -98,22 +130,23 @@ export interface EnterpriseDecision {
   profile: Record<string, unknown> | null;
 }
 
-export async function readEnterpriseDecision(dir: string): Promise<EnterpriseDecision | null> {
-  const v = await readJson(dir, DEVICE_PATHS.enterpriseDecision);
-  if (
-    !isRecord(v) ||
-    typeof v.tszAcceptedAt !== "string" ||
-    typeof v.carrier !== "string" ||
-    (v.verdict !== "approved" && v.verdict !== "denied") ||
-    !Array.isArray(v.reasons) ||
-    !v.reasons.every((r) => typeof r === "string") ||
-    (v.networkAccess !== "full" && v.networkAccess !== "limited") ||
-    typeof v.via !== "string" ||
-    !(v.profile === null || isRecord(v.profile))
-  ) {
-    return null;
-  }
-  return v as unknown as EnterpriseDecision;
+function isEnterpriseDecision(v: unknown): v is EnterpriseDecision {
+  return (
+    isRecord(v) &&
+    typeof v.tszAcceptedAt === "string" &&
+    typeof v.carrier === "string" &&
+    (v.verdict === "approved" || v.verdict === "denied") &&
+    Array.isArray(v.reasons) &&
+    v.reasons.every((r) => typeof r === "string") &&
+    (v.networkAccess === "full" || v.networkAccess === "limited") &&
+    typeof v.via === "string" &&
+    (v.profile === null || isRecord(v.profile))
+  );
+}
+
+/** The MDAS's last answer, or `null`; DEVICE_FILE_CORRUPT when unreadable. */
+export function readEnterpriseDecision(dir: string): Promise<EnterpriseDecision | null> {
+  return readOwnFile(dir, DEVICE_PATHS.enterpriseDecision, isEnterpriseDecision);
 }
 
 export async function writeEnterpriseDecision(dir: string, d: EnterpriseDecision): Promise<void> {

@@ -5,6 +5,11 @@
 export type DmClientErrorCode =
   /** `data/omadm/dmtree.json` is not a DM tree this client wrote (edited, truncated, too large). */
   | "DM_TREE_CORRUPT"
+  /**
+   * `data/omadm/profile.json` or `data/dmguard/enterprise-decision.json` is not what this
+   * client wrote (edited, truncated): read as absent, a provisioned device would show none.
+   */
+  | "DEVICE_FILE_CORRUPT"
   /** `./DMAcc` holds no account to start a session with (payload unreadable, none issued). */
   | "DM_ACCOUNT_MISSING"
   /** An account handed to the DM client does not have the DMAcc shape (CONTRACT.md). */
