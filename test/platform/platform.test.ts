@@ -80,6 +80,19 @@ describe("common platform", () => {
     assert.equal(audited.length, 2, "both verifications are in the audit log");
   });
 
+  test("a nonce request carries nothing: a body that is not {} is refused", async () => {
+    const token = s.carrierToken.globex;
+    for (const json of [[1, 2], { imei: "359991010000012" }, "x"]) {
+      const r = await s.call("/platform/verifications/nonce", { token, json });
+      assert.equal(r.status, 400, JSON.stringify(json));
+      assert.equal(((await r.json()) as { error: { code: string } }).error.code, "INVALID_REQUEST");
+    }
+    for (const init of [{ method: "POST" }, { json: {} }]) {
+      const r = await s.call("/platform/verifications/nonce", { token, ...init });
+      assert.equal(r.status, 200, JSON.stringify(init));
+    }
+  });
+
   test("one evidence sent many times at once: one approval, each other a signed replay", async () => {
     // The platform foresees and signs each verdict before its transaction; only one of these
     // transactions consumes the nonce, and the others must answer with what they found.

@@ -133,7 +133,13 @@ export async function registerPlatform(
 
       scope.post(
         "/verifications/nonce",
-        { schema: { response: { 200: s.nonceResponse } } },
+        {
+          // A bare POST is the request; anything sent along must be an empty object.
+          preValidation: async (req) => {
+            if (req.body === undefined || req.body === null) req.body = {};
+          },
+          schema: { body: s.emptyRequest, response: { 200: s.nonceResponse } },
+        },
         async (req, reply) => {
           const p = await auth("verify")(req);
           const n = await ctx.part.nonces.issue({

@@ -16,6 +16,13 @@ export const deviceParams = {
   properties: { carrier: id, imei },
 } as const;
 
+/** A request that carries nothing: no body, or `{}`. */
+export const emptyRequest = {
+  type: "object",
+  additionalProperties: false,
+  maxProperties: 0,
+} as const;
+
 export const tokenIdParam = {
   type: "object",
   required: ["id"],
