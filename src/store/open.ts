@@ -48,11 +48,22 @@ export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = "***";
+    // libpq takes the password as a parameter too (`?password=…`, `?sslpassword=…`).
+    for (const name of [...u.searchParams.keys()]) {
+      if (SECRET_PARAM.test(name)) u.searchParams.set(name, "***");
+    }
     return u.toString();
   } catch {
-    return url.replace(/\/\/[^@/]*@/, "//***@");
+    // Not a URL (a password with a raw `/`, say): everything up to the last `@` of the
+    // authority is the user's, and a secret parameter's value is masked as above.
+    return url
+      .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^?#]*@/i, "$1***@")
+      .replace(/([?&][^=&#]*(?:password|secret|token)[^=&#]*=)[^&#]*/gi, "$1***");
   }
 }
+
+/** A URL parameter that holds a secret. */
+const SECRET_PARAM = /password|secret|token/i;
 
 /**
  * One connection per SQLite file per process. better-sqlite3 is synchronous: a second

@@ -13,6 +13,7 @@ import {
   type InventoryInput,
   isStoreError,
   openStore,
+  redactUrl,
   type Store,
 } from "../../src/store/index.js";
 import {
@@ -788,6 +789,21 @@ describe("openStore", () => {
       /PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/none is unreachable/,
     );
     assert.ok(!err.message.includes("hunter2"));
+  });
+
+  it("never shows a password, wherever the URL holds it", async () => {
+    for (const [url, code] of [
+      ["postgres://u@127.0.0.1:1/none?password=hunter2", "UNAVAILABLE"],
+      ["postgres://u@127.0.0.1:1/none?sslmode=disable&sslpassword=hunter2", "UNAVAILABLE"],
+      // A raw `/` in the password: not a URL at all, and still nothing of the password shown.
+      ["postgres://u:hun/ter2@127.0.0.1:1/none", "URL_INVALID"],
+      ["postgres://u:hun/ter2@127.0.0.1:1/none?password=hunter2#x", "URL_INVALID"],
+    ] as const) {
+      const err = await rejectsCode(openStore(url), code);
+      assert.ok(!/hunter2|hun\/ter2|ter2@/.test(err.message), err.message);
+      assert.match(err.message, /127\.0\.0\.1:1\/none/, "the rest of the URL is still there");
+      assert.ok(!/hunter2|ter2/.test(redactUrl(url)), redactUrl(url));
+    }
   });
 
   it("shares one SQLite file's connection in a process, and refuses other settings for it", async () => {
