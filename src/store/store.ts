@@ -1,8 +1,11 @@
 /**
  * The store over any backend: part-scoped repository handles, transactions, migrations, close.
  */
+import { createHash } from "node:crypto";
+import { sql } from "kysely";
 import type { Backend } from "./backend.js";
 import { type Ctx, dbOf, transaction } from "./context.js";
+import { StoreError } from "./errors.js";
 import { migrateToLatest, migrationStatus } from "./migrations.js";
 import { Access } from "./repos/access.js";
 import { Audit } from "./repos/audit.js";
@@ -74,6 +77,22 @@ class PartHandle implements PartStore {
 
   transaction<T>(fn: (tx: PartStore) => Promise<T>): Promise<T> {
     return transaction(this.#ctx, (c) => fn(new PartHandle(c, this.part)));
+  }
+
+  async lockSubject(subject: string): Promise<void> {
+    const db = dbOf(this.#ctx);
+    if (this.#ctx.tx === null) {
+      throw new StoreError("OUTSIDE_TRANSACTION", "a subject lock is taken inside a transaction");
+    }
+    // SQLite: the write transaction already holds the file. PostgreSQL: a transaction-scoped
+    // advisory lock on 64 bits of a hash of part and subject, hashed here so that any string
+    // will do (a claimed IMEI may hold what PostgreSQL's text cannot, NUL); a collision only
+    // serialises two unrelated subjects for a moment.
+    if (this.#ctx.backend.rowLocks) {
+      const digest = createHash("sha256").update(this.part).update("\n").update(subject).digest();
+      const key = digest.readBigInt64BE(0).toString();
+      await sql`select pg_advisory_xact_lock(${key}::bigint)`.execute(db);
+    }
   }
 }
 

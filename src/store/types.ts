@@ -454,6 +454,14 @@ export interface PartStore {
   readonly tokens: TokensRepo;
   /** See {@link StoreSession.transaction}; `tx` is this part's handle inside it. */
   transaction<T>(fn: (tx: PartStore) => Promise<T>): Promise<T>;
+  /**
+   * Inside a transaction only: waits for, then holds until the transaction ends, this part's
+   * lock on `subject` (an IMEI). A transaction that reads a device's rows to decide whether to
+   * create or change them takes it first, so that two of them for one device run one after the
+   * other on PostgreSQL (READ COMMITTED: both would read "no row" and both insert) as they do
+   * on SQLite, whose write transactions hold the whole file. Outside one: OUTSIDE_TRANSACTION.
+   */
+  lockSubject(subject: string): Promise<void>;
 }
 
 export interface StoreSession {

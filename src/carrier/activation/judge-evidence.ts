@@ -70,6 +70,9 @@ export async function judgeEvidence(
 
   const presigned = await presign(ctx, j, now);
   const settled = await ctx.part.transaction(async (tx) => {
+    // The device's rows are read below, then created or changed: on PostgreSQL two
+    // activations of one new device would otherwise both create it (store/types.ts).
+    await tx.lockSubject(j.claims.imei);
     await checkNonce(j, tx, now);
     // The inventory's marks may have changed since the first read (a block racing this).
     if (j.inventory) j.inventory = await tx.inventory.get(j.claims.imei);

@@ -110,6 +110,8 @@ async function recordKeyStatus(
 ): Promise<boolean> {
   const now = ctx.now();
   return ctx.part.transaction(async (tx) => {
+    // The device's rows are read, then created or changed: one such transaction at a time.
+    await tx.lockSubject(plan.imei);
     const row = await getMigration(tx, plan.imei);
     if (!row || row.kid !== plan.kid) return false;
     if (code !== 200) {
@@ -182,6 +184,8 @@ async function recordProfile(
 ): Promise<boolean> {
   const now = ctx.now();
   return ctx.part.transaction(async (tx) => {
+    // The device's rows are read, then created or changed: one such transaction at a time.
+    await tx.lockSubject(plan.imei);
     const row = await getMigration(tx, plan.imei);
     if (!row || row.kid !== plan.kid) return false;
     if (applied) {

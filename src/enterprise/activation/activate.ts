@@ -77,8 +77,10 @@ export async function activateViaEnterprise(
   const trusted = !integrity.reasons.some((r) => UNTRUSTED.has(r));
   const now = ctx.now();
 
-  const account = await ctx.part.transaction(async (tx) =>
-    settle(ctx, tx, {
+  const account = await ctx.part.transaction(async (tx) => {
+    // settle reads the device's row, then creates or changes it: one at a time per device.
+    await tx.lockSubject(imei);
+    return settle(ctx, tx, {
       integrity,
       imei,
       decision,
@@ -88,8 +90,8 @@ export async function activateViaEnterprise(
       evidenceHash,
       now,
       group: enrolment?.userGroup ?? null,
-    }),
-  );
+    });
+  });
   return {
     verdict: integrity.verdict,
     decision,
