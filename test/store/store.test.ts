@@ -135,6 +135,35 @@ for (const backend of BACKENDS) {
         assert.equal(await acme().inventory.get(imei(100)), null);
       });
 
+      it("the same upsert twice at once: both succeed, the later one as updates", async () => {
+        const rows = Array.from({ length: 300 }, (_, i) => device(5_000 + i));
+        const results = await Promise.all([
+          acme().inventory.import(rows, { mode: "upsert" }),
+          acme().inventory.import(rows, { mode: "upsert" }),
+        ]);
+        assert.deepEqual(results.map((r) => [r.inserted, r.updated]).sort(), [
+          [0, 300],
+          [300, 0],
+        ]);
+        assert.equal((await acme().inventory.get(imei(5_298)))?.meid, meid(5_298));
+      });
+
+      it("the same insert twice at once: one succeeds, the other names the IMEI", async () => {
+        // Without MEIDs (odd numbers), so that the IMEI is the only key the rows share.
+        const rows = Array.from({ length: 300 }, (_, i) => device(6_001 + 2 * i));
+        const results = await Promise.allSettled([
+          acme().inventory.import(rows),
+          acme().inventory.import(rows),
+        ]);
+        const ok = results.filter((r) => r.status === "fulfilled");
+        const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+        assert.equal(ok.length, 1);
+        assert.equal(refused.length, 1);
+        assert.ok(isStoreError(refused[0], "ROW_INVALID"), String(refused[0]));
+        assert.equal(refused[0].field, "imei");
+        assert.equal(refused[0].index, 0);
+      });
+
       it("applies nothing when a row conflicts with the database", async () => {
         const before = await acme().inventory.count();
         // New rows first, then an IMEI that is already stored: the new ones must roll back.
@@ -620,6 +649,28 @@ for (const backend of BACKENDS) {
           "SECRET_IN_AUDIT",
         );
         assert.equal((await p.audit.head()).seq, 0);
+      });
+    });
+
+    describe("subject locks", () => {
+      it("two transactions that read then write one subject's rows run one after the other", async () => {
+        const p = store.part("carrier:acme");
+        const bump = () =>
+          p.transaction(async (tx) => {
+            await tx.lockSubject("359991010000012");
+            const n = ((await tx.kv.get("counter", "n"))?.value as number | undefined) ?? 0;
+            // Long enough for the other transaction to read the same n, were it not waiting.
+            await new Promise((r) => setTimeout(r, 50));
+            await tx.kv.put("counter", "n", n + 1);
+          });
+        await Promise.all([bump(), bump(), bump()]);
+        assert.equal((await p.kv.get("counter", "n"))?.value, 3);
+      });
+
+      it("any string is a subject; outside a transaction: OUTSIDE_TRANSACTION", async () => {
+        const p = store.part("carrier:acme");
+        await p.transaction((tx) => tx.lockSubject("nul\u0000 and ünïcödé"));
+        await rejectsCode(p.lockSubject("359991010000012"), "OUTSIDE_TRANSACTION");
       });
     });
 

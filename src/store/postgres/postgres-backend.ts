@@ -65,14 +65,10 @@ export function createPostgresBackend(opts: PostgresBackendOptions): Backend {
   pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
-  async function batch(
-    conn: Kysely<Database>,
-    rows: BulkInventoryRow[],
-    offset: number,
-    mode: "insert" | "upsert",
-  ): Promise<{ inserted: number; updated: number }> {
+  /** `rows` as a table `t`, one array parameter per column. */
+  function sourceOf(rows: readonly BulkInventoryRow[]) {
     const col = <K extends keyof BulkInventoryRow>(k: K) => rows.map((r) => r[k]);
-    const source = sql`unnest(
+    return sql`unnest(
       ${col("part")}::text[], ${col("imei")}::text[], ${col("meid")}::text[],
       ${col("esn")}::text[], ${col("model")}::text[], ${col("kid")}::text[],
       ${col("attestation_key")}::text[], ${col("attestation_thumbprint")}::text[],
@@ -80,23 +76,35 @@ export function createPostgresBackend(opts: PostgresBackendOptions): Backend {
       ${col("status")}::text[], ${col("created_at")}::bigint[], ${col("updated_at")}::bigint[]
     ) as t(part, imei, meid, esn, model, kid, attestation_key, attestation_thumbprint,
            contract_end, user_group, enterprise, status, created_at, updated_at)`;
-    let done = new Set<string>();
-    let updated = 0;
-    if (mode === "upsert") {
+  }
+
+  async function batch(
+    conn: Kysely<Database>,
+    rows: BulkInventoryRow[],
+    offset: number,
+    mode: "insert" | "upsert",
+  ): Promise<{ inserted: number; updated: number }> {
+    const source = sourceOf(rows);
+    const update = async (from: typeof source) => {
       try {
         const r = await sql<{ imei: string }>`
           update inventory as i set meid = t.meid, esn = t.esn, model = t.model, kid = t.kid,
             attestation_key = t.attestation_key, attestation_thumbprint = t.attestation_thumbprint,
             contract_end = t.contract_end, user_group = t.user_group, enterprise = t.enterprise,
             status = coalesce(t.status, i.status), updated_at = t.updated_at
-          from ${source}
+          from ${from}
           where i.part = t.part and i.imei = t.imei
           returning i.imei`.execute(conn);
-        done = new Set(r.rows.map((x) => x.imei));
-        updated = done.size;
+        return r.rows.map((x) => x.imei);
       } catch (err) {
         throw conflictFrom(err, rows, offset);
       }
+    };
+    const done = new Set<string>();
+    let updated = 0;
+    if (mode === "upsert") {
+      for (const imei of await update(source)) done.add(imei);
+      updated = done.size;
     }
     const ins = await sql<{ imei: string }>`
       insert into inventory (part, imei, meid, esn, model, kid, attestation_key,
@@ -108,9 +116,23 @@ export function createPostgresBackend(opts: PostgresBackendOptions): Backend {
       on conflict do nothing
       returning imei`.execute(conn);
     for (const x of ins.rows) done.add(x.imei);
+    if (done.size !== rows.length && mode === "upsert") {
+      // A concurrent import inserted some of these IMEIs after this one's update looked (READ
+      // COMMITTED: the insert waited for it, then skipped them): update those now, as the
+      // same import run later would have.
+      const late = rows.filter((r) => !done.has(r.imei));
+      for (const imei of await update(sourceOf(late))) done.add(imei);
+      updated = done.size - ins.rows.length;
+    }
     if (done.size !== rows.length) {
       const i = rows.findIndex((r) => !done.has(r.imei));
-      const field = mode === "upsert" ? "meid" : "imei or meid";
+      const row = rows[i]!;
+      // Skipped by the insert: its IMEI is held (insert mode), or else its MEID is.
+      const held =
+        await sql`select 1 from inventory where part = ${row.part} and imei = ${row.imei}`.execute(
+          conn,
+        );
+      const field = mode === "insert" && held.rows.length > 0 ? "imei" : "meid";
       throw new StoreError(
         "ROW_INVALID",
         `row ${offset + i}: ${field} is already in the inventory`,
