@@ -243,6 +243,14 @@ function migrator(db: AnyDb, schema: string | undefined): Migrator {
  * other schemas of the same database never look like ours.
  */
 export async function migrateToLatest(db: AnyDb, schema: string | undefined): Promise<string[]> {
+  const unknown = (await appliedNames(db, schema)).filter((n) => !Object.hasOwn(MIGRATIONS, n));
+  if (unknown.length > 0) {
+    throw new StoreError(
+      "MIGRATION_FAILED",
+      `the database was migrated by a newer dmguard (it has ${unknown.join(", ")}, which this ` +
+        "version does not know): run that version or a later one; nothing was changed",
+    );
+  }
   const { error, results } = await migrator(db, schema).migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
@@ -262,4 +270,19 @@ export async function migrationStatus(
 ): Promise<MigrationStatus[]> {
   const list = await migrator(db, schema).getMigrations();
   return list.map((m) => ({ name: m.name, executedAt: m.executedAt ?? null }));
+}
+
+/** The migrations the database records as applied; none when it has no bookkeeping yet. */
+async function appliedNames(db: AnyDb, schema: string | undefined): Promise<string[]> {
+  const from = schema === undefined ? db : db.withSchema(schema);
+  try {
+    const rows = await (from as Kysely<{ kysely_migration: { name: string } }>)
+      .selectFrom("kysely_migration")
+      .select("name")
+      .execute();
+    return rows.map((r) => r.name);
+  } catch {
+    // No such table: a new database. Any other fault shows again in the migration itself.
+    return [];
+  }
 }

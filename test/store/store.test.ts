@@ -85,6 +85,26 @@ for (const backend of BACKENDS) {
           await fresh.cleanup();
         }
       });
+
+      it("a database a newer dmguard migrated is refused by name, and left as it is", async () => {
+        const fresh = await backend.setup();
+        try {
+          await (await fresh.open()).close();
+          await fresh.raw("insert into kysely_migration (name, timestamp) values ($1, $2)", [
+            "0099_from_the_future",
+            new Date().toISOString(),
+          ]);
+          const err = await rejectsCode(fresh.open(), "MIGRATION_FAILED");
+          assert.match(
+            err.message,
+            /^the database was migrated by a newer dmguard \(it has 0099_from_the_future, which this version does not know\)/,
+          );
+          const rows = await fresh.raw("select name from kysely_migration order by name");
+          assert.equal(rows.length, 3);
+        } finally {
+          await fresh.cleanup();
+        }
+      });
     });
 
     describe("inventory", () => {
