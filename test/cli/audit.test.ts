@@ -94,6 +94,20 @@ describe("dmguard audit verify", () => {
     }
   });
 
+  test("--db naming a database without a dmguard store: exit 1, one line, nothing made there", async () => {
+    const empty = join(devices.path, "empty.sqlite");
+    new Database(empty).close();
+    const r = await verify("--db", `sqlite:${empty}`);
+    assert.equal(r.code, 1);
+    assert.equal(oneLine(r.stderr), `dmguard: sqlite:${empty} holds no dmguard store`);
+    const db = new Database(empty, { readonly: true });
+    try {
+      assert.deepEqual(db.prepare("select name from sqlite_master").all(), []);
+    } finally {
+      db.close();
+    }
+  });
+
   test("--part of a part the stack does not have: exit 1 naming the stack's parts", async () => {
     const r = await verify("--part", "carrier:nope");
     assert.equal(r.code, 1);

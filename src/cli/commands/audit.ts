@@ -93,8 +93,14 @@ async function openExisting(url: string): Promise<Store> {
       throw new CliError(`the stack's store ${path} does not exist`);
     }
   }
-  const { openStore } = await import("../../store/index.js");
-  return openStore(url, { migrate: false });
+  const { openStore, redactUrl } = await import("../../store/index.js");
+  const store = await openStore(url, { migrate: false });
+  // No migration ever ran: the database exists but holds no dmguard store (a wrong --db).
+  if ((await store.migrations()).every((m) => m.executedAt === null)) {
+    await store.close();
+    throw new CliError(`${redactUrl(url)} holds no dmguard store`);
+  }
+  return store;
 }
 
 function table(results: PartResult[]): string {
