@@ -225,6 +225,28 @@ describe("serve configs: the shared checks", () => {
     });
   }
 
+  test("db, in the config or as --db: only sqlite:PATH or a postgres URL that parses; exit 2", async () => {
+    const base = { carrier: "acme", dataDir: "db-data", oemCaCertificate: "oem-ca.pem" };
+    for (const db of ["mysql://u:pw@h/db", "postgres://u:hun/ter2@127.0.0.1:1/x"]) {
+      const file = await write({ ...base, db });
+      const r = await runCli(["serve", "carrier", "--config", file]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(
+        oneLine(r.stderr),
+        `dmguard: ${file}: db must be sqlite:PATH or a postgres:// URL (a password's reserved characters percent-encoded)`,
+      );
+      const flag = await runCli(["serve", "carrier", "--config", await write(base), "--db", db]);
+      assert.equal(flag.code, 2, flag.stderr);
+      assert.match(
+        oneLine(flag.stderr),
+        /^dmguard: --db must be sqlite:PATH or a postgres:\/\/ URL/,
+      );
+      for (const out of [r.stderr, flag.stderr]) assert.ok(!/pw@|ter2/.test(out), out);
+    }
+    const left = await readdir(dir.path);
+    assert.ok(!left.includes("db-data"), `nothing created: ${left}`);
+  });
+
   test("through each command: exit 2, that one line, nothing created", async () => {
     const bad: Array<[Place, unknown, RegExp]> = [
       [

@@ -7,6 +7,7 @@
 import { type Command, Option } from "commander";
 import { CliError, ExitCode } from "../exit.js";
 import { writeOutput } from "../io.js";
+import { isStoreUrl, STORE_URL_RULE } from "../serve/store-url.js";
 import type { RunPartsOptions } from "../stack/compose.js";
 import type { StackPart } from "../stack/part-types.js";
 import { parsePort } from "./parse.js";
@@ -105,8 +106,8 @@ export function serveCommand(program: Command): Command {
   const serve = program.command("serve").description("run one part alone (production)");
   serve.hook("preAction", (_serve, action) => {
     const db = (action.opts() as ServeOptions).db;
-    if (db !== undefined && !/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(db)) {
-      throw new CliError("--db takes sqlite:PATH or a postgres:// URL", ExitCode.USAGE);
+    if (db !== undefined && !isStoreUrl(db)) {
+      throw new CliError(`--db ${STORE_URL_RULE}`, ExitCode.USAGE);
     }
   });
 

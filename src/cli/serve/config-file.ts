@@ -12,6 +12,7 @@ import { type MigrationPolicyInput, resolvePolicy } from "../../server-kit/migra
 import { sqliteUrlFor } from "../../store/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import { DEFAULT_HOST, DEFAULT_PORT, KEYSTORE_DIR } from "../stack/layout.js";
+import { isStoreUrl, STORE_URL_RULE } from "./store-url.js";
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g;
 const HTTP_URL = /^https?:\/\/[^\s]+$/;
@@ -250,6 +251,7 @@ export class ConfigFile {
       throw this.bad("port must be an integer 0-65535");
     }
     const db = this.str("db", false);
+    if (db !== undefined && !isStoreUrl(db)) throw this.bad(`db ${STORE_URL_RULE}`);
     return {
       dataDir,
       keystoreDir: this.path(this.str("keystoreDir", false) ?? join(dataDir, KEYSTORE_DIR)),
