@@ -2,6 +2,7 @@ import { loadTrustAnchors, type TrustAnchor } from "../evidence/index.js";
 import type { SigningPublicJwk, TenantKeystore } from "../keystore/index.js";
 import type { PartStore } from "../store/index.js";
 import { type ProfileConfig, resolveProfileConfig } from "./dm/profile-config.js";
+import { CarrierError } from "./errors.js";
 import type { CarrierMetrics } from "./metrics.js";
 import type { CarrierMigrationOptions } from "./migration/options.js";
 import { type CarrierOptions, DEFAULT_NONCE_TTL_MS } from "./options.js";
@@ -50,6 +51,7 @@ export async function carrierContext(
     keys.ensureSigningKey(VERDICT_KEY_LABEL),
     keys.ensureSecretKey("dm-credentials"),
   ]);
+  await bindKeystore(part, opts.carrierId, verdictKey, (opts.clock ?? opts.store.now)());
   return Object.freeze({
     id: opts.carrierId,
     owner,
@@ -68,4 +70,36 @@ export async function carrierContext(
       ? new PlatformSync(opts.carrierId, part, opts.platformSync, opts.clock ?? opts.store.now)
       : null,
   });
+}
+
+/** The kv row of a carrier's part that names the keystore its data belongs to. */
+const KEYSTORE_BINDING = { ns: "carrier", key: "keystore" } as const;
+
+/**
+ * Binds the carrier's data to its keystore, by the verdict key's thumbprint, at its first start;
+ * refuses to start later with any other keystore. Devices pin that verdict key, and their slot
+ * keys live only in that keystore: a process given a new keystore (a mistyped `keystoreDir`,
+ * an empty folder after a redeploy) would sign verdicts no device accepts and deny every
+ * genuine device for a slot key it lacks, writing those denials into the shared store.
+ */
+async function bindKeystore(
+  part: PartStore,
+  carrierId: string,
+  verdictKey: SigningPublicJwk,
+  now: number,
+): Promise<void> {
+  const entry = await part.kv.modify(
+    KEYSTORE_BINDING.ns,
+    KEYSTORE_BINDING.key,
+    (current) => (current === null ? { verdictKid: verdictKey.kid } : undefined),
+    { now },
+  );
+  const bound = (entry?.value as { verdictKid?: unknown } | undefined)?.verdictKid;
+  if (bound !== verdictKey.kid) {
+    throw new CarrierError(
+      "KEYSTORE_MISMATCH",
+      `carrier ${carrierId}'s data in this store belongs to the keystore whose verdict key is ` +
+        `${String(bound)}, not to this one (${verdictKey.kid}): give this process that keystore`,
+    );
+  }
 }

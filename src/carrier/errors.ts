@@ -37,6 +37,11 @@ export const CARRIER_ERRORS = {
   INTERNAL: 500,
   /** The keystore or the store cannot be reached right now. */
   UNAVAILABLE: 503,
+  /**
+   * Start-up only, never an HTTP answer: the store's data of this carrier belongs to another
+   * keystore than the one given (context.ts, bindKeystore).
+   */
+  KEYSTORE_MISMATCH: 500,
 } as const;
 
 export type CarrierErrorCode = keyof typeof CARRIER_ERRORS;

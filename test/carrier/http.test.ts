@@ -130,6 +130,58 @@ describe("several carriers on one app", () => {
   });
 });
 
+describe("a carrier's data and its keystore", () => {
+  test("bound at the first start: another keystore is refused, the same one accepted", async () => {
+    const root = await mkdtemp(join(tmpdir(), "dmguard-binding-"));
+    const store = await openStore(sqliteUrlFor(join(root, "data")));
+    const ca = await createOemCa({ name: "Binding OEM" });
+    const start = async (dir: string) => {
+      const keystore = await openSoftwareKeystore({ dir: join(root, dir) });
+      const app = createRootApp();
+      try {
+        await registerCarrier(app, {
+          carrierId: "acme",
+          store,
+          keystore,
+          oemCaCertificatePems: [ca.certificatePem],
+        });
+        return (
+          (await app.inject({ url: "/carriers/acme/verdict-key" })).json() as {
+            jwk: { kid: string };
+          }
+        ).jwk.kid;
+      } finally {
+        await app.close();
+        await keystore.close();
+      }
+    };
+    try {
+      const kid = await start("keystore");
+      // A new, empty keystore folder (a mistyped keystoreDir): its keys are not the data's.
+      await assert.rejects(start("keystore-2"), (err: Error & { code?: string }) => {
+        assert.equal(err.code, "KEYSTORE_MISMATCH");
+        assert.ok(err.message.includes(kid), err.message);
+        return true;
+      });
+      assert.equal(await start("keystore"), kid, "the first keystore still serves");
+      // Another carrier on the same store binds its own.
+      const other = await openSoftwareKeystore({ dir: join(root, "keystore-2") });
+      const app = createRootApp();
+      await registerCarrier(app, {
+        carrierId: "globex",
+        store,
+        keystore: other,
+        oemCaCertificatePems: [ca.certificatePem],
+      });
+      await app.close();
+      await other.close();
+    } finally {
+      await store.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
 /**
  * [method, OpenAPI path] of each route in fastify's printRoutes tree (`├── /path (GET, HEAD)`,
  * children indented by four columns and continuing their parent's path); HEAD is implied by GET.
