@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { chmod, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -151,9 +152,51 @@ describe("one keystore per data directory", () => {
       await new Promise((r) => child.once("exit", r));
     }
     const ks = await openSoftwareKeystore({ dir });
-    assert.equal((await readFile(join(dir, "keystore.lock"), "ascii")).trim(), String(process.pid));
+    const line = (await readFile(join(dir, "keystore.lock"), "ascii")).trim();
+    assert.equal(line.split(" ")[0], String(process.pid));
     await ks.close();
     await assert.rejects(stat(join(dir, "keystore.lock")), "released on close");
+  });
+
+  test("a holder killed but not yet reaped (a zombie) → taken over", async () => {
+    const dir = await tempDir();
+    // sh starts a sleeper, prints its pid, then becomes a sleep that never reaps it.
+    const parent = spawn("sh", ["-c", "sleep 60 & echo $!; exec sleep 30"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    try {
+      const [line] = (await once(parent.stdout, "data")) as [Buffer];
+      const pid = Number(line.toString().trim());
+      await writeFile(join(dir, "keystore.lock"), `${pid}\n`);
+      await assert.rejects(openSoftwareKeystore({ dir }), code("KEYSTORE_LOCKED"));
+      process.kill(pid, "SIGKILL");
+      // Dead but not reaped: kill(pid, 0) still answers, /proc says Z.
+      const until = Date.now() + 5_000;
+      while (!/\) Z /.test(await readFile(`/proc/${pid}/stat`, "ascii")) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      process.kill(pid, 0);
+      const ks = await openSoftwareKeystore({ dir });
+      await ks.close();
+    } finally {
+      parent.kill("SIGKILL");
+    }
+  });
+
+  test("a live process given the holder's pid since (its start time differs) → taken over", async () => {
+    const dir = await tempDir();
+    const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], {
+      stdio: "ignore",
+    });
+    try {
+      await once(child, "spawn");
+      await writeFile(join(dir, "keystore.lock"), `${child.pid} 1\n`);
+      const ks = await openSoftwareKeystore({ dir });
+      await ks.close();
+    } finally {
+      child.kill();
+      await once(child, "exit");
+    }
   });
 
   test("after close every call → KEYSTORE_CLOSED", async () => {

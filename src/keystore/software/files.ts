@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
+import { constants, existsSync, readFileSync } from "node:fs";
 import { lstat, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { KeystoreError } from "../errors.js";
@@ -118,13 +118,51 @@ async function createMasterKey(path: string): Promise<Buffer> {
   return key;
 }
 
-function alive(pid: number): boolean {
+/**
+ * A lock file's content: the pid, and on Linux the process's start time (clock ticks since
+ * boot, /proc/PID/stat field 22), which tells a live holder from an unrelated process that was
+ * given the same pid since.
+ */
+function lockLine(pid: number): string {
+  const started = startTime(pid);
+  return started === null ? `${pid}\n` : `${pid} ${started}\n`;
+}
+
+/** Field 22 of /proc/PID/stat and the state (field 3), or null where there is no /proc. */
+function procStat(pid: number): { state: string; started: string } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "ascii");
+  } catch {
+    return null;
+  }
+  // The command name (field 2) is in parentheses and may hold anything: read after the last.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const state = fields[0];
+  const started = fields[19];
+  return state === undefined || started === undefined ? null : { state, started };
+}
+
+function startTime(pid: number): string | null {
+  return procStat(pid)?.started ?? null;
+}
+
+/**
+ * Whether the process that wrote `line` still runs. A zombie has ended (a process killed with
+ * SIGKILL stays one until its parent reaps it, seconds on some machines, and a supervisor's
+ * restart in that time was refused); so has a live process whose start time differs from the
+ * one the lock recorded (the pid was reused).
+ */
+function holderAlive(pid: number, recordedStart: string | undefined): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return errno(err) === "EPERM";
+    if (errno(err) !== "EPERM") return false;
   }
+  const now = procStat(pid);
+  if (now === null) return !existsSync("/proc/self/stat");
+  if (now.state === "Z" || now.state === "X") return false;
+  return recordedStart === undefined || recordedStart === now.started;
 }
 
 /**
@@ -134,7 +172,7 @@ function alive(pid: number): boolean {
  */
 export async function acquireLock(dir: string): Promise<void> {
   const path = join(dir, LOCK_FILE_NAME);
-  const mine = `${process.pid}\n`;
+  const mine = lockLine(process.pid);
   try {
     const fh = await open(path, "wx", 0o600);
     try {
@@ -146,8 +184,16 @@ export async function acquireLock(dir: string): Promise<void> {
   } catch (err) {
     if (errno(err) !== "EEXIST") throw err;
   }
-  const held = Number.parseInt((await readIfExists(path))?.toString("ascii") ?? "", 10);
-  if (Number.isSafeInteger(held) && held > 0 && held !== process.pid && alive(held))
+  const [pidText, recordedStart] = ((await readIfExists(path))?.toString("ascii") ?? "")
+    .trim()
+    .split(" ");
+  const held = Number.parseInt(pidText ?? "", 10);
+  if (
+    Number.isSafeInteger(held) &&
+    held > 0 &&
+    held !== process.pid &&
+    holderAlive(held, recordedStart)
+  )
     throw new KeystoreError(
       "KEYSTORE_LOCKED",
       `the keystore in ${dir} is open in another process (pid ${held})`,
@@ -158,5 +204,5 @@ export async function acquireLock(dir: string): Promise<void> {
 export async function releaseLock(dir: string): Promise<void> {
   const path = join(dir, LOCK_FILE_NAME);
   const held = (await readIfExists(path))?.toString("ascii");
-  if (held === `${process.pid}\n`) await rm(path, { force: true });
+  if (held === lockLine(process.pid)) await rm(path, { force: true });
 }
