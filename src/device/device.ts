@@ -306,6 +306,13 @@ export function statusFrom(
       },
     };
   }
+  // Full access comes with the profile (the carrier lists the device as full once its DM
+  // session provisioned it): approved but not provisioned, a session cut short, is limited.
+  const access = v
+    ? v.networkAccess === "full" && profile === null
+      ? "limited"
+      : v.networkAccess
+    : "none";
   return {
     imei: t.imei,
     meid: t.meid,
@@ -313,7 +320,7 @@ export function statusFrom(
     toggleKey: t.toggleKey,
     slots: t.slots,
     activeCarrier: v?.verdict === "approved" ? v.carrier : null,
-    networkAccess: v ? v.networkAccess : "none",
+    networkAccess: access,
     profile,
     lastVerdict: v
       ? {

@@ -143,8 +143,11 @@ describe("the device's DM client", () => {
     script.commands = plan();
     script.responses.length = 0;
     await approve(device, record.imei);
+    // Approved, not yet provisioned: limited, as the carrier lists it until the session ends.
+    assert.equal((await device.status()).networkAccess, "limited");
     const r = await (await device.dmClient()).session({ trigger: "profile-change" });
     assert.equal(r.refused, 0);
+    assert.equal((await device.status()).networkAccess, "full");
     assert.equal(codeOf(script, PROFILE_ROOT), 404, "nothing to delete yet");
     assert.equal(codeOf(script, `${PROFILE_ROOT}/Access`), 200);
     assert.equal(r.profile?.access, "full");

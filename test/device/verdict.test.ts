@@ -54,7 +54,9 @@ describe("verdict acceptance", () => {
     const status = await again.status();
     assert.equal(status.toggleKey, 0);
     assert.equal(status.activeCarrier, "acme");
-    assert.equal(status.networkAccess, "full");
+    // The verdict grants full access; the device has it once its DM session provisions the
+    // profile (none ran here), as the carrier's permission list says.
+    assert.equal(status.networkAccess, "limited");
     assert.deepEqual(status.lastVerdict, {
       verdict: "approved",
       reasons: [],
