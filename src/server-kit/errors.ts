@@ -95,10 +95,11 @@ export function toCatalogueError<C extends string>(
       (typeof e.statusCode === "number" ? FRAMEWORK_REFUSALS[e.statusCode] : undefined);
     if (known) return new Own(known[0], known[1]);
   }
-  // Node's "aborted" (ECONNRESET) from the request stream: the client closed the connection
-  // before its body was in. Logged as a refusal, not as an error of the server: any client can
-  // cause it at will.
-  if (e.code === "ECONNRESET") {
+  // Node's "aborted" from the request stream (code ECONNRESET, no syscall): the client closed
+  // the connection before its body was in. Logged as a refusal, not as an error of the server:
+  // any client can cause it at will. A socket of ours reset (the database's, which pg hands to
+  // the query) has a syscall and stays INTERNAL.
+  if (e.code === "ECONNRESET" && e.message === "aborted" && !("syscall" in e)) {
     return new Own("MALFORMED_BODY", "the request ended before its body did");
   }
   return new Own("INTERNAL", "internal error");
