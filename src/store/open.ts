@@ -43,27 +43,18 @@ export function sqliteUrlFor(dataDir: string): string {
   return `sqlite:${join(dataDir, "dmguard.sqlite")}`;
 }
 
-/** The URL with any password replaced, for messages. */
+/**
+ * The URL with any password replaced, for messages. Done on the text, not on a parse: a raw
+ * password may hold `/`, `?`, `#` or start with digits, and then a URL parser finds another
+ * host and no password at all (`postgres://u:2024#Winter@db/x` parses as host `u`, port 2024).
+ * Everything between the user name's `:` and the last `@` is the password; a parameter named
+ * like a password, secret or token (libpq takes `?password=`) is masked too.
+ */
 export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    // libpq takes the password as a parameter too (`?password=…`, `?sslpassword=…`).
-    for (const name of [...u.searchParams.keys()]) {
-      if (SECRET_PARAM.test(name)) u.searchParams.set(name, "***");
-    }
-    return u.toString();
-  } catch {
-    // Not a URL (a password with a raw `/`, say): everything up to the last `@` of the
-    // authority is the user's, and a secret parameter's value is masked as above.
-    return url
-      .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^?#]*@/i, "$1***@")
-      .replace(/([?&][^=&#]*(?:password|secret|token)[^=&#]*=)[^&#]*/gi, "$1***");
-  }
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):.*@/is, "$1:***@")
+    .replace(/([?&][^=&#]*(?:password|secret|token)[^=&#]*=)[^&#]*/gi, "$1***");
 }
-
-/** A URL parameter that holds a secret. */
-const SECRET_PARAM = /password|secret|token/i;
 
 /**
  * One connection per SQLite file per process. better-sqlite3 is synchronous: a second

@@ -869,9 +869,13 @@ describe("openStore", () => {
       // A raw `/` in the password: not a URL at all, and still nothing of the password shown.
       ["postgres://u:hun/ter2@127.0.0.1:1/none", "URL_INVALID"],
       ["postgres://u:hun/ter2@127.0.0.1:1/none?password=hunter2#x", "URL_INVALID"],
+      // Passwords a URL parser reads as a port, a path or a fragment.
+      ["postgres://u:2024#hunter2@127.0.0.1:1/none", "UNAVAILABLE"],
+      ["postgres://u:1234/hunter2@127.0.0.1:1/none", "UNAVAILABLE"],
+      ["postgres://u:hun?ter2@127.0.0.1:1/none", "URL_INVALID"],
     ] as const) {
       const err = await rejectsCode(openStore(url), code);
-      assert.ok(!/hunter2|hun\/ter2|ter2@/.test(err.message), err.message);
+      assert.ok(!/hunter2|ter2/.test(err.message), err.message);
       assert.match(err.message, /127\.0\.0\.1:1\/none/, "the rest of the URL is still there");
       assert.ok(!/hunter2|ter2/.test(redactUrl(url)), redactUrl(url));
     }
