@@ -28,14 +28,14 @@ export interface RootAppOptions {
   /** Largest JSON body on routes that do not set their own (default 64 KiB). */
   bodyLimit?: number;
   /**
-   * How long a request may take to arrive, headers and body (default 120 s): a client sending
+   * How long a request may take to arrive, headers and body (default 180 s): a client sending
    * its body a byte at a time holds its connection no longer, and gets 408. Long enough for the
-   * largest inventory import (256 MiB) at about 2 MB/s.
+   * largest inventory import (256 MiB) at 1.5 MB/s.
    */
   requestTimeoutMs?: number;
 }
 
-const REQUEST_TIMEOUT_MS = 120_000;
+const REQUEST_TIMEOUT_MS = 180_000;
 /**
  * Connections open at once; more are closed as they come. Each holds a file descriptor, which
  * the store and the keystore need too: without a cap, idle connections can take them all.
