@@ -2,12 +2,16 @@
 // with the device's and both carriers' records checked afterwards.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   activateDevice,
+  DEVICE_PATHS,
   type Device,
   isActivationError,
   isDeviceError,
+  isDmClientError,
   migrateDevice,
   tamperDevice,
 } from "../../src/device/index.js";
@@ -334,6 +338,16 @@ for (const backend of ["sqlite", "postgres"] as const) {
       // No longer active anywhere, but its last verdict is globex's, whose key it holds.
       assert.equal((await device.status()).activeCarrier, null);
       assert.equal((await activateDevice(device, {})).carrier, "globex");
+      await device.close();
+    });
+
+    test("a corrupt profile.json: status says so, and activate without --via rewrites it", async () => {
+      const { device } = await activeDevice(s, "acme");
+      await writeFile(join(device.dir, DEVICE_PATHS.profile), '{"carrier":');
+      await assert.rejects(device.status(), (e) => isDmClientError(e, "DEVICE_FILE_CORRUPT"));
+      const r = await activateDevice(device, {});
+      assert.deepEqual([r.verdict, r.carrier], ["approved", "acme"]);
+      assert.equal(((await device.status()).profile as { carrier: string }).carrier, "acme");
       await device.close();
     });
 

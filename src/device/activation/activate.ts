@@ -59,11 +59,14 @@ export interface ActivationResult extends LastVerdict {
  * by the caller); else slot 0's.
  */
 async function defaultCarrier(device: Device, config: DeviceConfig | null): Promise<Via> {
-  const s = await device.status();
-  const last = s.lastVerdict?.carrier;
+  // The TSZ's own record, not `device status`: that also reads the normal world's files, and a
+  // corrupt profile.json must not stop the activation that would write it anew.
+  const s = await device.tsz.status();
+  const v = s.lastVerdict;
   const held = (c: string | undefined) => c !== undefined && s.slots.some((x) => x.carrier === c);
+  const active = v?.verdict === "approved" ? v.carrier : undefined;
   const id =
-    s.activeCarrier ?? (held(last) ? last : undefined) ?? config?.carrier ?? s.slots[0]?.carrier;
+    active ?? (held(v?.carrier) ? v?.carrier : undefined) ?? config?.carrier ?? s.slots[0]?.carrier;
   if (id === undefined) {
     throw new ActivationError(
       "VIA_INVALID",
