@@ -170,4 +170,22 @@ describe("dmguard audit verify", () => {
       problem: "removed",
     });
   });
+
+  test("the next start opens a log for a part that has none", async () => {
+    const up = await startUp(["--data", data.path]);
+    await up.stop();
+    const j = await verify("--part", "enterprise:initech", "--json");
+    assert.equal(j.code, 0, j.stderr);
+    const db = new Database(join(data.path, "dmguard.sqlite"), { readonly: true });
+    try {
+      assert.deepEqual(
+        db
+          .prepare("SELECT seq, action FROM audit_log WHERE part = ? ORDER BY seq")
+          .all("enterprise:initech"),
+        [{ seq: 1, action: "audit-log-opened" }],
+      );
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -117,6 +117,21 @@ async function ensureTokens(
   return issued;
 }
 
+/**
+ * Every part served has an audit log from its start on, so that `audit verify` can tell a part
+ * without a log from one whose log was removed. A part's first start audits its admin token's
+ * issue; a part of a stack made before token issues were audited opens its log here. A log
+ * removed whole while the stack was stopped is therefore reported only until the next start,
+ * which opens a new one (the chain's own limit: audit.ts).
+ */
+async function openAuditLogs(store: Store, owners: readonly string[]): Promise<void> {
+  const logged = new Set(await store.auditParts());
+  for (const owner of owners) {
+    if (logged.has(owner)) continue;
+    await store.part(owner).audit.append({ actor: "operator", action: "audit-log-opened" });
+  }
+}
+
 async function listen(app: FastifyInstance, port: number, host: string): Promise<number> {
   try {
     await app.listen({ port, host });
@@ -168,6 +183,10 @@ export async function runParts(opts: RunPartsOptions): Promise<RunningParts> {
       store,
       mounted.map((x) => x.m),
       platformTokens,
+    );
+    await openAuditLogs(
+      store,
+      mounted.map((x) => x.m.owner),
     );
 
     const port = await listen(app, opts.port, opts.host);
