@@ -2,18 +2,11 @@
 // are the server's own, whatever code they share.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { catalogueError, toCatalogueError } from "../../src/server-kit/index.js";
+import { CarrierError } from "../../src/carrier/errors.js";
+import { toCatalogueError } from "../../src/server-kit/index.js";
 
-const Own = catalogueError("TestError", {
-  MALFORMED_BODY: 400,
-  INVALID_REQUEST: 400,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  BODY_TOO_LARGE: 413,
-  URI_TOO_LONG: 414,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  INTERNAL: 500,
-});
+/** A server's catalogue: the carrier's, which has every common code. */
+const Own = CarrierError;
 
 test("a client hanging up mid-body is a refusal; a socket of ours reset is INTERNAL", () => {
   // What Node's request stream emits when the client goes away (no syscall).
