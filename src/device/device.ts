@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { JWK } from "jose";
 import type { DeviceReason } from "../evidence/reasons.js";
@@ -230,12 +230,16 @@ export class Device {
    * left staged was settled when the handle was made (`Device.create`).
    */
   async status(): Promise<DeviceStatus> {
-    const [t, profile, enterprise] = await Promise.all([
+    const [t, profile, enterprise, profileAt] = await Promise.all([
       this.tsz.status(),
       readProfile(this.dir),
       readEnterpriseDecision(this.dir),
+      stat(within(this.dir, DEVICE_PATHS.profile)).then(
+        (st) => st.mtimeMs,
+        () => null,
+      ),
     ]);
-    return statusFrom(t, profile, enterprise);
+    return statusFrom(t, profile, enterprise, profileAt);
   }
 
   /**
@@ -283,6 +287,8 @@ export function statusFrom(
   t: TszStatus,
   profile: Record<string, unknown> | null,
   decision: EnterpriseDecision | null = null,
+  /** When profile.json was written (ms since the epoch), if known. */
+  profileAt: number | null = null,
 ): DeviceStatus {
   const v = t.lastVerdict;
   if (v && decision && decision.tszAcceptedAt === v.acceptedAt && decision.carrier === v.carrier) {
@@ -306,10 +312,13 @@ export function statusFrom(
       },
     };
   }
-  // Full access comes with the profile (the carrier lists the device as full once its DM
-  // session provisioned it): approved but not provisioned, a session cut short, is limited.
+  // Full access comes with the profile provisioned under this verdict (the carrier lists the
+  // device as full once that DM session ended): approved but not provisioned, or holding only
+  // an earlier verdict's profile (a later session cut short), is limited.
+  const provisioned =
+    profile !== null && (v === null || profileAt === null || profileAt >= Date.parse(v.acceptedAt));
   const access = v
-    ? v.networkAccess === "full" && profile === null
+    ? v.networkAccess === "full" && !provisioned
       ? "limited"
       : v.networkAccess
     : "none";

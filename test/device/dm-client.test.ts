@@ -148,6 +148,12 @@ describe("the device's DM client", () => {
     const r = await (await device.dmClient()).session({ trigger: "profile-change" });
     assert.equal(r.refused, 0);
     assert.equal((await device.status()).networkAccess, "full");
+    // A later approval whose session has not run yet (cut short, say): the profile on disk is
+    // the earlier verdict's, so limited again until this verdict's session provisions it.
+    await approve(device, record.imei);
+    assert.equal((await device.status()).networkAccess, "limited");
+    await (await device.dmClient()).session({ trigger: "profile-change" });
+    assert.equal((await device.status()).networkAccess, "full");
     assert.equal(codeOf(script, PROFILE_ROOT), 404, "nothing to delete yet");
     assert.equal(codeOf(script, `${PROFILE_ROOT}/Access`), 200);
     assert.equal(r.profile?.access, "full");
