@@ -22,7 +22,8 @@ function isP256(key: KeyObject): boolean {
  * The thumbprint of a public key. A P-256 key's SPKI is assembled from its coordinates: OpenSSL
  * 3's DER encoder costs about 110 µs per key, its JWK export 5 µs, and the carrier computes this
  * at every activation of a phone whose certificate it has not seen (most of them). Other keys
- * go through the encoder.
+ * go through the encoder. Callers pass keys read from certificates or imported: a key object
+ * straight from Node 20's generator may deadlock a JWK export (test/support/keys.ts).
  */
 export function keyThumbprint(key: KeyObject): string {
   const hash = createHash("sha256");

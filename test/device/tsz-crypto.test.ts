@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { before, describe, test } from "node:test";
 import {
   CompactSign,
@@ -25,6 +25,7 @@ import type { CryptoKey } from "../../src/device/webcrypto-types.js";
 import { Pkcs10CertificateRequest } from "../../src/device/x509.js";
 import type { EvidenceClaims } from "../../src/evidence/evidence-claims.js";
 import { verifyKeyProof } from "../../src/evidence/key-proof.js";
+import { keyPair } from "../support/keys.js";
 
 const IMEI = "359991011234566";
 
@@ -84,9 +85,9 @@ describe("evidence signature", () => {
   });
 
   test("a key that cannot make ES256 signatures is refused when imported", () => {
-    const ed = generateKeyPairSync("ed25519").privateKey;
-    const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" }).privateKey;
-    const pub = generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey;
+    const ed = keyPair("ed25519").privateKey;
+    const p384 = keyPair("ec", "P-384").privateKey;
+    const pub = keyPair("ec").publicKey;
     for (const key of [ed, p384, pub]) {
       const jwk = key.export({ format: "jwk" }) as JWK;
       assert.throws(() => importSigningKey(jwk), {

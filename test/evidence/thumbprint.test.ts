@@ -4,10 +4,11 @@
  * coordinate would change the hash), other keys, certificates and SPKI PEMs alike.
  */
 import assert from "node:assert/strict";
-import { createHash, generateKeyPairSync, type KeyObject, X509Certificate } from "node:crypto";
+import { createHash, type KeyObject, X509Certificate } from "node:crypto";
 import { describe, test } from "node:test";
 import { createOemCa } from "../../src/device/index.js";
 import { keyThumbprint, pemThumbprint } from "../../src/evidence/index.js";
+import { keyPair } from "../support/keys.js";
 
 const viaEncoder = (key: KeyObject) =>
   createHash("sha256")
@@ -19,7 +20,7 @@ describe("attestation key thumbprint", () => {
     let zeroX = 0;
     let zeroY = 0;
     for (let i = 0; i < 5_000 && (zeroX < 2 || zeroY < 2 || i < 200); i++) {
-      const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+      const { publicKey } = keyPair("ec");
       const { x, y } = publicKey.export({ format: "jwk" });
       if (Buffer.from(x!, "base64url")[0] === 0) zeroX++;
       if (Buffer.from(y!, "base64url")[0] === 0) zeroY++;
@@ -29,10 +30,7 @@ describe("attestation key thumbprint", () => {
   });
 
   test("other keys go through the encoder", () => {
-    for (const key of [
-      generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey,
-      generateKeyPairSync("ed25519").publicKey,
-    ]) {
+    for (const key of [keyPair("ec", "P-384").publicKey, keyPair("ed25519").publicKey]) {
       assert.equal(keyThumbprint(key), viaEncoder(key));
     }
   });
@@ -44,7 +42,7 @@ describe("attestation key thumbprint", () => {
     const spkiPem = key.export({ type: "spki", format: "pem" }) as string;
     assert.equal(pemThumbprint(cert), viaEncoder(key));
     assert.equal(pemThumbprint(spkiPem), viaEncoder(key));
-    const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" }).publicKey;
+    const p384 = keyPair("ec", "P-384").publicKey;
     assert.throws(
       () => pemThumbprint(p384.export({ type: "spki", format: "pem" }) as string),
       /not a P-256 key/,

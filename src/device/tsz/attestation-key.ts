@@ -56,8 +56,16 @@ export async function attestationCsr(keys: CryptoKeyPair, imei: string): Promise
   return `-----BEGIN CERTIFICATE REQUEST-----\n${lines.join("\n")}\n-----END CERTIFICATE REQUEST-----`;
 }
 
+/**
+ * Through PKCS#8 and a key object of its own: Node 20 deadlocks when a JWK export of a freshly
+ * generated key triggers a garbage collection that frees that key's generator job (both take
+ * the key's mutex), and a PKCS#8 export runs on the thread pool, where no collection happens.
+ */
 export async function exportPrivateJwk(key: CryptoKey): Promise<JWK> {
-  return (await crypto.subtle.exportKey("jwk", key)) as JWK;
+  const pkcs8 = Buffer.from(await crypto.subtle.exportKey("pkcs8", key));
+  return createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).export({
+    format: "jwk",
+  }) as JWK;
 }
 
 /**

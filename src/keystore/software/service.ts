@@ -75,14 +75,26 @@ function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Generates a P-256 key pair: its PKCS#8 private key (to seal) and public JWK. */
+/** A P-256 SubjectPublicKeyInfo's DER is this long, and ends with the point `04 ‖ X ‖ Y`. */
+const P256_SPKI_BYTES = 91;
+const P256_POINT_BYTES = 65;
+
+/**
+ * Generates a P-256 key pair: its PKCS#8 private key (to seal) and public JWK. The generator
+ * hands back DER, and the JWK is read off the SPKI's point: Node 20 deadlocks when a JWK
+ * export of a freshly generated key object triggers a garbage collection that frees that key's
+ * generator job (both take the key's mutex; reproduced in about 300,000 keys).
+ */
 function newEcKey(): { pkcs8: Buffer; jwk: EcPublicJwk } {
-  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const j = publicKey.export({ format: "jwk" });
-  return {
-    pkcs8: privateKey.export({ format: "der", type: "pkcs8" }),
-    jwk: { kty: "EC", crv: "P-256", x: j.x as string, y: j.y as string },
-  };
+  const { privateKey, publicKey } = generateKeyPairSync("ec", {
+    namedCurve: "P-256",
+    publicKeyEncoding: { type: "spki", format: "der" },
+    privateKeyEncoding: { type: "pkcs8", format: "der" },
+  });
+  if (publicKey.length !== P256_SPKI_BYTES || publicKey[P256_SPKI_BYTES - P256_POINT_BYTES] !== 4) {
+    throw new KeystoreError("INTERNAL", "internal keystore failure");
+  }
+  return { pkcs8: privateKey, jwk: publicJwkFromBytes(publicKey.subarray(-P256_POINT_BYTES)) };
 }
 
 function b64url(s: string): string {
