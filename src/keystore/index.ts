@@ -16,6 +16,7 @@ export {
   deviceKeyInfo,
   type EcPublicJwk,
   HPKE_SUITE,
+  isWrappedKey,
   type RecipientPublicKey,
   type WrappedKey,
 } from "./hpke-suite.js";

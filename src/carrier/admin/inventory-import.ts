@@ -1,4 +1,5 @@
 import type { ImportResult, InventoryInput } from "../../store/index.js";
+import { crashPoint } from "../../fault/crash-point.js";
 import { isStoreError } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { CarrierError } from "../errors.js";
@@ -127,7 +128,7 @@ export async function importInventory(
   if (errors.length > 0) fail(errors, total);
   const now = ctx.now();
   try {
-    return await ctx.part.transaction(async (tx) => {
+    const imported = await ctx.part.transaction(async (tx) => {
       const result = await tx.inventory.import(inputs, { mode: opts.mode, now });
       await tx.audit.append(
         {
@@ -139,6 +140,9 @@ export async function importInventory(
       );
       return result;
     });
+    // A factory line's registration continues at the platform after this (stack/factory.ts).
+    crashPoint("carrier.inventory.imported");
+    return imported;
   } catch (err) {
     if (isStoreError(err, "ROW_INVALID") && err.index !== undefined) {
       const r = rows[err.index]!;

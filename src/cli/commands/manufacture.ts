@@ -81,7 +81,7 @@ export function registerManufacture(program: Command): void {
     });
 }
 
-function summary({ record, registered, device, deposited, enrolledAt }: StackDevice) {
+function summary({ record, registered, device, deposited, enrolledAt, resumed }: StackDevice) {
   return {
     dir: device.dir,
     imei: record.imei,
@@ -95,12 +95,18 @@ function summary({ record, registered, device, deposited, enrolledAt }: StackDev
     registered,
     deposited: deposited === true,
     enterprise: enrolledAt ?? null,
+    resumed: resumed === true,
   };
 }
 
-function describe(dir: string, { record, registered, deposited, enrolledAt }: StackDevice): string {
+function describe(
+  dir: string,
+  { record, registered, deposited, enrolledAt, resumed }: StackDevice,
+): string {
   const lines = [
-    `manufactured ${record.model} in ${dir}`,
+    resumed
+      ? `finished registering the ${record.model} made in ${dir}`
+      : `manufactured ${record.model} in ${dir}`,
     `  IMEI      ${record.imei}${record.meid ? `   MEID ${record.meid}   pESN ${record.esn}` : ""}`,
     `  slot 0    ${record.carrier} (kid ${record.kid}), ${record.slotCount} slots`,
     `  cert      ${record.counterfeit ? "COUNTERFEIT (not from the stack's OEM CA)" : "issued by the stack's OEM CA"}`,

@@ -6,12 +6,13 @@
  * in the carrier's inventory. When the stack runs the platform and holds the carrier's custody
  * token, the carrier's keystore also wraps the new key to the platform, and the record and that
  * blob are deposited in the carrier's custody there; `enterprise` then enrols the device at that
- * MDAS. Shared by `device manufacture`, `up --demo` and `fleet`.
+ * MDAS. Shared by `device manufacture`, `up --demo` and `fleet`. A registration cut short (a
+ * server killed or refusing) is finished by running the same command again (factory-pending.ts).
  */
 import {
   type Device,
-  type ManufactureRecord,
   manufactureDevice,
+  openDevice,
   type SlotCount,
   type TszPool,
 } from "../../device/index.js";
@@ -19,6 +20,15 @@ import { DEVICE_MODELS, findModel, generateImei } from "../../identity/index.js"
 import type { WrappedKey } from "../../keystore/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import type { StackClient } from "./client.js";
+import {
+  type FactoryRecord,
+  factoryRecord,
+  PENDING_FILE,
+  type PendingRegistration,
+  readPending,
+  removePending,
+  writePending,
+} from "./factory-pending.js";
 
 export interface StackManufactureOptions {
   carrier: string;
@@ -44,8 +54,10 @@ export interface StackManufactureOptions {
 
 export interface StackDevice {
   device: Device;
-  record: ManufactureRecord;
+  record: FactoryRecord;
   registered: boolean;
+  /** This run finished a registration an earlier run began (factory-pending.ts). */
+  resumed?: boolean;
   /** Deposited in the carrier's custody at the platform. */
   deposited?: boolean;
   /** The enterprise it was enrolled at. */
@@ -84,8 +96,11 @@ export async function manufactureWithStack(
   dir: string,
   opts: StackManufactureOptions,
 ): Promise<StackDevice> {
+  if (opts.register) {
+    const pending = await readPending(dir);
+    if (pending !== null) return resume(stack, dir, pending, opts);
+  }
   const admin = stack.carrier(opts.carrier);
-  const enterprise = opts.enterprise ? stack.enterprise(opts.enterprise) : null;
   const platform = stack.platform();
   const custodyToken = platform ? stack.platformToken(`carrier:${opts.carrier}`) : null;
   const [oemCa, verdictKeys, transport] = await Promise.all([
@@ -101,7 +116,7 @@ export async function manufactureWithStack(
       `IMEI ${imei} is already in carrier ${opts.carrier}'s inventory; a second device with it is a clone: add --no-register`,
     );
   }
-  let custodyWrapped: WrappedKey | undefined;
+  let custodyWrapped: WrappedKey | null = null;
   const { device, record } = await manufactureDevice(dir, {
     model: opts.model,
     imei,
@@ -114,30 +129,93 @@ export async function manufactureWithStack(
     serverUrl: stack.baseUrl,
     wrappedSlotKey: async (pk) => {
       const r = await admin.slotKey(pk, transport);
-      custodyWrapped = r.custodyWrapped;
+      custodyWrapped = r.custodyWrapped ?? null;
       return r.wrapped;
     },
     ...(opts.pool === undefined ? {} : { pool: opts.pool }),
   });
-  if (!opts.register) return { device, record, registered: false };
+  const made = factoryRecord(record);
+  if (!opts.register) return { device, record: made, registered: false };
+  const pending = { record: made, custodyWrapped };
+  try {
+    await writePending(dir, pending);
+  } catch (err) {
+    await device.close();
+    throw err;
+  }
+  return register(stack, device, pending, opts, false);
+}
+
+/** Running the command again on a device whose registration did not finish: what is left. */
+async function resume(
+  stack: StackClient,
+  dir: string,
+  pending: PendingRegistration,
+  opts: StackManufactureOptions,
+): Promise<StackDevice> {
+  const { record } = pending;
+  if (opts.carrier !== record.carrier || (opts.imei !== undefined && opts.imei !== record.imei)) {
+    throw new CliError(
+      `${dir} holds device ${record.imei} of carrier ${record.carrier}, whose registration is unfinished: run the command again with --carrier ${record.carrier}`,
+      ExitCode.USAGE,
+    );
+  }
+  const device = await openDevice(dir, opts.pool === undefined ? {} : { pool: opts.pool });
+  try {
+    const s = await device.status();
+    if (s.imei !== record.imei || s.slots[0]?.kid !== record.kid) {
+      throw new CliError(`${dir}/${PENDING_FILE} does not describe the device in ${dir}`);
+    }
+  } catch (err) {
+    await device.close();
+    throw err;
+  }
+  return register(stack, device, pending, opts, true);
+}
+
+/**
+ * The registration's steps, each safe to repeat: the inventory row (on a resume, a row that
+ * already names this device's key is this device's, another key is a clone), the custody
+ * deposit (the platform makes it idempotent), the enrolment (a PUT). The note goes once all
+ * are done; on a failure it stays, and the message says how to finish.
+ */
+async function register(
+  stack: StackClient,
+  device: Device,
+  { record, custodyWrapped }: PendingRegistration,
+  opts: StackManufactureOptions,
+  resumed: boolean,
+): Promise<StackDevice> {
+  const admin = stack.carrier(record.carrier);
+  const enterprise = opts.enterprise ? stack.enterprise(opts.enterprise) : null;
+  const platform = stack.platform();
+  const custodyToken = platform ? stack.platformToken(`carrier:${record.carrier}`) : null;
   let deposited = false;
   try {
-    await admin.register([
-      {
-        imei: record.imei,
-        meid: record.meid,
-        esn: record.esn,
-        model: record.model,
-        kid: record.kid,
-        attestationKey: record.attestationCertificatePem,
-        contractEnd: opts.contractEnd ?? null,
-        userGroup: opts.userGroup ?? null,
-        enterprise: opts.enterprise ?? null,
-      },
-    ]);
-    if (platform !== null && custodyToken !== null && custodyWrapped !== undefined) {
+    const row = resumed ? await admin.lookup(record.imei) : null;
+    if (row !== null && row.kid !== record.kid) {
+      throw new CliError(
+        `IMEI ${record.imei} is in carrier ${record.carrier}'s inventory with another key: this device would be a clone`,
+      );
+    }
+    if (row === null) {
+      await admin.register([
+        {
+          imei: record.imei,
+          meid: record.meid,
+          esn: record.esn,
+          model: record.model,
+          kid: record.kid,
+          attestationKey: record.attestationCertificatePem,
+          contractEnd: opts.contractEnd ?? null,
+          userGroup: opts.userGroup ?? null,
+          enterprise: opts.enterprise ?? null,
+        },
+      ]);
+    }
+    if (platform !== null && custodyToken !== null && custodyWrapped !== null) {
       await platform.deposit(
-        opts.carrier,
+        record.carrier,
         record.imei,
         {
           meid: record.meid,
@@ -156,11 +234,12 @@ export async function manufactureWithStack(
       userGroup: opts.userGroup ?? null,
       user: opts.user ?? null,
     });
+    await removePending(device.dir);
   } catch (err) {
     await device.close();
     if (err instanceof CliError) {
       throw new CliError(
-        `the device was made in ${dir} but not (fully) registered: ${err.message}`,
+        `the device was made in ${device.dir} but not (fully) registered: ${err.message}; run the same command again to finish`,
       );
     }
     throw err;
@@ -170,6 +249,7 @@ export async function manufactureWithStack(
     record,
     registered: true,
     deposited,
+    resumed,
     ...(enterprise ? { enrolledAt: enterprise.id } : {}),
   };
 }
