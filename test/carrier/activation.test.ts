@@ -268,6 +268,26 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await part.audit.head(), head);
     });
 
+    test("a protected header that is not JSON → 400, and its nonce still works", async () => {
+      const { device } = await manufacture(lab);
+      const part = lab.store.part("carrier:acme");
+      const nonce = await fetchNonce(lab);
+      const { evidence } = await device.verify(nonce);
+      const [, payload, signature] = evidence.split(".");
+      const head = await part.audit.head();
+      for (const header of ["not json", "[1]"]) {
+        const forged = `${Buffer.from(header).toString("base64url")}.${payload}.${signature}`;
+        const res = await lab.call("/activation/evidence", { json: { evidence: forged } });
+        assert.equal(res.status, 400, header);
+        const err = (await res.json()) as { error: { code: string; message: string } };
+        assert.equal(err.error.code, "EVIDENCE_MALFORMED");
+        assert.match(err.error.message, /protected header/);
+      }
+      assert.deepEqual(await part.audit.head(), head, "nothing recorded");
+      assert.equal((await submit(lab, evidence)).decision, "approved");
+      await device.close();
+    });
+
     test("every verdict is in the audit log, and the log verifies", async () => {
       const part = lab.store.part("carrier:acme");
       const entries = await part.audit.list({ limit: 10_000 });
