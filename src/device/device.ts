@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rm, stat } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { JWK } from "jose";
 import type { DeviceReason } from "../evidence/reasons.js";
@@ -18,7 +18,7 @@ import {
   type EnterpriseDecision,
   readDeviceConfig,
   readEnterpriseDecision,
-  readProfile,
+  readProfileFile,
   readReportedIdentity,
 } from "./normal/device-files.js";
 import { fromTreeAccount, readTreeAccount } from "./normal/dm-account.js";
@@ -230,16 +230,12 @@ export class Device {
    * left staged was settled when the handle was made (`Device.create`).
    */
   async status(): Promise<DeviceStatus> {
-    const [t, profile, enterprise, profileAt] = await Promise.all([
+    const [t, profile, enterprise] = await Promise.all([
       this.tsz.status(),
-      readProfile(this.dir),
+      readProfileFile(this.dir),
       readEnterpriseDecision(this.dir),
-      stat(within(this.dir, DEVICE_PATHS.profile)).then(
-        (st) => st.mtimeMs,
-        () => null,
-      ),
     ]);
-    return statusFrom(t, profile, enterprise, profileAt);
+    return statusFrom(t, profile?.value ?? null, enterprise, profile?.mtimeMs ?? null);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { type FileHandle, open, readFile } from "node:fs/promises";
 import { writeFileAtomic } from "../atomic-write.js";
 import { isRecord } from "../validate.js";
 import { DmClientError } from "./dm-errors.js";
@@ -33,21 +33,31 @@ async function readJson(dir: string, rel: string): Promise<unknown> {
 }
 
 /**
- * A file the DM client itself writes: absent is null (nothing provisioned yet, or a factory
- * reset), but a file that does not parse, or fails `valid`, is DEVICE_FILE_CORRUPT rather than
- * read as absent, which would show a provisioned device as having no profile.
+ * A file the DM client itself writes, with its modification time (both through one handle, so
+ * they are the same file's even while an atomic write replaces it): absent is null (nothing
+ * provisioned yet, or a factory reset), but a file that does not parse, or fails `valid`, is
+ * DEVICE_FILE_CORRUPT rather than read as absent, which would show a provisioned device as
+ * having no profile.
  */
 async function readOwnFile<T>(
   dir: string,
   rel: string,
   valid: (v: unknown) => v is T,
-): Promise<T | null> {
-  let text: string;
+): Promise<{ value: T; mtimeMs: number } | null> {
+  let fh: FileHandle;
   try {
-    text = await readFile(within(dir, rel), "utf8");
+    fh = await open(within(dir, rel), "r");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw err;
+  }
+  let text: string;
+  let mtimeMs: number;
+  try {
+    mtimeMs = (await fh.stat()).mtimeMs;
+    text = await fh.readFile("utf8");
+  } finally {
+    await fh.close();
   }
   let v: unknown;
   try {
@@ -61,7 +71,7 @@ async function readOwnFile<T>(
       `${rel} is not a file this device wrote (edited or truncated); a factory reset removes it`,
     );
   }
-  return v;
+  return { value: v, mtimeMs };
 }
 
 export async function readReportedIdentity(dir: string): Promise<ReportedIdentity | null> {
@@ -110,8 +120,13 @@ export async function writeDeviceConfig(
   );
 }
 
-/** The profile the DM client provisioned, or `null`; DEVICE_FILE_CORRUPT when unreadable. */
-export function readProfile(dir: string): Promise<Record<string, unknown> | null> {
+/**
+ * The profile the DM client provisioned, with the time it was written (the access rule compares
+ * it with the verdict's), or `null`; DEVICE_FILE_CORRUPT when unreadable.
+ */
+export function readProfileFile(
+  dir: string,
+): Promise<{ value: Record<string, unknown>; mtimeMs: number } | null> {
   return readOwnFile(dir, DEVICE_PATHS.profile, isRecord);
 }
 
@@ -145,8 +160,10 @@ function isEnterpriseDecision(v: unknown): v is EnterpriseDecision {
 }
 
 /** The MDAS's last answer, or `null`; DEVICE_FILE_CORRUPT when unreadable. */
-export function readEnterpriseDecision(dir: string): Promise<EnterpriseDecision | null> {
-  return readOwnFile(dir, DEVICE_PATHS.enterpriseDecision, isEnterpriseDecision);
+export async function readEnterpriseDecision(dir: string): Promise<EnterpriseDecision | null> {
+  return (
+    (await readOwnFile(dir, DEVICE_PATHS.enterpriseDecision, isEnterpriseDecision))?.value ?? null
+  );
 }
 
 export async function writeEnterpriseDecision(dir: string, d: EnterpriseDecision): Promise<void> {
