@@ -76,4 +76,5 @@ export {
   type NoncePeek,
   type NonceStatus,
   speaksForItsImei,
+  withholdUnattested,
 } from "./verify/judgement.js";

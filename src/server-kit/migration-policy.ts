@@ -99,7 +99,10 @@ export function migrationAnswer(
   record: { contractEnd: string | null; activatedAt?: number | null } | null,
   now: number,
 ): MigrationAnswer {
-  if (record && subsidyLocked(policy.subsidyLock, record, now)) j.reasons.add("SUBSIDY_LOCKED");
+  // Evidence that fails attestation learns nothing of the record (withholdUnattested).
+  if (j.attested && record && subsidyLocked(policy.subsidyLock, record, now)) {
+    j.reasons.add("SUBSIDY_LOCKED");
+  }
   const terminated = j.reasons.has("DEVICE_TERMINATED");
   if (terminated && policy.terminatedMayPortOut) j.reasons.delete("DEVICE_TERMINATED");
   const reasons = orderReasons(j.reasons);

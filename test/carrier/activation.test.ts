@@ -288,6 +288,31 @@ for (const backend of BACKENDS) {
       await device.close();
     });
 
+    test("forged evidence learns nothing of the device it names", async () => {
+      const { device, record } = await manufacture(lab);
+      await lab.store.part("carrier:acme").inventory.setStatus(record.imei, "blocked", Date.now());
+      const forge = async (edit: (claims: Record<string, unknown>) => void) => {
+        const { evidence } = await device.verify(await fetchNonce(lab));
+        const [h, p, sig] = evidence.split(".");
+        const claims = JSON.parse(Buffer.from(p!, "base64url").toString());
+        edit(claims);
+        const payload = Buffer.from(JSON.stringify(claims)).toString("base64url");
+        const broken = `${sig!.startsWith("A") ? "B" : "A"}${sig!.slice(1)}`;
+        return submit(lab, `${h}.${payload}.${broken}`);
+      };
+      // Its own claims under a broken signature: the device is blocked, which is not told.
+      const blocked = await forge(() => undefined);
+      assert.deepEqual(blocked.reasons, ["ATTESTATION_INVALID"]);
+      // An IMEI the carrier has never seen: unknown, which is not told either.
+      const unknown = await forge((c) => {
+        c.imei = "490154203237518";
+      });
+      assert.deepEqual(unknown.reasons, ["ATTESTATION_INVALID"]);
+      // The genuine device's own evidence still hears why it is refused.
+      assert.deepEqual((await activate(lab, device)).body.reasons, ["DEVICE_BLOCKED"]);
+      await device.close();
+    });
+
     test("every verdict is in the audit log, and the log verifies", async () => {
       const part = lab.store.part("carrier:acme");
       const entries = await part.audit.list({ limit: 10_000 });

@@ -244,6 +244,31 @@ describe("common platform", () => {
     assert.equal(a.blocked, true);
     assert.equal(a.subsidyLocked, true);
     assert.deepEqual(a.reasons, ["DEVICE_BLOCKED", "SUBSIDY_LOCKED"]);
+
+    // Evidence that fails attestation learns nothing of that record: a broken signature over
+    // the same claims, and claims naming an IMEI the platform has never seen, answer alike.
+    const { evidence } = await device.verify("bWlncmF0aW9uLW5vbmNl", { carrier: "acme" });
+    const [h, p, sig] = evidence.split(".");
+    const otherImei = JSON.parse(Buffer.from(p!, "base64url").toString());
+    otherImei.imei = "490154203237518";
+    const forgeries = [
+      `${h}.${p}.${sig!.startsWith("A") ? "B" : "A"}${sig!.slice(1)}`,
+      `${h}.${Buffer.from(JSON.stringify(otherImei)).toString("base64url")}.${sig}`,
+    ];
+    for (const forged of forgeries) {
+      const res = await s.call("/platform/migration/questions", {
+        token: s.carrierToken.globex,
+        json: { evidence: forged },
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), {
+        genuine: false,
+        blocked: false,
+        subsidyLocked: false,
+        terminated: false,
+        reasons: ["ATTESTATION_INVALID"],
+      });
+    }
   });
 
   test("custody rows hold no readable key bytes; the keystore dir neither", async () => {

@@ -8,6 +8,7 @@ import {
   orderReasons,
   type ReasonCode,
   sameReasons,
+  withholdUnattested,
 } from "../../evidence/index.js";
 import { crashPoint } from "../../fault/crash-point.js";
 import type { PartStore } from "../../store/index.js";
@@ -79,6 +80,7 @@ export async function judgeEvidence(
     await checkClone(j, tx);
     checkStatus(j);
     addDeviceReasons(j);
+    withholdUnattested(j);
     return settle(ctx, tx, j, now, attestationProblem, presigned);
   });
   crashPoint("carrier.activation.committed");
@@ -120,6 +122,7 @@ async function presign(ctx: CarrierContext, j: Judgement, now: number): Promise<
   await checkClone(f, ctx.part);
   checkStatus(f);
   addDeviceReasons(f);
+  withholdUnattested(f);
   const reasons = orderReasons(f.reasons);
   const jws = await signVerdictFor(ctx, j.claims, { approved: reasons.length === 0, reasons }, now);
   return { reasons, jws };

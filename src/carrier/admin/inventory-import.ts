@@ -1,5 +1,5 @@
-import type { ImportResult, InventoryInput } from "../../store/index.js";
 import { crashPoint } from "../../fault/crash-point.js";
+import type { ImportResult, InventoryInput } from "../../store/index.js";
 import { isStoreError } from "../../store/index.js";
 import type { CarrierContext } from "../context.js";
 import { CarrierError } from "../errors.js";

@@ -1,5 +1,10 @@
 import type { FastifyRequest } from "fastify";
-import { addDeviceReasons, checkAttestation, checkKeyProof } from "../../evidence/index.js";
+import {
+  addDeviceReasons,
+  checkAttestation,
+  checkKeyProof,
+  withholdUnattested,
+} from "../../evidence/index.js";
 import { bearerToken } from "../../server-kit/index.js";
 import {
   type MigrationAnswer,
@@ -87,6 +92,7 @@ export async function answerQuestion(
   await checkClone(j, ctx.part);
   checkStatus(j);
   addDeviceReasons(j);
+  withholdUnattested(j);
   const record = j.inventory
     ? { ...j.inventory, activatedAt: await firstApproval(ctx, j.claims.imei) }
     : null;

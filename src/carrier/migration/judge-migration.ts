@@ -4,6 +4,7 @@ import {
   checkAttestation,
   isReasonCode,
   orderReasons,
+  withholdUnattested,
 } from "../../evidence/index.js";
 import { crashPoint } from "../../fault/crash-point.js";
 import type { ActivationResult } from "../activation/judge-evidence.js";
@@ -123,6 +124,7 @@ export async function judgeMigration(
     for (const r of answer.reasons) if (isReasonCode(r)) j.reasons.add(r);
     if (!answer.genuine && answer.reasons.length === 0) j.reasons.add("UNKNOWN_DEVICE");
   }
+  withholdUnattested(j);
   const reasons = orderReasons(j.reasons);
   const approved = reasons.length === 0 && j.nonceFresh;
 

@@ -71,10 +71,12 @@ export async function activateViaEnterprise(
   await believeVerdict(ctx, carrier!, claims, integrity, evidenceHash);
   const imei = integrity.imei;
   const enrolment = await ctx.part.enrolment.get(imei);
-  const eligibility = eligibilityReasons(ctx.policy, enrolment, claims.model);
+  const trusted = !integrity.reasons.some((r) => UNTRUSTED.has(r));
+  // Evidence the upstream does not believe learns nothing of the enrolment list either
+  // (withholdUnattested): else anyone could name an IMEI and read whether it is enrolled.
+  const eligibility = trusted ? eligibilityReasons(ctx.policy, enrolment, claims.model) : [];
   const reasons = orderReasons([...integrity.reasons, ...eligibility]);
   const decision = reasons.length === 0 ? "approved" : "denied";
-  const trusted = !integrity.reasons.some((r) => UNTRUSTED.has(r));
   const now = ctx.now();
 
   const account = await ctx.part.transaction(async (tx) => {

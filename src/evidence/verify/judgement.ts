@@ -3,7 +3,7 @@ import type { ReasonCode } from "../reasons.js";
 
 /**
  * What a server's verification steps learn about one evidence, filled in step by step (DESIGN.md
- * step 5). Each step adds reasons; none removes one. The carrier and the platform extend it with
+ * step 5). Each step adds reasons; none removes one (but withholdUnattested, last). The carrier and the platform extend it with
  * the record they check the evidence against (inventory, custody).
  */
 export interface EvidenceJudgement {
@@ -37,6 +37,27 @@ export interface EvidenceJudgement {
  */
 export function speaksForItsImei(j: EvidenceJudgement, known: boolean): boolean {
   return j.attested && known && !j.reasons.has("CLONE_SUSPECTED");
+}
+
+/** Reasons about the message itself (its signature, its nonce, who sent it), not the device. */
+const MESSAGE_REASONS = new Set<ReasonCode>([
+  "ATTESTATION_INVALID",
+  "NONCE_REPLAYED",
+  "NONCE_EXPIRED",
+  "TOKEN_INVALID",
+  "CARRIER_UNKNOWN",
+]);
+
+/**
+ * Evidence that fails attestation is anyone's, and its verdict or answer says so and nothing
+ * else: what the server found when it looked up the IMEI it names (unknown, blocked,
+ * terminated, subsidy-locked, a clone, another identity, a key proof that fails) is withheld
+ * from it. Otherwise anyone could sign evidence naming any IMEI and read that device's record
+ * from the reasons. Call once every step has added its reasons; the nonce's stay.
+ */
+export function withholdUnattested(j: EvidenceJudgement): void {
+  if (j.attested) return;
+  for (const r of j.reasons) if (!MESSAGE_REASONS.has(r)) j.reasons.delete(r);
 }
 
 /**

@@ -1,4 +1,9 @@
-import { addDeviceReasons, checkAttestation, checkKeyProof } from "../../evidence/index.js";
+import {
+  addDeviceReasons,
+  checkAttestation,
+  checkKeyProof,
+  withholdUnattested,
+} from "../../evidence/index.js";
 import { crashPoint } from "../../fault/crash-point.js";
 import {
   DEFAULT_POLICY,
@@ -28,10 +33,10 @@ export async function answerMigration(
   const j = decodeEvidence(evidence);
   const carrier = j.claims.carrier;
   const now = ctx.now();
+  await checkAttestation(j, ctx.anchors, now);
   if (carrier === null || !(await ctx.tenants.isCarrier(carrier))) {
     j.reasons.add("UNKNOWN_DEVICE");
   } else {
-    await checkAttestation(j, ctx.anchors, now);
     j.record = await getRecord(ctx, carrier, j.claims.imei);
     checkRecord(j);
     await checkKeyProof(j, ctx.keystore.forOwner(`carrier:${carrier}`), carrier, j.record);
@@ -39,6 +44,7 @@ export async function answerMigration(
     checkStatus(j);
     addDeviceReasons(j);
   }
+  withholdUnattested(j);
   const policy = carrier === null ? DEFAULT_POLICY : ctx.migrationPolicy(carrier);
   const answer = migrationAnswer(j, policy, j.record ?? null, now);
   await ctx.part.audit.append(

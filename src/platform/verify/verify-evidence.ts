@@ -8,6 +8,7 @@ import {
   type ReasonCode,
   sameReasons,
   speaksForItsImei,
+  withholdUnattested,
 } from "../../evidence/index.js";
 import type { PlatformContext } from "../context.js";
 import { getRecord } from "../custody/records.js";
@@ -99,6 +100,7 @@ export async function verifyEvidence(
   checkClone(j);
   checkStatus(j);
   addDeviceReasons(j);
+  withholdUnattested(j);
 
   // Signed before the transaction, for the reasons foreseen now, so that the transaction does
   // not hold SQLite's one connection across the keystore's round trip (as the carrier's
