@@ -228,6 +228,21 @@ for (const backend of BACKENDS) {
       const { body } = await activate(lab, device);
       assert.deepEqual(body.reasons, ["DEVICE_TERMINATED"]);
       assert.equal(await part.access.get(record.imei), null, "still off the list");
+      // Termination is final: neither a block nor an unblock brings the device back.
+      const auditHead = await part.audit.head();
+      for (const action of ["unblock", "block"]) {
+        const again = await lab.call(`/devices/${record.imei}/${action}`, {
+          method: "POST",
+          admin: true,
+        });
+        assert.equal(again.status, 409, action);
+        const err = (await again.json()) as { error: { code: string; message: string } };
+        assert.equal(err.error.code, "CONFLICT");
+        assert.match(err.error.message, /terminated; termination is final/);
+      }
+      assert.equal((await part.inventory.get(record.imei))?.status, "terminated");
+      assert.deepEqual(await part.audit.head(), auditHead, "nothing recorded");
+      assert.deepEqual((await activate(lab, device)).body.reasons, ["DEVICE_TERMINATED"]);
       await device.close();
     });
 

@@ -236,6 +236,19 @@ for (const backend of BACKENDS)
       );
       assert.equal((await lab.store.verifyAudit("carrier:acme")).ok, true);
       assert.equal((await lab.store.verifyAudit("platform")).ok, true);
+
+      // Termination is final on both sides: the carrier refuses to unblock, and a later status
+      // event or mark sent to the platform straight does not bring the record back either.
+      assert.equal((await admin("acme", record.imei, "unblock")).status, 409);
+      const late = await event("acme", record.imei, { event: "unblocked", version: 1_000_000 });
+      assert.equal(late.status, 200);
+      assert.equal(((await late.json()) as { applied: boolean }).applied, false);
+      const marked = await s.call(`/platform/custody/acme/devices/${record.imei}/status`, {
+        token: s.carrierToken.acme,
+        json: { status: "active" },
+      });
+      assert.equal(marked.status, 409);
+      assert.deepEqual(await reasonsAtPlatform(device, "acme"), ["DEVICE_TERMINATED"]);
     });
 
     test("the platform down during a block: kept in the outbox, delivered when it is back", async () => {

@@ -56,9 +56,21 @@ async function mark(
   const now = ctx.now();
   const sync = ctx.platformSync;
   const result = await ctx.part.transaction(async (tx) => {
-    const rec = await tx.inventory.setStatus(imei, status, now);
-    if (!rec)
+    const cur = await tx.inventory.get(imei);
+    if (!cur)
       throw new CarrierError("DEVICE_NOT_FOUND", "no device with this IMEI in the inventory");
+    // Termination is final: a block or an unblock would mark it active or blocked again, here
+    // and at the platform, whose copy then let the device migrate out as if in service.
+    if (
+      status !== "terminated" &&
+      (cur.status === "terminated" || (await isTerminated(tx, imei)))
+    ) {
+      throw new CarrierError(
+        "CONFLICT",
+        `device ${imei} is terminated; termination is final, so it cannot be ${action}`,
+      );
+    }
+    await tx.inventory.setStatus(imei, status, now);
     const details = await more(tx, now);
     if (sync) details.platformSyncVersion = await sync.queueStatus(tx, imei, action, now);
     await tx.audit.append(
@@ -72,6 +84,10 @@ async function mark(
   crashPoint("carrier.admin.status-committed");
   sync?.kick();
   return result;
+}
+
+async function isTerminated(tx: PartStore, imei: string): Promise<boolean> {
+  return (await tx.devices.status(imei))?.state === "terminated";
 }
 
 /** The audit log's action names (as before the sync existed). */

@@ -94,16 +94,23 @@ export async function updateDevice(
   imei: string,
   patch: { status?: CustodyStatus; contractEnd?: string | null },
 ): Promise<{ imei: string; status: CustodyStatus } | null> {
-  const { next } = await modifyRecord(ctx, carrierId, imei, (rec) =>
-    rec
+  const { next } = await modifyRecord(ctx, carrierId, imei, (rec) => {
+    if (
+      rec?.status === "terminated" &&
+      patch.status !== undefined &&
+      patch.status !== "terminated"
+    ) {
+      throw new PlatformError("CONFLICT", "the device is terminated; termination is final");
+    }
+    return rec
       ? {
           ...rec,
           ...(patch.status ? { status: patch.status } : {}),
           ...(patch.contractEnd !== undefined ? { contractEnd: patch.contractEnd } : {}),
           updatedAt: ctx.now(),
         }
-      : undefined,
-  );
+      : undefined;
+  });
   if (!next) return null;
   await ctx.part.audit.append(
     {

@@ -52,7 +52,8 @@ const iso = (ms: number | null | undefined) =>
 
 /**
  * The next record, or null when the event changes nothing: a status event applies only with a
- * version above the record's (so a repeated or late event never undoes a newer one); an
+ * version above the record's (so a repeated or late event never undoes a newer one), and never
+ * to a terminated record; an
  * activation date applies only when none is known or it is earlier (the first approval's).
  */
 function next(rec: CustodyRecord, e: CustodyEvent, now: number): CustodyRecord | null {
@@ -62,6 +63,9 @@ function next(rec: CustodyRecord, e: CustodyEvent, now: number): CustodyRecord |
     return { ...rec, activatedAt: at, updatedAt: now };
   }
   if (e.version <= (rec.syncVersion ?? 0)) return null;
+  // Termination is final at the carrier too (its block and unblock refuse a terminated device):
+  // a status event never brings a terminated record back into service.
+  if (rec.status === "terminated") return null;
   return { ...rec, status: STATUS_OF[e.event], syncVersion: e.version, updatedAt: now };
 }
 
