@@ -324,6 +324,11 @@ for (const backend of ["sqlite", "postgres"] as const) {
       const r = await activateDevice(device, { via: "carrier:globex" });
       assert.deepEqual([r.verdict, r.reasons], ["approved", []]);
       assert.equal((r.profile as { carrier: string }).carrier, "globex");
+      // A reset forgets the verdict: without --via it still goes to globex, its newest key's
+      // carrier, not back to acme, which it was made for and left.
+      await device.factoryReset();
+      const again = await activateDevice(device, { trigger: "factory-reset" });
+      assert.deepEqual([again.verdict, again.carrier], ["approved", "globex"]);
       await device.close();
     });
 

@@ -55,8 +55,10 @@ export interface ActivationResult extends LastVerdict {
  * The carrier whose slot key proves the device by default: the one it is active with (its last
  * approval's: after a migration, the new carrier); else the one its last verdict came from, if
  * the device holds that carrier's key (it moved there and was denied since; a denied migration
- * deposits no key, so it does not count); else the one it was made for (device.json, read once
- * by the caller); else slot 0's.
+ * deposits no key, so it does not count); else, with no verdict (new, or factory reset), the
+ * carrier of its newest key: slots are filled in order, so that is the carrier it moved to last
+ * (after a migration and a reset, not the one it left); else the one it was made for
+ * (device.json, read once by the caller).
  */
 async function defaultCarrier(device: Device, config: DeviceConfig | null): Promise<Via> {
   // The TSZ's own record, not `device status`: that also reads the normal world's files, and a
@@ -65,8 +67,12 @@ async function defaultCarrier(device: Device, config: DeviceConfig | null): Prom
   const v = s.lastVerdict;
   const held = (c: string | undefined) => c !== undefined && s.slots.some((x) => x.carrier === c);
   const active = v?.verdict === "approved" ? v.carrier : undefined;
+  const newest = s.slots.reduce<(typeof s.slots)[number] | undefined>(
+    (a, x) => (a === undefined || x.index > a.index ? x : a),
+    undefined,
+  );
   const id =
-    active ?? (held(v?.carrier) ? v?.carrier : undefined) ?? config?.carrier ?? s.slots[0]?.carrier;
+    active ?? (held(v?.carrier) ? v?.carrier : undefined) ?? newest?.carrier ?? config?.carrier;
   if (id === undefined) {
     throw new ActivationError(
       "VIA_INVALID",
