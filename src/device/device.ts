@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { JWK } from "jose";
 import type { DeviceReason } from "../evidence/reasons.js";
@@ -12,6 +12,7 @@ import {
 } from "../identity/index.js";
 import { isWrappedKey, type WrappedKey } from "../keystore/hpke-recipient.js";
 import { HPKE_SUITE, importRecipientPublicKey, sealDeviceKey } from "../keystore/hpke-suite.js";
+import { lockDevice, unlockDevice } from "./device-lock.js";
 import { DeviceError } from "./errors.js";
 import {
   type DeviceConfig,
@@ -483,6 +484,32 @@ export async function prepareDevice(dir: string, opts: PrepareOptions): Promise<
   const problems = bootstrapProblems(body);
   if (problems.length > 0) throw invalid(`the bootstrap DM account is invalid: ${problems[0]}`);
 
+  // One process at a time makes a device in a folder (device-lock.ts); checked again under it.
+  await mkdir(abs, { recursive: true });
+  await lockDevice(abs);
+  try {
+    if (await sealedStateExists(abs)) {
+      throw new DeviceError("DEVICE_EXISTS", `a device is already manufactured in ${abs}`);
+    }
+    return await manufactureTsz(abs, opts, { imei, meid, esn, slotCount, body, serverUrl });
+  } finally {
+    await unlockDevice(abs);
+  }
+}
+
+async function manufactureTsz(
+  abs: string,
+  opts: PrepareOptions,
+  id: {
+    imei: string;
+    meid: string | null;
+    esn: string | null;
+    slotCount: SlotCount;
+    body: BootstrapBody;
+    serverUrl: string;
+  },
+): Promise<PreparedDevice> {
+  const { imei, meid, esn, slotCount, body, serverUrl } = id;
   const measured = await writeFactoryImage(abs, {
     config: { model: opts.model, brand: opts.oemCa.name, carrier: opts.carrier, serverUrl },
     reported: { imei, meid },

@@ -8,6 +8,8 @@ export type DeviceErrorCode =
   | "DEVICE_EXISTS"
   /** The directory holds no manufactured device (no sealed TSZ state). */
   | "DEVICE_NOT_FOUND"
+  /** Another process has the device open (its lock file, `device.lock`, names a live process). */
+  | "DEVICE_BUSY"
   /** Options given to manufacture, or a value given to a device method, are invalid. */
   | "DEVICE_INVALID_OPTIONS"
   /** The emulated hardware fuse (`tsz/fuse.key`) is missing or not 32 bytes. */

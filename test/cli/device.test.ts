@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { closeDefaultTszPool, openDevice } from "../../src/device/index.js";
+import { closeDefaultTszPool, DEVICE_PATHS, openDevice } from "../../src/device/index.js";
 import { type Lab, makeDevice, makeLab } from "../device/helpers.js";
 import { runCli } from "../support/cli.js";
 
@@ -101,5 +104,51 @@ describe("dmguard device tamper | factory-reset | status | dm-account", () => {
     assert.equal(r.code, 1);
     assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+});
+
+// Two processes on one device folder each rewrote the sealed TSZ state and the DM files from
+// what they had read: a key deposited by one vanished while its carrier recorded it.
+describe("one process at a time has a device open", () => {
+  let lab: Lab;
+  let dir: string;
+
+  before(async () => {
+    lab = await makeLab();
+    const made = await makeDevice(lab);
+    dir = made.dir;
+    await made.device.close();
+  });
+  after(async () => {
+    await closeDefaultTszPool();
+    await lab.cleanup();
+  });
+
+  test("another process is refused with DEVICE_BUSY while this one has it open", async () => {
+    const device = await openDevice(dir);
+    const second = await openDevice(dir); // handles within one process are counted
+    try {
+      const busy = await runCli(["device", "status", dir, "--json"]);
+      assert.equal(busy.code, 1);
+      assert.match(
+        busy.stderr,
+        new RegExp(`DEVICE_BUSY: .*in use by another process \\(pid ${process.pid}\\)`),
+      );
+      await second.close();
+      assert.equal((await runCli(["device", "status", dir])).code, 1, "still held by the first");
+    } finally {
+      await device.close();
+      await second.close();
+    }
+    const free = await runCli(["device", "status", dir, "--json"]);
+    assert.equal(free.code, 0, free.stderr);
+    assert.equal(existsSync(join(dir, DEVICE_PATHS.lock)), false, "the lock went with the handle");
+  });
+
+  test("a lock left by a process that has ended is taken over", async () => {
+    // A pid that no process has: the kernel's limit is below 2^22.
+    await writeFile(join(dir, DEVICE_PATHS.lock), "4194303 12345\n");
+    const r = await runCli(["device", "status", dir, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
   });
 });

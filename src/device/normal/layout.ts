@@ -21,6 +21,8 @@ export const DEVICE_PATHS = Object.freeze({
   /** The MDAS's answer to the last activation through an enterprise; removed by a factory reset. */
   enterpriseDecision: "data/dmguard/enterprise-decision.json",
   tszDir: "tsz",
+  /** The process that has the device open (tsz/client.ts): one at a time. */
+  lock: "device.lock",
 });
 
 /** The usual places of an `su` binary on a rooted Android device, relative to the device root. */

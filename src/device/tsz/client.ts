@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { DeviceReason } from "../../evidence/reasons.js";
 import type { WrappedKey } from "../../keystore/hpke-recipient.js";
+import { lockDevice, unlockDevice } from "../device-lock.js";
 import { DeviceError } from "../errors.js";
 import type {
   DepositOutcome,
@@ -38,9 +39,15 @@ export class TszClient {
 
   static async open(dir: string, pool: TszPool = defaultTszPool()): Promise<TszClient> {
     const abs = resolve(dir);
-    const lane = pool.laneFor(abs);
-    const r = await call(pool, lane, { op: "open", dir: abs });
-    return new TszClient(abs, r.session, lane, pool);
+    await lockDevice(abs);
+    try {
+      const lane = pool.laneFor(abs);
+      const r = await call(pool, lane, { op: "open", dir: abs });
+      return new TszClient(abs, r.session, lane, pool);
+    } catch (err) {
+      await unlockDevice(abs);
+      throw err;
+    }
   }
 
   /**
@@ -56,13 +63,19 @@ export class TszClient {
     pool: TszPool = defaultTszPool(),
   ): Promise<TszClient> {
     const abs = resolve(dir);
+    await lockDevice(abs);
     const lane = pool.laneFor(abs);
-    const { session, csrPem } = await call(pool, lane, { op: "manufacture", dir: abs, spec });
+    let session: string | undefined;
     try {
-      const certificatePem = await issue(csrPem);
+      const made = await call(pool, lane, { op: "manufacture", dir: abs, spec });
+      session = made.session;
+      const certificatePem = await issue(made.csrPem);
       await call(pool, lane, { op: "installCertificate", session, certificatePem });
     } catch (err) {
-      await call(pool, lane, { op: "close", session }).catch(() => undefined);
+      if (session !== undefined) {
+        await call(pool, lane, { op: "close", session }).catch(() => undefined);
+      }
+      await unlockDevice(abs);
       throw err;
     }
     return new TszClient(abs, session, lane, pool);
@@ -138,6 +151,7 @@ export class TszClient {
     await call(this.#pool, this.lane, { op: "close", session: this.session }).catch(
       () => undefined,
     );
+    await unlockDevice(this.dir);
   }
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { constants, existsSync, readFileSync } from "node:fs";
+import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { dropProcessLock, takeProcessLock } from "../../threads/process-lock.js";
 import { KeystoreError } from "../errors.js";
 
 /** The keystore's files in its data directory. */
@@ -119,90 +120,21 @@ async function createMasterKey(path: string): Promise<Buffer> {
 }
 
 /**
- * A lock file's content: the pid, and on Linux the process's start time (clock ticks since
- * boot, /proc/PID/stat field 22), which tells a live holder from an unrelated process that was
- * given the same pid since.
- */
-function lockLine(pid: number): string {
-  const started = startTime(pid);
-  return started === null ? `${pid}\n` : `${pid} ${started}\n`;
-}
-
-/** Field 22 of /proc/PID/stat and the state (field 3), or null where there is no /proc. */
-function procStat(pid: number): { state: string; started: string } | null {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "ascii");
-  } catch {
-    return null;
-  }
-  // The command name (field 2) is in parentheses and may hold anything: read after the last.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const state = fields[0];
-  const started = fields[19];
-  return state === undefined || started === undefined ? null : { state, started };
-}
-
-function startTime(pid: number): string | null {
-  return procStat(pid)?.started ?? null;
-}
-
-/**
- * Whether the process that wrote `line` still runs. A zombie has ended (a process killed with
- * SIGKILL stays one until its parent reaps it, seconds on some machines, and a supervisor's
- * restart in that time was refused); so has a live process whose start time differs from the
- * one the lock recorded (the pid was reused).
- */
-function holderAlive(pid: number, recordedStart: string | undefined): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if (errno(err) !== "EPERM") return false;
-  }
-  const now = procStat(pid);
-  if (now === null) return !existsSync("/proc/self/stat");
-  if (now.state === "Z" || now.state === "X") return false;
-  return recordedStart === undefined || recordedStart === now.started;
-}
-
-/**
- * Takes the data directory's lock file for this process. A lock left by a dead process, or by
- * this process (an instance whose worker died without releasing it: the main thread makes sure
- * no live instance of this process holds the directory), is taken over.
+ * Takes the data directory's lock file for this process (threads/process-lock.ts). A lock left
+ * by a dead process, or by this process (an instance whose worker died without releasing it:
+ * the main thread makes sure no live instance of this process holds the directory), is taken
+ * over.
  */
 export async function acquireLock(dir: string): Promise<void> {
-  const path = join(dir, LOCK_FILE_NAME);
-  const mine = lockLine(process.pid);
-  try {
-    const fh = await open(path, "wx", 0o600);
-    try {
-      await fh.writeFile(mine);
-    } finally {
-      await fh.close();
-    }
-    return;
-  } catch (err) {
-    if (errno(err) !== "EEXIST") throw err;
-  }
-  const [pidText, recordedStart] = ((await readIfExists(path))?.toString("ascii") ?? "")
-    .trim()
-    .split(" ");
-  const held = Number.parseInt(pidText ?? "", 10);
-  if (
-    Number.isSafeInteger(held) &&
-    held > 0 &&
-    held !== process.pid &&
-    holderAlive(held, recordedStart)
-  )
+  const held = await takeProcessLock(join(dir, LOCK_FILE_NAME));
+  if (held !== null) {
     throw new KeystoreError(
       "KEYSTORE_LOCKED",
-      `the keystore in ${dir} is open in another process (pid ${held})`,
+      `the keystore in ${dir} is open in another process (pid ${held.heldBy})`,
     );
-  await writeFileAtomic(path, Buffer.from(mine, "ascii"));
+  }
 }
 
-export async function releaseLock(dir: string): Promise<void> {
-  const path = join(dir, LOCK_FILE_NAME);
-  const held = (await readIfExists(path))?.toString("ascii");
-  if (held === lockLine(process.pid)) await rm(path, { force: true });
+export function releaseLock(dir: string): Promise<void> {
+  return dropProcessLock(join(dir, LOCK_FILE_NAME));
 }

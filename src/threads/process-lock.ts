@@ -1,0 +1,107 @@
+/**
+ * A lock file naming the process that holds something on disk (the keystore's data directory,
+ * a device's folder), for what one process at a time may read and rewrite. It records the pid
+ * and, on Linux, the process's start time (clock ticks since boot, /proc/PID/stat field 22),
+ * which tells a live holder from an unrelated process given the same pid since. A lock left by
+ * a process that has ended is taken over.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+function lockLine(pid: number): string {
+  const started = procStat(pid)?.started ?? null;
+  return started === null ? `${pid}\n` : `${pid} ${started}\n`;
+}
+
+/** Field 22 of /proc/PID/stat and the state (field 3), or null where there is no /proc. */
+function procStat(pid: number): { state: string; started: string } | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "ascii");
+  } catch {
+    return null;
+  }
+  // The command name (field 2) is in parentheses and may hold anything: read after the last.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const state = fields[0];
+  const started = fields[19];
+  return state === undefined || started === undefined ? null : { state, started };
+}
+
+/**
+ * Whether the process that wrote the lock still runs. A zombie has ended (a process killed with
+ * SIGKILL stays one until its parent reaps it, seconds on some machines, and a supervisor's
+ * restart in that time was refused); so has a live process whose start time differs from the
+ * one the lock recorded (the pid was reused).
+ */
+function holderAlive(pid: number, recordedStart: string | undefined): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if (errno(err) !== "EPERM") return false;
+  }
+  const now = procStat(pid);
+  if (now === null) return !existsSync("/proc/self/stat");
+  if (now.state === "Z" || now.state === "X") return false;
+  return recordedStart === undefined || recordedStart === now.started;
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, "ascii");
+  } catch (err) {
+    if (errno(err) === "ENOENT") return null;
+    throw err;
+  }
+}
+
+/**
+ * Takes the lock at `path` for this process: null when taken (also when this process held it
+ * already), else the pid of the live process that holds it.
+ */
+export async function takeProcessLock(path: string): Promise<{ heldBy: number } | null> {
+  const mine = lockLine(process.pid);
+  try {
+    const fh = await open(path, "wx", 0o600);
+    try {
+      await fh.writeFile(mine);
+    } finally {
+      await fh.close();
+    }
+    return null;
+  } catch (err) {
+    if (errno(err) !== "EEXIST") throw err;
+  }
+  const [pidText, recordedStart] = ((await readText(path)) ?? "").trim().split(" ");
+  const held = Number.parseInt(pidText ?? "", 10);
+  if (
+    Number.isSafeInteger(held) &&
+    held > 0 &&
+    held !== process.pid &&
+    holderAlive(held, recordedStart)
+  ) {
+    return { heldBy: held };
+  }
+  // A dead holder's lock: replaced whole (temp file and rename), never half-written.
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const fh = await open(tmp, "wx", 0o600);
+  try {
+    await fh.writeFile(mine);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  return null;
+}
+
+/** Removes the lock at `path` if this process holds it. */
+export async function dropProcessLock(path: string): Promise<void> {
+  if ((await readText(path)) === lockLine(process.pid)) await rm(path, { force: true });
+}
