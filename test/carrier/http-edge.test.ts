@@ -11,6 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import { createRootApp } from "../../src/carrier/index.js";
+import { bearerToken } from "../../src/server-kit/index.js";
 
 const TIMEOUT_MS = 600;
 
@@ -48,10 +49,31 @@ describe("the root app's refusals before any route", () => {
     app = createRootApp({ requestTimeoutMs: TIMEOUT_MS, logger: { level: "info", stream } });
     app.post("/echo", async (req) => req.body);
     app.get("/things/:id", async (req) => ({ id: (req.params as { id: string }).id }));
+    app.get("/bearer", async (req) => ({ presented: bearerToken(req) !== null }));
     await app.listen({ port: 0, host: "127.0.0.1" });
     port = (app.server.address() as AddressInfo).port;
   });
   after(() => app.close());
+
+  test("every answer says no-store; a bearer token in any case of the scheme, and only one", async () => {
+    const token = "dmg_0123456789abcdefghijklmnop";
+    const ask = (auth: string[]) =>
+      exchange(
+        port,
+        `GET /bearer HTTP/1.1\r\nHost: x\r\n${auth.map((a) => `Authorization: ${a}\r\n`).join("")}Connection: close\r\n\r\n`,
+      ).then(parse);
+    for (const scheme of ["Bearer", "bearer", "BEARER"]) {
+      const r = await ask([`${scheme} ${token}`]);
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body, { presented: true }, scheme);
+      assert.match(r.headers, /\r\ncache-control: no-store\r\n/);
+    }
+    // Node reads the first of two; a proxy or a log may read the other: neither is taken.
+    assert.deepEqual((await ask([`Bearer ${token}`, "Bearer garbage-garbage-garbage"])).body, {
+      presented: false,
+    });
+    assert.deepEqual((await ask([`Basic ${token}`])).body, { presented: false });
+  });
 
   test("a body that never finishes arriving: 408 REQUEST_TIMEOUT once the timeout has passed", async () => {
     const started = Date.now();

@@ -80,6 +80,12 @@ export function createRootApp(opts: RootAppOptions = {}): FastifyInstance {
   app.decorate("dmguard", state);
   const metrics = carrierMetrics(registry);
 
+  // Every answer is about one request (nonces, verdicts, tokens, DM accounts): none is for a
+  // cache to keep, whichever route forgets to say so.
+  app.addHook("onRequest", (_req, reply, done) => {
+    reply.header("cache-control", "no-store");
+    done();
+  });
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply));
   app.setNotFoundHandler((req, reply) =>
     sendError(new CarrierError("NOT_FOUND", "no such route"), req, reply),
