@@ -234,6 +234,13 @@ for (const backend of BACKENDS)
         applied.map((e) => (e.details as { version: number }).version),
         [1, 2, 3],
       );
+      // Which token sent each (its id, never its value): another holder of acme's custody
+      // scope, one the operator issued, is told apart from acme's own.
+      const ids = new Set(applied.map((e) => (e.details as { tokenId?: unknown }).tokenId));
+      assert.equal(ids.size, 1);
+      const [id] = ids;
+      assert.equal(typeof id, "string");
+      assert.ok(!JSON.stringify(applied).includes(s.carrierToken.acme), "no token value");
       assert.equal((await lab.store.verifyAudit("carrier:acme")).ok, true);
       assert.equal((await lab.store.verifyAudit("platform")).ok, true);
 

@@ -41,6 +41,7 @@ export async function depositDevice(
   carrierId: string,
   imei: string,
   input: DepositInput,
+  tokenId: string | null = null,
 ): Promise<{ imei: string; kid: string; status: CustodyStatus }> {
   const thumbprint = thumbprintOf(input.attestationKey);
   if (input.wrappedKey.kid !== input.kid || input.wrappedKey.owner !== `carrier:${carrierId}`) {
@@ -80,7 +81,7 @@ export async function depositDevice(
       actor: `carrier:${carrierId}`,
       action: "custody-deposit",
       subject: imei,
-      details: { kid: rec.kid, status: rec.status, replaced: prior !== null },
+      details: { kid: rec.kid, status: rec.status, replaced: prior !== null, tokenId },
     },
     ctx.now(),
   );
@@ -93,6 +94,7 @@ export async function updateDevice(
   carrierId: string,
   imei: string,
   patch: { status?: CustodyStatus; contractEnd?: string | null },
+  tokenId: string | null = null,
 ): Promise<{ imei: string; status: CustodyStatus } | null> {
   const { next } = await modifyRecord(ctx, carrierId, imei, (rec) => {
     if (
@@ -117,7 +119,7 @@ export async function updateDevice(
       actor: `carrier:${carrierId}`,
       action: "custody-update",
       subject: imei,
-      details: { status: next.status, contractEnd: next.contractEnd },
+      details: { status: next.status, contractEnd: next.contractEnd, tokenId },
     },
     ctx.now(),
   );

@@ -99,6 +99,7 @@ export async function applyCustodyEvent(
   carrierId: string,
   imei: string,
   e: CustodyEvent,
+  tokenId: string | null = null,
 ): Promise<CustodyEventResult | null> {
   const now = ctx.now();
   // Decided against the record as written: another event or update of this device landing in
@@ -126,6 +127,7 @@ export async function applyCustodyEvent(
         applied: result.applied,
         status: result.status,
         activatedAt: result.activatedAt,
+        tokenId,
       },
     },
     now,
@@ -138,9 +140,10 @@ async function applyItem(
   ctx: PlatformContext,
   carrierId: string,
   item: CustodyEventItem,
+  tokenId: string | null,
 ): Promise<CustodyEventItemResult> {
   try {
-    const r = await applyCustodyEvent(ctx, carrierId, item.imei, parseCustodyEvent(item));
+    const r = await applyCustodyEvent(ctx, carrierId, item.imei, parseCustodyEvent(item), tokenId);
     if (r) return r;
     throw new PlatformError("DEVICE_NOT_FOUND", "no such device in this carrier's custody");
   } catch (err) {
@@ -159,6 +162,7 @@ export async function applyCustodyEvents(
   ctx: PlatformContext,
   carrierId: string,
   items: readonly CustodyEventItem[],
+  tokenId: string | null = null,
 ): Promise<CustodyEventItemResult[]> {
   const results: CustodyEventItemResult[] = new Array(items.length);
   const byDevice = new Map<string, number[]>();
@@ -176,7 +180,7 @@ export async function applyCustodyEvents(
     while (!failed && next < groups.length) {
       const group = groups[next++]!;
       try {
-        for (const i of group) results[i] = await applyItem(ctx, carrierId, items[i]!);
+        for (const i of group) results[i] = await applyItem(ctx, carrierId, items[i]!, tokenId);
       } catch (err) {
         failed = true;
         throw err;

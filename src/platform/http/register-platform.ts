@@ -73,7 +73,7 @@ export async function registerPlatform(
           const p = await auth("custody")(req);
           const { carrier, imei } = params(req);
           if (!holdsCarrier(p, carrier)) throw tokenInvalid();
-          return depositDevice(ctx, carrier, imei, req.body as DepositInput);
+          return depositDevice(ctx, carrier, imei, req.body as DepositInput, p.tokenId);
         },
       );
 
@@ -85,7 +85,7 @@ export async function registerPlatform(
           const { carrier, imei } = params(req);
           if (!holdsCarrier(p, carrier)) throw tokenInvalid();
           const body = req.body as { status?: CustodyStatus; contractEnd?: string | null };
-          const r = await updateDevice(ctx, carrier, imei, body);
+          const r = await updateDevice(ctx, carrier, imei, body, p.tokenId);
           if (!r)
             throw new PlatformError("DEVICE_NOT_FOUND", "no such device in this carrier's custody");
           return r;
@@ -106,7 +106,13 @@ export async function registerPlatform(
           const { carrier, imei } = params(req);
           // Decided before any lookup: another carrier's token learns nothing about the device.
           if (!holdsCarrier(p, carrier)) throw tokenInvalid();
-          const r = await applyCustodyEvent(ctx, carrier, imei, parseCustodyEvent(req.body));
+          const r = await applyCustodyEvent(
+            ctx,
+            carrier,
+            imei,
+            parseCustodyEvent(req.body),
+            p.tokenId,
+          );
           if (!r)
             throw new PlatformError("DEVICE_NOT_FOUND", "no such device in this carrier's custody");
           return r;
@@ -127,7 +133,7 @@ export async function registerPlatform(
           const { carrier } = params(req);
           if (!holdsCarrier(p, carrier)) throw tokenInvalid();
           const { events } = req.body as { events: CustodyEventItem[] };
-          return { results: await applyCustodyEvents(ctx, carrier, events) };
+          return { results: await applyCustodyEvents(ctx, carrier, events, p.tokenId) };
         },
       );
 
