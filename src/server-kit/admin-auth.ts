@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import type { PartStore, Store } from "../store/index.js";
+import type { PartStore, Store, TokenRecord } from "../store/index.js";
 import { bearerToken } from "./bearer.js";
 
 /** The scope an admin token must carry. */
@@ -15,9 +15,12 @@ export const ADMIN_SCOPE = "admin";
 export async function issueOwnerAdminToken(
   store: Store,
   owner: string,
-  opts: { ttlMs?: number | null; label?: string } = {},
+  opts: { ttlMs?: number | null; label?: string; replacing?: boolean } = {},
 ): Promise<string> {
   return store.part(owner).transaction(async (tx) => {
+    // `replacing`: the new token is the only one (a stack whose credentials lost or did not
+    // honour the old one). Otherwise an old token, leaked perhaps, stayed valid for ever.
+    if (opts.replacing === true) await revokeAdminTokens(tx, owner);
     const { token, record } = await tx.tokens.issue({
       holders: [owner],
       scopes: [ADMIN_SCOPE],
@@ -35,6 +38,31 @@ export async function issueOwnerAdminToken(
     );
     return token;
   });
+}
+
+/** Revokes every live admin token of `owner`, each audited by id. */
+async function revokeAdminTokens(tx: PartStore, owner: string): Promise<void> {
+  const live: TokenRecord[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await tx.tokens.list({ ...(after === undefined ? {} : { after }), limit: 500 });
+    for (const t of page) {
+      if (t.revokedAt === null && t.holders.includes(owner) && t.scopes.includes(ADMIN_SCOPE)) {
+        live.push(t);
+      }
+    }
+    if (page.length < 500) break;
+    after = page[page.length - 1]!.id;
+  }
+  for (const t of live) {
+    if (!(await tx.tokens.revoke(t.id))) continue;
+    await tx.audit.append({
+      actor: "operator",
+      action: "token-revoked",
+      subject: t.id,
+      details: { holders: t.holders, scopes: t.scopes, label: t.label, why: "replaced" },
+    });
+  }
 }
 
 /** What the guard needs of a server's context. */

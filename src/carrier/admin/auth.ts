@@ -13,7 +13,7 @@ export { ADMIN_SCOPE } from "../../server-kit/index.js";
 export function issueAdminToken(
   store: Store,
   carrierId: string,
-  opts: { ttlMs?: number | null; label?: string } = {},
+  opts: { ttlMs?: number | null; label?: string; replacing?: boolean } = {},
 ): Promise<string> {
   return issueOwnerAdminToken(store, `carrier:${carrierId}`, opts);
 }

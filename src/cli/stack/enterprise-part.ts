@@ -39,7 +39,8 @@ export function enterprisePart(
         path: `/enterprises/${id}`,
         owner: `enterprise:${id}`,
         adminScope: ADMIN_SCOPE,
-        issueAdminToken: () => issueEnterpriseAdminToken(env.store, id, { label: "dmguard up" }),
+        issueAdminToken: () =>
+          issueEnterpriseAdminToken(env.store, id, { label: "dmguard up", replacing: true }),
       };
     },
   };

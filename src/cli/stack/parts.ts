@@ -64,7 +64,8 @@ export function carrierPart(
         path: `/carriers/${id}`,
         owner: `carrier:${id}`,
         adminScope: ADMIN_SCOPE,
-        issueAdminToken: () => issueAdminToken(env.store, id, { label: "dmguard up" }),
+        issueAdminToken: () =>
+          issueAdminToken(env.store, id, { label: "dmguard up", replacing: true }),
       };
     },
   };

@@ -10,7 +10,7 @@ export { ADMIN_SCOPE } from "../../server-kit/index.js";
 export function issueEnterpriseAdminToken(
   store: Store,
   enterpriseId: string,
-  opts: { ttlMs?: number | null; label?: string } = {},
+  opts: { ttlMs?: number | null; label?: string; replacing?: boolean } = {},
 ): Promise<string> {
   return issueOwnerAdminToken(store, `enterprise:${enterpriseId}`, opts);
 }
