@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { link, open, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
 function errno(err: unknown): string | undefined {
@@ -62,43 +62,61 @@ async function readText(path: string): Promise<string | null> {
 }
 
 /**
- * Takes the lock at `path` for this process: null when taken (also when this process held it
- * already), else the pid of the live process that holds it.
+ * Makes `path` hold `line`, atomically and only if it does not exist: the line goes to a
+ * temporary file first, which is then hard-linked in place (link fails if `path` exists). An
+ * `open(path, "wx")` followed by a write would leave, for a moment, an empty lock that another
+ * process reads as nobody's and takes over, both then holding it.
  */
-export async function takeProcessLock(path: string): Promise<{ heldBy: number } | null> {
-  const mine = lockLine(process.pid);
-  try {
-    const fh = await open(path, "wx", 0o600);
-    try {
-      await fh.writeFile(mine);
-    } finally {
-      await fh.close();
-    }
-    return null;
-  } catch (err) {
-    if (errno(err) !== "EEXIST") throw err;
-  }
-  const [pidText, recordedStart] = ((await readText(path)) ?? "").trim().split(" ");
-  const held = Number.parseInt(pidText ?? "", 10);
-  if (
-    Number.isSafeInteger(held) &&
-    held > 0 &&
-    held !== process.pid &&
-    holderAlive(held, recordedStart)
-  ) {
-    return { heldBy: held };
-  }
-  // A dead holder's lock: replaced whole (temp file and rename), never half-written.
+async function createWith(path: string, line: string): Promise<boolean> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   const fh = await open(tmp, "wx", 0o600);
   try {
-    await fh.writeFile(mine);
-    await fh.sync();
+    // No fsync: a lock outlives its holder only until the holder is found dead, and after a
+    // power cut every holder is.
+    await fh.writeFile(line);
   } finally {
     await fh.close();
   }
-  await rename(tmp, path);
-  return null;
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if (errno(err) === "EEXIST") return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Takes the lock at `path` for this process: null when taken (also when this process held it
+ * already), else the pid of the live process that holds it. A lock whose holder has ended is
+ * removed, if it still says what was read, and the lock made anew; of two processes doing that
+ * at once, one makes it and the other finds it held.
+ */
+export async function takeProcessLock(path: string): Promise<{ heldBy: number } | null> {
+  const mine = lockLine(process.pid);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await createWith(path, mine)) return null;
+    const text = await readText(path);
+    if (text === null) continue; // removed in between: try again
+    const [pidText, recordedStart] = text.trim().split(" ");
+    const held = Number.parseInt(pidText ?? "", 10);
+    if (text === mine) return null;
+    // This pid's own lock from an earlier holder (an instance whose worker died without
+    // releasing it, or the pid reused) is taken over, as is a dead holder's.
+    if (
+      Number.isSafeInteger(held) &&
+      held > 0 &&
+      held !== process.pid &&
+      holderAlive(held, recordedStart)
+    ) {
+      return { heldBy: held };
+    }
+    // A dead holder's (or an unreadable) lock: gone only if it is still the one judged.
+    if ((await readText(path)) === text) await rm(path, { force: true });
+  }
+  throw new Error(`could not take the lock ${path}: it keeps changing`);
 }
 
 /** Removes the lock at `path` if this process holds it. */
