@@ -386,6 +386,28 @@ for (const backend of BACKENDS)
       assert.equal(again2.status, 200, await again2.clone().text());
       assert.equal((await post({ event: "unblocked", version: 5 })).applied, false);
       assert.deepEqual(await reasonsAtPlatform(device, "acme"), ["DEVICE_BLOCKED"]);
+      // Nor does a re-deposit that names a lower status clear the block.
+      const lower = await s.call(`/platform/custody/acme/devices/${record.imei}`, {
+        method: "PUT",
+        token: s.carrierToken.acme,
+        json: {
+          model: record.model,
+          meid: record.meid,
+          esn: record.esn,
+          kid: record.kid,
+          attestationKey: record.attestationCertificatePem,
+          status: "active",
+          wrappedKey: await sealDeviceKey(
+            await importRecipientPublicKey(transport.jwk),
+            "carrier:acme",
+            record.kid,
+            slotKey,
+          ),
+        },
+      });
+      assert.equal(lower.status, 200, await lower.clone().text());
+      assert.equal(((await lower.json()) as { status: string }).status, "blocked");
+      assert.deepEqual(await reasonsAtPlatform(device, "acme"), ["DEVICE_BLOCKED"]);
       const newer = await post({ event: "unblocked", version: 6 });
       assert.equal(newer.applied, true);
       assert.equal(newer.status, "active");

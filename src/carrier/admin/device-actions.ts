@@ -56,6 +56,9 @@ async function mark(
   const now = ctx.now();
   const sync = ctx.platformSync;
   const result = await ctx.part.transaction(async (tx) => {
+    // Read, judged, then written: on PostgreSQL an unblock must not read "blocked" while a
+    // termination commits, and then write "active" over it (store/types.ts).
+    await tx.lockSubject(imei);
     const cur = await tx.inventory.get(imei);
     if (!cur)
       throw new CarrierError("DEVICE_NOT_FOUND", "no device with this IMEI in the inventory");

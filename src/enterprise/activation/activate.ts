@@ -72,9 +72,11 @@ export async function activateViaEnterprise(
   const imei = integrity.imei;
   const enrolment = await ctx.part.enrolment.get(imei);
   const trusted = !integrity.reasons.some((r) => UNTRUSTED.has(r));
-  // Evidence the upstream does not believe learns nothing of the enrolment list either
+  // Evidence that fails attestation learns nothing of the enrolment list either
   // (withholdUnattested): else anyone could name an IMEI and read whether it is enrolled.
-  const eligibility = trusted ? eligibilityReasons(ctx.policy, enrolment, claims.model) : [];
+  const eligibility = integrity.reasons.includes("ATTESTATION_INVALID")
+    ? []
+    : eligibilityReasons(ctx.policy, enrolment, claims.model);
   const reasons = orderReasons([...integrity.reasons, ...eligibility]);
   const decision = reasons.length === 0 ? "approved" : "denied";
   const now = ctx.now();

@@ -18,6 +18,15 @@ export interface DepositInput {
   wrappedKey: WrappedKey;
 }
 
+const RANK: Record<CustodyStatus, number> = { active: 0, blocked: 1, terminated: 2 };
+
+/** The higher of the record's status and the one a deposit names. */
+function raised(cur: CustodyStatus | undefined, given: CustodyStatus | undefined): CustodyStatus {
+  const a = cur ?? "active";
+  const b = given ?? a;
+  return RANK[b] > RANK[a] ? b : a;
+}
+
 /** SHA-256 of the key's SPKI, base64url: what verifyAttestation reports for the device. */
 function thumbprintOf(pem: string): string {
   try {
@@ -68,8 +77,9 @@ export async function depositDevice(
     kid: input.kid,
     attestationThumbprint: thumbprint,
     contractEnd: input.contractEnd ?? null,
-    // A re-deposit never clears a block or a termination (as inventory re-imports do not).
-    status: input.status ?? cur?.status ?? "active",
+    // A re-deposit never clears a block or a termination (as inventory re-imports do not):
+    // it may only raise the record's status.
+    status: raised(cur?.status, input.status),
     // Nor forgets the activation date or the sync version (a late event must stay late).
     activatedAt: cur?.activatedAt ?? null,
     ...(cur?.syncVersion === undefined ? {} : { syncVersion: cur.syncVersion }),
