@@ -19,7 +19,7 @@ describe("device manufacture after a crash between the carrier and the platform"
   let stack: string;
   let up: UpProcess | undefined;
 
-  const manufactureArgs = (dir: string, carrier = "acme") => [
+  const manufactureArgs = (dir: string, carrier = "acme", plan = true) => [
     "device",
     "manufacture",
     dir,
@@ -27,10 +27,7 @@ describe("device manufacture after a crash between the carrier and the platform"
     stack,
     "--carrier",
     carrier,
-    "--enterprise",
-    "initech",
-    "--user-group",
-    "technology",
+    ...(plan ? ["--enterprise", "initech", "--user-group", "technology"] : []),
     "--json",
   ];
 
@@ -82,7 +79,8 @@ describe("device manufacture after a crash between the carrier and the platform"
     ]);
     assert.equal(carrierRow.code, 0, carrierRow.stderr);
 
-    const again = await runCli(manufactureArgs(dir));
+    // Without the first run's --enterprise and --user-group: the note keeps them.
+    const again = await runCli(manufactureArgs(dir, "acme", false));
     assert.equal(again.code, 0, again.stderr);
     const made = JSON.parse(again.stdout.toString());
     assert.equal(made.imei, status.imei);
@@ -119,6 +117,7 @@ describe("device manufacture after a crash between the carrier and the platform"
     const note = {
       record: { ...JSON.parse(made.stdout.toString()), carrier: "acme", oemId: "x" },
       custodyWrapped: null,
+      plan: { contractEnd: null, userGroup: null, enterprise: null, user: null },
     };
     note.record.attestationCertificatePem = "-----BEGIN CERTIFICATE-----";
     note.record.slotCount = 8;
@@ -134,7 +133,7 @@ describe("device manufacture after a crash between the carrier and the platform"
     assert.equal(JSON.parse(resumed.stdout.toString()).kid, kid);
     assert.equal(existsSync(join(dir, PENDING)), false);
 
-    // A note naming another key than the carrier's row: that row is another device's.
+    // A note naming another key than the device holds is not this device's: nothing is sent.
     await writeFile(
       join(dir, PENDING),
       JSON.stringify({ ...note, record: { ...note.record, kid: "other" } }),

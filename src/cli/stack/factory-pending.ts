@@ -19,10 +19,20 @@ export const PENDING_FILE = "factory-pending.json";
 /** The device's facts as the factory records them (its DM account's secret stays on it). */
 export type FactoryRecord = Omit<ManufactureRecord, "dmAccount">;
 
+/** The registration's own choices, kept so that a rerun without the flags keeps them. */
+export interface RegistrationPlan {
+  contractEnd: string | null;
+  userGroup: string | null;
+  enterprise: string | null;
+  user: string | null;
+}
+
 export interface PendingRegistration {
+  /** As made; on a resume the device's own identity, key and certificate replace these. */
   record: FactoryRecord;
   /** Slot 0's key wrapped to the platform (only the platform's keystore opens it). */
   custodyWrapped: WrappedKey | null;
+  plan: RegistrationPlan;
 }
 
 export function factoryRecord(r: ManufactureRecord): FactoryRecord {
@@ -42,9 +52,20 @@ export async function removePending(dir: string): Promise<void> {
 const text = (v: unknown): v is string => typeof v === "string" && v.length > 0;
 const textOrNull = (v: unknown): v is string | null => v === null || text(v);
 
+function isPlan(v: unknown): v is RegistrationPlan {
+  if (typeof v !== "object" || v === null) return false;
+  const p = v as Record<string, unknown>;
+  return (
+    textOrNull(p.contractEnd) &&
+    textOrNull(p.userGroup) &&
+    textOrNull(p.enterprise) &&
+    textOrNull(p.user)
+  );
+}
+
 function isPending(v: unknown): v is PendingRegistration {
   if (typeof v !== "object" || v === null) return false;
-  const { record: r, custodyWrapped } = v as Record<string, unknown>;
+  const { record: r, custodyWrapped, plan } = v as Record<string, unknown>;
   if (typeof r !== "object" || r === null) return false;
   const f = r as Record<string, unknown>;
   return (
@@ -58,7 +79,8 @@ function isPending(v: unknown): v is PendingRegistration {
     text(f.oemId) &&
     typeof f.counterfeit === "boolean" &&
     text(f.attestationCertificatePem) &&
-    (custodyWrapped === null || isWrappedKey(custodyWrapped))
+    (custodyWrapped === null || isWrappedKey(custodyWrapped)) &&
+    isPlan(plan)
   );
 }
 

@@ -16,7 +16,13 @@ import {
   type SlotCount,
   type TszPool,
 } from "../../device/index.js";
-import { DEVICE_MODELS, findModel, generateImei } from "../../identity/index.js";
+import {
+  DEVICE_MODELS,
+  findModel,
+  generateImei,
+  isValidMeid,
+  pseudoEsn,
+} from "../../identity/index.js";
 import type { WrappedKey } from "../../keystore/index.js";
 import { CliError, ExitCode } from "../exit.js";
 import type { StackClient } from "./client.js";
@@ -136,7 +142,16 @@ export async function manufactureWithStack(
   });
   const made = factoryRecord(record);
   if (!opts.register) return { device, record: made, registered: false };
-  const pending = { record: made, custodyWrapped };
+  const pending: PendingRegistration = {
+    record: made,
+    custodyWrapped,
+    plan: {
+      contractEnd: opts.contractEnd ?? null,
+      userGroup: opts.userGroup ?? null,
+      enterprise: opts.enterprise ?? null,
+      user: opts.user ?? null,
+    },
+  };
   try {
     await writePending(dir, pending);
   } catch (err) {
@@ -161,16 +176,60 @@ async function resume(
     );
   }
   const device = await openDevice(dir, opts.pool === undefined ? {} : { pool: opts.pool });
+  let own: FactoryRecord;
   try {
-    const s = await device.status();
-    if (s.imei !== record.imei || s.slots[0]?.kid !== record.kid) {
-      throw new CliError(`${dir}/${PENDING_FILE} does not describe the device in ${dir}`);
-    }
+    own = await ownRecord(device, pending);
   } catch (err) {
     await device.close();
     throw err;
   }
-  return register(stack, device, pending, opts, true);
+  // Each choice the rerun makes wins; one it leaves out is the first run's, not dropped.
+  const { plan } = pending;
+  return register(
+    stack,
+    device,
+    { ...pending, record: own },
+    {
+      ...opts,
+      contractEnd: opts.contractEnd ?? plan.contractEnd,
+      userGroup: opts.userGroup ?? plan.userGroup,
+      enterprise: opts.enterprise ?? plan.enterprise,
+      user: opts.user ?? plan.user,
+    },
+    true,
+  );
+}
+
+/**
+ * The record a resume registers: identity, key and certificate read from the device itself,
+ * so that a note edited in the folder cannot put another certificate or key on the servers'
+ * records; from the note only what the device cannot say (the custody blob, checked to be for
+ * this key and carrier, and the factory's facts for the summary).
+ */
+async function ownRecord(device: Device, pending: PendingRegistration): Promise<FactoryRecord> {
+  const { record, custodyWrapped } = pending;
+  const s = await device.status();
+  const kid = s.slots[0]?.kid;
+  const owner = `carrier:${record.carrier}`;
+  if (
+    s.imei !== record.imei ||
+    kid !== record.kid ||
+    s.slots[0]?.carrier !== record.carrier ||
+    (custodyWrapped !== null && (custodyWrapped.kid !== kid || custodyWrapped.owner !== owner))
+  ) {
+    throw new CliError(
+      `${device.dir}/${PENDING_FILE} does not describe the device in ${device.dir}`,
+    );
+  }
+  return {
+    ...record,
+    imei: s.imei,
+    meid: s.meid,
+    esn: s.meid !== null && isValidMeid(s.meid) ? pseudoEsn(s.meid) : null,
+    model: s.model,
+    kid,
+    attestationCertificatePem: await device.attestationCertificatePem(),
+  };
 }
 
 /**
@@ -212,6 +271,12 @@ async function register(
           enterprise: opts.enterprise ?? null,
         },
       ]);
+    }
+    if (custodyWrapped !== null && (platform === null || custodyToken === null)) {
+      // The note holds the only copy of the platform's blob: kept until it can be deposited.
+      throw new CliError(
+        `the stack has no platform token of carrier ${record.carrier} to deposit its custody copy with`,
+      );
     }
     if (platform !== null && custodyToken !== null && custodyWrapped !== null) {
       await platform.deposit(
