@@ -12,6 +12,7 @@ import { DeviceError } from "./errors.js";
 import { DEVICE_PATHS } from "./normal/layout.js";
 
 const handles = new Map<string, number>();
+const UNLOCKABLE = new Set(["ENOENT", "EACCES", "EPERM", "EROFS"]);
 /** Takes and drops of one folder run in order, so a count and its file never disagree. */
 const queues = new Map<string, Promise<unknown>>();
 
@@ -30,9 +31,10 @@ export function lockDevice(dir: string): Promise<void> {
   return serial(dir, async () => {
     const n = handles.get(dir) ?? 0;
     if (n === 0) {
-      // No folder, no device: opening it fails on its own, with its own words.
+      // No folder, no device: opening it fails on its own, with its own words. A folder this
+      // process may not write is read without the lock: it cannot change the device.
       const held = await takeProcessLock(join(dir, DEVICE_PATHS.lock)).catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+        if (UNLOCKABLE.has((err as NodeJS.ErrnoException).code ?? "")) return null;
         throw err;
       });
       if (held !== null) {
