@@ -366,45 +366,31 @@ for (const backend of BACKENDS)
       const transport = (await (await s.call("/platform/transport-key")).json()) as {
         jwk: unknown;
       };
-      const again2 = await s.call(`/platform/custody/acme/devices/${record.imei}`, {
-        method: "PUT",
-        token: s.carrierToken.acme,
-        json: {
-          model: record.model,
-          meid: record.meid,
-          esn: record.esn,
-          kid: record.kid,
-          attestationKey: record.attestationCertificatePem,
-          wrappedKey: await sealDeviceKey(
-            await importRecipientPublicKey(transport.jwk),
-            "carrier:acme",
-            record.kid,
-            slotKey,
-          ),
-        },
-      });
+      const redeposit = async (extra: Record<string, unknown> = {}) =>
+        s.call(`/platform/custody/acme/devices/${record.imei}`, {
+          method: "PUT",
+          token: s.carrierToken.acme,
+          json: {
+            model: record.model,
+            meid: record.meid,
+            esn: record.esn,
+            kid: record.kid,
+            attestationKey: record.attestationCertificatePem,
+            ...extra,
+            wrappedKey: await sealDeviceKey(
+              await importRecipientPublicKey(transport.jwk),
+              "carrier:acme",
+              record.kid,
+              slotKey,
+            ),
+          },
+        });
+      const again2 = await redeposit();
       assert.equal(again2.status, 200, await again2.clone().text());
       assert.equal((await post({ event: "unblocked", version: 5 })).applied, false);
       assert.deepEqual(await reasonsAtPlatform(device, "acme"), ["DEVICE_BLOCKED"]);
       // Nor does a re-deposit that names a lower status clear the block.
-      const lower = await s.call(`/platform/custody/acme/devices/${record.imei}`, {
-        method: "PUT",
-        token: s.carrierToken.acme,
-        json: {
-          model: record.model,
-          meid: record.meid,
-          esn: record.esn,
-          kid: record.kid,
-          attestationKey: record.attestationCertificatePem,
-          status: "active",
-          wrappedKey: await sealDeviceKey(
-            await importRecipientPublicKey(transport.jwk),
-            "carrier:acme",
-            record.kid,
-            slotKey,
-          ),
-        },
-      });
+      const lower = await redeposit({ status: "active" });
       assert.equal(lower.status, 200, await lower.clone().text());
       assert.equal(((await lower.json()) as { status: string }).status, "blocked");
       assert.deepEqual(await reasonsAtPlatform(device, "acme"), ["DEVICE_BLOCKED"]);
