@@ -20,7 +20,7 @@ export async function issueOwnerAdminToken(
   return store.part(owner).transaction(async (tx) => {
     // `replacing`: the new token is the only one (a stack whose credentials lost or did not
     // honour the old one). Otherwise an old token, leaked perhaps, stayed valid for ever.
-    if (opts.replacing === true) await revokeAdminTokens(tx, owner);
+    if (opts.replacing === true) await revokeLiveTokens(tx, owner, ADMIN_SCOPE);
     const { token, record } = await tx.tokens.issue({
       holders: [owner],
       scopes: [ADMIN_SCOPE],
@@ -40,14 +40,21 @@ export async function issueOwnerAdminToken(
   });
 }
 
-/** Revokes every live admin token of `owner`, each audited by id. */
-async function revokeAdminTokens(tx: PartStore, owner: string): Promise<void> {
+/**
+ * Revokes every live token of `tx`'s part that `holder` holds with `scope`, each audited by id
+ * (`token-revoked`, why `replaced`): for a token minted to be the only one.
+ */
+export async function revokeLiveTokens(
+  tx: PartStore,
+  holder: string,
+  scope: string,
+): Promise<void> {
   const live: TokenRecord[] = [];
   let after: string | undefined;
   for (;;) {
     const page = await tx.tokens.list({ ...(after === undefined ? {} : { after }), limit: 500 });
     for (const t of page) {
-      if (t.revokedAt === null && t.holders.includes(owner) && t.scopes.includes(ADMIN_SCOPE)) {
+      if (t.revokedAt === null && t.holders.includes(holder) && t.scopes.includes(scope)) {
         live.push(t);
       }
     }

@@ -10,6 +10,7 @@ export {
   type AdminScope,
   issueOwnerAdminToken,
   requireAdminToken,
+  revokeLiveTokens,
 } from "./admin-auth.js";
 export { bearerToken } from "./bearer.js";
 export { answerClientError } from "./client-errors.js";

@@ -33,7 +33,14 @@ describe("a part's admin token dropped from credentials.json is replaced, not jo
     assert.equal(await probe(up.baseUrl, old), 404, "a valid token: the device is not found");
     await up.stop();
 
+    const oldOperator = creds.adminTokens.platform as string;
+    const operatorProbe = (base: string, token: string) =>
+      fetch(`${base}/platform/tokens/no-such-token/revoke`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      }).then((r) => r.status);
     delete creds.adminTokens["carrier:acme"];
+    delete creds.adminTokens.platform;
     await writeFile(credsFile, JSON.stringify(creds));
     up = await startUp(["--data", tmp.path]);
     const now = JSON.parse(await readFile(credsFile, "utf8"));
@@ -42,6 +49,9 @@ describe("a part's admin token dropped from credentials.json is replaced, not jo
     assert.equal(await probe(up.baseUrl, fresh), 404);
     assert.equal(await probe(up.baseUrl, old), 401, "the dropped token no longer works");
     assert.equal(now.adminTokens["enterprise:initech"], keptEnterprise, "the others untouched");
+    // The platform's operator token alike (404: a valid token, no such token to revoke).
+    assert.equal(await operatorProbe(up.baseUrl, now.adminTokens.platform), 404);
+    assert.equal(await operatorProbe(up.baseUrl, oldOperator), 401);
     await up.stop();
     up = undefined;
 

@@ -76,6 +76,7 @@ export function platformPart(opts: PlatformPartOptions): StackPart {
               holders: [OPERATOR_HOLDER],
               scopes: ["operator"],
               label: "dmguard up",
+              replacing: true,
             })
           ).token,
         tenantTokens: [

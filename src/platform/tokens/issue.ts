@@ -1,3 +1,4 @@
+import { revokeLiveTokens } from "../../server-kit/index.js";
 import type { AuditInput, Store, TokenRecord } from "../../store/index.js";
 import { PLATFORM_PART } from "../options.js";
 import { isScope, type Scope } from "./scopes.js";
@@ -9,6 +10,8 @@ export interface IssueTokenOptions {
   /** Lifetime; null or absent: no expiry (operator tokens only, preferably). */
   ttlMs?: number | null;
   label?: string | null;
+  /** Revoke the holder's live tokens of the scope first (`dmguard up`'s operator token). */
+  replacing?: boolean;
 }
 
 /**
@@ -25,6 +28,10 @@ export async function issuePlatformToken(
     throw new TypeError(`scopes must be some of verify, migrate, custody, operator`);
   }
   return store.part(PLATFORM_PART).transaction(async (tx) => {
+    // `replacing` (one holder, one scope): the new token is that holder's only one for it.
+    if (opts.replacing === true) {
+      for (const h of opts.holders) for (const sc of opts.scopes) await revokeLiveTokens(tx, h, sc);
+    }
     const issued = await tx.tokens.issue(
       {
         holders: opts.holders,
