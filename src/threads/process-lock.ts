@@ -88,33 +88,59 @@ async function createWith(path: string, line: string): Promise<boolean> {
   }
 }
 
+/** The pid a lock line names, if that process still runs (and is not this one). */
+function liveHolder(text: string): number | null {
+  const [pidText, recordedStart] = text.trim().split(" ");
+  const held = Number.parseInt(pidText ?? "", 10);
+  // This pid's own lock from an earlier holder (an instance whose worker died without
+  // releasing it, or the pid reused) counts as ended, as a dead process's does.
+  return Number.isSafeInteger(held) &&
+    held > 0 &&
+    held !== process.pid &&
+    holderAlive(held, recordedStart)
+    ? held
+    : null;
+}
+
+const ATTEMPTS = 200;
+const RETRY_MS = 25;
+
 /**
  * Takes the lock at `path` for this process: null when taken (also when this process held it
- * already), else the pid of the live process that holds it. A lock whose holder has ended is
- * removed, if it still says what was read, and the lock made anew; of two processes doing that
- * at once, one makes it and the other finds it held.
+ * already), else the pid of the live process that holds it.
+ *
+ * A lock whose holder has ended is broken under a second lock, `path.break`: only its holder
+ * removes the ended lock (if it still says what was judged) and makes its own, so of several
+ * processes finding it at once exactly one takes it. Without that, one could remove the lock
+ * another had just made in the ended one's place, and both hold it (seen with five racers).
  */
 export async function takeProcessLock(path: string): Promise<{ heldBy: number } | null> {
   const mine = lockLine(process.pid);
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const breaker = `${path}.break`;
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     if (await createWith(path, mine)) return null;
     const text = await readText(path);
     if (text === null) continue; // removed in between: try again
-    const [pidText, recordedStart] = text.trim().split(" ");
-    const held = Number.parseInt(pidText ?? "", 10);
     if (text === mine) return null;
-    // This pid's own lock from an earlier holder (an instance whose worker died without
-    // releasing it, or the pid reused) is taken over, as is a dead holder's.
-    if (
-      Number.isSafeInteger(held) &&
-      held > 0 &&
-      held !== process.pid &&
-      holderAlive(held, recordedStart)
-    ) {
-      return { heldBy: held };
+    const held = liveHolder(text);
+    if (held !== null) return { heldBy: held };
+    if (await createWith(breaker, mine)) {
+      try {
+        if ((await readText(path)) === text) {
+          await rm(path, { force: true });
+          if (await createWith(path, mine)) return null;
+        }
+      } finally {
+        await rm(breaker, { force: true });
+      }
+      continue;
     }
-    // A dead holder's (or an unreadable) lock: gone only if it is still the one judged.
-    if ((await readText(path)) === text) await rm(path, { force: true });
+    // Another process is breaking it; its break lock goes too if that process has ended.
+    const breaking = await readText(breaker);
+    if (breaking !== null && liveHolder(breaking) === null && breaking !== mine) {
+      if ((await readText(breaker)) === breaking) await rm(breaker, { force: true });
+    }
+    await new Promise((r) => setTimeout(r, RETRY_MS));
   }
   throw new Error(`could not take the lock ${path}: it keeps changing`);
 }
