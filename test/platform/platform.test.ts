@@ -224,6 +224,7 @@ describe("common platform", () => {
         json: { evidence },
       });
       assert.equal(res.status, 200);
+      assert.equal(res.headers.get("cache-control"), "no-store");
       return (await res.json()) as Record<string, unknown>;
     };
     assert.deepEqual(await ask(), {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { crashPoint } from "../../fault/crash-point.js";
 import { judgeEvidence } from "../activation/judge-evidence.js";
 import { requireAdmin } from "../admin/auth.js";
@@ -76,23 +76,19 @@ export async function registerCarrier(
         crashPoint("carrier.activation.nonce-issued"),
       );
 
-      scope.post(
-        "/activation/evidence",
-        { schema: { body: s.evidenceRequest } },
-        async (req, reply: FastifyReply) => {
-          const { evidence } = req.body as { evidence: string };
-          const result = await judgeEvidence(
-            ctx,
-            evidence,
-            `${baseUrl(ctx, req)}/carriers/${ctx.id}/dm`,
-          );
-          req.log.info(
-            { imei: result.imei, decision: result.decision, reasons: result.reasons },
-            "verdict",
-          );
-          return reply.header("cache-control", "no-store").send(result);
-        },
-      );
+      scope.post("/activation/evidence", { schema: { body: s.evidenceRequest } }, async (req) => {
+        const { evidence } = req.body as { evidence: string };
+        const result = await judgeEvidence(
+          ctx,
+          evidence,
+          `${baseUrl(ctx, req)}/carriers/${ctx.id}/dm`,
+        );
+        req.log.info(
+          { imei: result.imei, decision: result.decision, reasons: result.reasons },
+          "verdict",
+        );
+        return result;
+      });
 
       scope.get("/verdict-key", async () => ({ carrier: ctx.id, jwk: ctx.verdictKey }));
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { resolvePolicy } from "../../server-kit/migration-policy.js";
 import { requireAdmin } from "../admin/auth.js";
 import type { CarrierContext } from "../context.js";
@@ -25,32 +25,24 @@ export function registerMigrationRoutes(
 ): void {
   registerNonceRoute(scope, ctx, "/migration/nonce");
 
-  scope.post(
-    "/migration/evidence",
-    { schema: { body: s.evidenceRequest } },
-    async (req, reply: FastifyReply) => {
-      const { evidence } = req.body as { evidence: string };
-      const result = await judgeMigration(ctx, evidence, dmServerUri(req));
-      req.log.info(
-        { imei: result.imei, decision: result.decision, reasons: result.reasons },
-        "migration verdict",
-      );
-      return reply.header("cache-control", "no-store").send(result);
-    },
-  );
+  scope.post("/migration/evidence", { schema: { body: s.evidenceRequest } }, async (req) => {
+    const { evidence } = req.body as { evidence: string };
+    const result = await judgeMigration(ctx, evidence, dmServerUri(req));
+    req.log.info(
+      { imei: result.imei, decision: result.decision, reasons: result.reasons },
+      "migration verdict",
+    );
+    return result;
+  });
 
   // As A, asked directly by a peer carrier (answer-question.ts); its policy is checked now.
   const policy = resolvePolicy(ctx.migration.policy);
-  scope.post(
-    "/migration/questions",
-    { schema: { body: s.evidenceRequest } },
-    async (req, reply: FastifyReply) => {
-      const asker = await requirePeer(ctx, req);
-      const { evidence } = req.body as { evidence: string };
-      const answer = await answerQuestion(ctx, policy, asker, evidence);
-      return reply.header("cache-control", "no-store").send(answer);
-    },
-  );
+  scope.post("/migration/questions", { schema: { body: s.evidenceRequest } }, async (req) => {
+    const asker = await requirePeer(ctx, req);
+    const { evidence } = req.body as { evidence: string };
+    const answer = await answerQuestion(ctx, policy, asker, evidence);
+    return answer;
+  });
 
   // As A: the token a peer carrier asks with (shown once; the store keeps its digest).
   scope.post(

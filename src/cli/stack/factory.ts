@@ -272,13 +272,13 @@ async function register(
         },
       ]);
     }
-    if (custodyWrapped !== null && (platform === null || custodyToken === null)) {
-      // The note holds the only copy of the platform's blob: kept until it can be deposited.
-      throw new CliError(
-        `the stack has no platform token of carrier ${record.carrier} to deposit its custody copy with`,
-      );
-    }
-    if (platform !== null && custodyToken !== null && custodyWrapped !== null) {
+    if (custodyWrapped !== null) {
+      if (platform === null || custodyToken === null) {
+        // The note holds the only copy of the platform's blob: kept until it can be deposited.
+        throw new CliError(
+          `the stack has no platform token of carrier ${record.carrier} to deposit its custody copy with`,
+        );
+      }
       await platform.deposit(
         record.carrier,
         record.imei,

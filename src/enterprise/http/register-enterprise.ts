@@ -58,19 +58,19 @@ export async function registerEnterprise(
           },
           schema: { body: s.nonceRequest, response: { 200: s.nonceResponse } },
         },
-        async (req, reply) => {
+        async (req) => {
           const carrier = (req.body as { carrier?: string }).carrier ?? ctx.defaultCarrier;
           if (carrier === null)
             throw new EnterpriseError("CARRIER_UNKNOWN", "no carrier given and none configured");
           const n = await upstreamNonce(ctx, carrier);
-          return reply.header("cache-control", "no-store").send({ ...n, carrier });
+          return { ...n, carrier };
         },
       );
 
       scope.post(
         "/activation/evidence",
         { schema: { body: s.evidenceRequest, response: { 200: s.activationResponse } } },
-        async (req, reply) => {
+        async (req) => {
           const { evidence } = req.body as { evidence: string };
           const r = await activateViaEnterprise(
             ctx,
@@ -81,7 +81,7 @@ export async function registerEnterprise(
             { imei: r.imei, decision: r.decision, reasons: r.reasons },
             "enterprise decision",
           );
-          return reply.header("cache-control", "no-store").send(r);
+          return r;
         },
       );
 

@@ -146,23 +146,21 @@ export async function registerPlatform(
           },
           schema: { body: s.emptyRequest, response: { 200: s.nonceResponse } },
         },
-        async (req, reply) => {
+        async (req) => {
           const p = await auth("verify")(req);
           const n = await ctx.part.nonces.issue({
             ttlMs: ctx.nonceTtlMs,
             subject: nonceSubject(p),
             now: ctx.now(),
           });
-          return reply
-            .header("cache-control", "no-store")
-            .send({ nonce: n.nonce, expiresAt: new Date(n.expiresAt).toISOString() });
+          return { nonce: n.nonce, expiresAt: new Date(n.expiresAt).toISOString() };
         },
       );
 
-      scope.post("/verifications", { schema: { body: s.evidenceRequest } }, async (req, reply) => {
+      scope.post("/verifications", { schema: { body: s.evidenceRequest } }, async (req) => {
         const p = await auth("verify")(req);
         const answer = await verifyEvidence(ctx, p, (req.body as { evidence: string }).evidence);
-        return reply.header("cache-control", "no-store").send(answer);
+        return answer;
       });
 
       scope.post(
